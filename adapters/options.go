@@ -1,0 +1,106 @@
+package adapters
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/websock-go/websock/websock"
+)
+
+// Options configures an adapter. Every adapter takes the same Options and
+// applies them the same way. A nil *Options means all defaults; an adapter
+// never modifies the value it is given. For durations and sizes, zero means
+// the default and a negative value means no limit.
+type Options struct {
+	// MaxMessageSize is the largest message, in bytes after
+	// decompression, that a connection accepts. A larger one closes the
+	// connection with 1009 and Terminate sees ErrMessageTooBig. Default
+	// 16 MiB.
+	MaxMessageSize int64
+
+	// IdleTimeout ends a connection on which no frame has been read or
+	// written for this long: close 1001 and Terminate(Timeout). Default
+	// 60 s.
+	IdleTimeout time.Duration
+
+	// WriteTimeout bounds each write to the peer; a write that takes longer
+	// (a client that stopped reading) ends the connection and Terminate
+	// sees ErrWriteFailed. Default 10 s.
+	WriteTimeout time.Duration
+
+	// CloseTimeout is how long the engine waits for the peer to answer a
+	// close frame before it closes the TCP connection anyway. Default 5 s.
+	CloseTimeout time.Duration
+
+	// MailboxSize is how many messages Conn.Send may queue for HandleInfo
+	// before it returns ErrMailboxFull. Default 1024.
+	MailboxSize int
+
+	// Compression offers permessage-deflate (RFC 7692) to clients that ask
+	// for it. Default off.
+	Compression bool
+
+	// Subprotocols lists the subprotocols the server speaks, in order of
+	// preference. The first one the client also offers is chosen and shown
+	// in ConnInfo.Subprotocol. Default none.
+	Subprotocols []string
+
+	// AllowedOrigins lists the origins a browser may connect from, as
+	// "https://example.com", "https://*.example.com" (any subdomain) or "*"
+	// (any origin). A request with no Origin header (not a browser) is
+	// always allowed. Default: only same-origin requests, whose Origin host
+	// equals the Host header. A refused request gets 403 and no handler.
+	AllowedOrigins []string
+
+	// CheckOrigin, when set, replaces AllowedOrigins: it reports whether
+	// the request may proceed; false refuses it with 403.
+	CheckOrigin func(r *websock.Request) bool
+
+	// SkipUTF8Validation turns off the check that text messages are valid
+	// UTF-8 (RFC 6455 requires it; invalid text closes with 1007). Default
+	// false: text is validated.
+	SkipUTF8Validation bool
+
+	// Logger receives handler panics, with their stack. Default
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// The defaults of Options.
+const (
+	DefaultMaxMessageSize = 16 << 20
+	DefaultIdleTimeout    = 60 * time.Second
+	DefaultWriteTimeout   = 10 * time.Second
+	DefaultCloseTimeout   = 5 * time.Second
+	DefaultMailboxSize    = 1024
+)
+
+// withDefaults returns a copy of o, or of the zero Options, with defaults
+// filled in and negative limits turned into 0 ("no limit").
+func (o *Options) withDefaults() Options {
+	var r Options
+	if o != nil {
+		r = *o
+		r.Subprotocols = append([]string(nil), o.Subprotocols...)
+		r.AllowedOrigins = append([]string(nil), o.AllowedOrigins...)
+	}
+	r.MaxMessageSize = pick(r.MaxMessageSize, DefaultMaxMessageSize)
+	r.IdleTimeout = pick(r.IdleTimeout, DefaultIdleTimeout)
+	r.WriteTimeout = pick(r.WriteTimeout, DefaultWriteTimeout)
+	r.CloseTimeout = pick(r.CloseTimeout, DefaultCloseTimeout)
+	r.MailboxSize = pick(r.MailboxSize, DefaultMailboxSize)
+	if r.Logger == nil {
+		r.Logger = slog.Default()
+	}
+	return r
+}
+
+func pick[T int | int64 | time.Duration](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
+}
