@@ -1,0 +1,71 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/internal/builtin"
+)
+
+// config is what the flags say. The flags are a stable interface: test
+// suites and benchmarks script them.
+type config struct {
+	adapter     string
+	addr        string
+	maxMessage  int64
+	compress    bool
+	origins     []string
+	debug       string
+	idleTimeout time.Duration
+}
+
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("websock-echo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := &config{}
+	fs.StringVar(&cfg.adapter, "adapter", "gorilla", "adapter to serve on: "+strings.Join(builtin.Names(), ", "))
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:9001", "address to listen on")
+	fs.Int64Var(&cfg.maxMessage, "max-message", adapters.DefaultMaxMessageSize, "largest message accepted, in bytes")
+	fs.BoolVar(&cfg.compress, "compress", false, "offer permessage-deflate compression")
+	origin := fs.String("origin", "", "comma-separated origins allowed (e.g. https://example.com,https://*.example.com); default: any origin")
+	fs.StringVar(&cfg.debug, "debug", "", "also serve net/http/pprof and expvar on this address, e.g. 127.0.0.1:6060")
+	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", adapters.DefaultIdleTimeout, "close connections idle for this long (negative: never)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: websock-echo [flags]\n\nServes a WebSocket echo handler at / on the chosen adapter.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q; all options are flags (see -h)", fs.Args())
+	}
+	if cfg.maxMessage <= 0 {
+		return nil, fmt.Errorf("-max-message must be positive, got %d", cfg.maxMessage)
+	}
+	for _, o := range strings.Split(*origin, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			cfg.origins = append(cfg.origins, o)
+		}
+	}
+	return cfg, nil
+}
+
+// options returns the adapter options the flags ask for. An echo server
+// for test suites accepts any origin unless -origin restricts it.
+func (c *config) options() *adapters.Options {
+	o := &adapters.Options{
+		MaxMessageSize: c.maxMessage,
+		Compression:    c.compress,
+		AllowedOrigins: c.origins,
+		IdleTimeout:    c.idleTimeout,
+	}
+	if len(o.AllowedOrigins) == 0 {
+		o.AllowedOrigins = []string{"*"}
+	}
+	return o
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/websock-go/websock/internal/builtin"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestEchoEveryAdapter(t *testing.T) {
+	for _, name := range builtin.Names() {
+		t.Run(name, func(t *testing.T) {
+			out := &syncBuffer{}
+			stop := make(chan struct{})
+			done := make(chan error, 1)
+			go func() {
+				done <- run([]string{"-adapter", name, "-addr", "127.0.0.1:0", "-debug", "127.0.0.1:0"}, out, io.Discard, stop)
+			}()
+			urlRE := regexp.MustCompile(`listening on (ws://\S+)`)
+			dbgRE := regexp.MustCompile(`on (http://\S+/debug/)`)
+			var url, dbg string
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				if m, d := urlRE.FindStringSubmatch(out.String()), dbgRE.FindStringSubmatch(out.String()); m != nil && d != nil {
+					url, dbg = m[1], d[1]
+					break
+				}
+			}
+			if url == "" {
+				t.Fatalf("no URL printed; output: %q", out.String())
+			}
+			hdr := http.Header{"Origin": {"https://anywhere.example"}}
+			c, _, err := websocket.DefaultDialer.Dial(url, hdr)
+			if err != nil {
+				t.Fatalf("dial %s: %v", url, err)
+			}
+			defer c.Close()
+			for _, m := range []struct {
+				typ  int
+				data string
+			}{{websocket.TextMessage, "hello"}, {websocket.BinaryMessage, "\x00\x01"}} {
+				c.WriteMessage(m.typ, []byte(m.data))
+				typ, got, err := c.ReadMessage()
+				if err != nil || typ != m.typ || string(got) != m.data {
+					t.Fatalf("echo: %v %q %v; want %v %q", typ, got, err, m.typ, m.data)
+				}
+			}
+			resp, err := http.Get(dbg + "vars")
+			if err != nil {
+				t.Fatalf("expvar: %v", err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(body), `"websock_live_connections": 1`) {
+				t.Errorf("expvar does not show one live connection: %s", body)
+			}
+
+			close(stop)
+			_, _, err = c.ReadMessage()
+			if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+				t.Errorf("after shutdown the client got %v; want close 1001", err)
+			}
+			if err := <-done; err != nil {
+				t.Errorf("run: %v", err)
+			}
+		})
+	}
+}
+
+func TestUnknownAdapter(t *testing.T) {
+	err := run([]string{"-adapter", "nope"}, io.Discard, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "gorilla") {
+		t.Fatalf("unknown adapter: %v; want an error listing the valid names", err)
+	}
+}
