@@ -1,0 +1,31 @@
+# websock: one WebSocket behaviour, many Go servers.
+
+GO ?= go
+
+.PHONY: all test vet fmt-check race demo echo bench matrix
+
+all: test
+
+## test: vet, gofmt check, and every test under the race detector
+test: vet fmt-check
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+## demo: the chat demo on every adapter at once, page on http://127.0.0.1:8080
+demo:
+	$(GO) run ./cmd/websock-demo
+
+## echo: the echo server (ADAPTER=gorilla ADDR=127.0.0.1:9001)
+ADAPTER ?= gorilla
+ADDR ?= 127.0.0.1:9001
+echo:
+	$(GO) run ./cmd/websock-echo -adapter $(ADAPTER) -addr $(ADDR)
+
+## bench: adapters against their raw libraries, one Markdown table
+bench:
+	$(GO) run ./cmd/websock-bench
