@@ -32,6 +32,8 @@ type Conn struct {
 	checkUTF8 bool
 	start     time.Time
 	active    atomic.Int64 // time of the last frame read or written, as a duration since start
+	lastRead  atomic.Int64 // time of the last frame read, as a duration since start
+	pingSent  atomic.Int64 // time the unanswered keepalive ping was sent; 0 when none is
 	state     atomic.Uint32
 
 	// amu makes the callbacks serial: it is held while one runs and while
@@ -53,6 +55,7 @@ type Conn struct {
 	draining bool // a goroutine is delivering the mailbox
 	timers   []*time.Timer
 	idle     *time.Timer    // also in timers
+	alive    *time.Timer    // the keepalive timer, also in timers
 	wg       sync.WaitGroup // the mailbox goroutine and running timer callbacks
 }
 
@@ -82,6 +85,9 @@ func (c *Conn) Send(msg any) error {
 		return websock.ErrClosed
 	}
 	if len(c.mailbox)-c.head >= c.e.opts.MailboxSize {
+		if c.e.opts.CloseOnMailboxFull {
+			c.abortLocked(errorReason(websock.ErrMailboxFull, websock.CloseTryAgainLater, "mailbox full"))
+		}
 		return websock.ErrMailboxFull
 	}
 	c.mailbox = append(c.mailbox, msg)
@@ -127,6 +133,11 @@ func (c *Conn) Serve() websock.Reason {
 		c.idle = c.afterFuncLocked(d, c.checkIdle)
 		c.mu.Unlock()
 	}
+	if d := c.e.opts.PingInterval; d > 0 {
+		c.mu.Lock()
+		c.alive = c.afterFuncLocked(d, c.keepalive)
+		c.mu.Unlock()
+	}
 	c.amu.Lock()
 	c.apply(c.callInit())
 	c.amu.Unlock()
@@ -137,7 +148,7 @@ func (c *Conn) Serve() websock.Reason {
 			c.readFailed(err)
 			break
 		}
-		c.touch()
+		c.touchRead()
 		if c.state.Load() != stateOpen {
 			continue // closing: discard until the peer's close arrives
 		}
@@ -158,8 +169,8 @@ func (c *Conn) Serve() websock.Reason {
 // answers it with a pong of the same payload, then shows it to
 // HandleControl. The adapter calls it from within ReadMessage.
 func (c *Conn) Ping(payload []byte) {
-	c.touch()
-	c.write(websock.OpPong, payload) // a failed pong surfaces as a read error next
+	c.touchRead()
+	c.write(websock.OpPong, payload, true) // a failed pong surfaces as a read error next
 	c.Control(websock.OpPing, payload)
 }
 
@@ -167,7 +178,10 @@ func (c *Conn) Ping(payload []byte) {
 // the engine, because it is a pong or because the library already
 // answered the ping. The adapter calls it from within ReadMessage.
 func (c *Conn) Control(op websock.Opcode, payload []byte) {
-	c.touch()
+	c.touchRead()
+	if op == websock.OpPong {
+		c.pingSent.Store(0)
+	}
 	if c.ctl == nil || c.state.Load() != stateOpen {
 		return
 	}
@@ -178,7 +192,16 @@ func (c *Conn) Control(op websock.Opcode, payload []byte) {
 	c.amu.Unlock()
 }
 
-func (c *Conn) touch() { c.active.Store(int64(time.Since(c.start))) }
+// now returns the time since the connection started; never 0.
+func (c *Conn) now() int64 { return int64(time.Since(c.start)) + 1 }
+
+func (c *Conn) touch() { c.active.Store(c.now()) }
+
+func (c *Conn) touchRead() {
+	t := c.now()
+	c.active.Store(t)
+	c.lastRead.Store(t)
+}
 
 // apply carries out a callback's Result. Called with amu held.
 func (c *Conn) apply(r websock.Result) {
@@ -189,7 +212,7 @@ func (c *Conn) apply(r websock.Result) {
 				websock.CloseInternalError, "internal error"))
 			return
 		}
-		if err := c.write(f.Op, f.Data); err != nil {
+		if err := c.write(f.Op, f.Data, true); err != nil {
 			return
 		}
 	}
@@ -330,7 +353,7 @@ func (c *Conn) lingerClose() {
 
 // write writes one frame, unless a close frame went out already. A failed
 // write ends the connection with ErrWriteFailed.
-func (c *Conn) write(op websock.Opcode, data []byte) error {
+func (c *Conn) write(op websock.Opcode, data []byte, activity bool) error {
 	c.wmu.Lock()
 	if c.closeSent {
 		c.wmu.Unlock()
@@ -345,7 +368,9 @@ func (c *Conn) write(op websock.Opcode, data []byte) error {
 		c.writeFailed(err)
 		return err
 	}
-	c.touch()
+	if activity {
+		c.touch()
+	}
 	return nil
 }
 
@@ -376,7 +401,7 @@ func (c *Conn) writeFailed(err error) {
 // will have been.
 func (c *Conn) checkIdle() {
 	d := c.e.opts.IdleTimeout
-	idle := time.Since(c.start) - time.Duration(c.active.Load())
+	idle := time.Duration(c.now() - c.active.Load())
 	if idle < d {
 		c.mu.Lock()
 		if !c.ended {
@@ -387,6 +412,62 @@ func (c *Conn) checkIdle() {
 	}
 	c.closeWith(websock.Reason{Kind: websock.KindTimeout, Code: websock.CloseGoingAway,
 		Text: "idle timeout", Err: websock.ErrIdleTimeout})
+}
+
+// keepalive runs when the keepalive timer fires: it ends a connection
+// whose ping went unanswered for the pong timeout, pings one that has been
+// silent for the ping interval, and sets the timer again.
+func (c *Conn) keepalive() {
+	o := &c.e.opts
+	now := c.now()
+	next := o.PingInterval
+	if sent := c.pingSent.Load(); sent != 0 {
+		waited := time.Duration(now - sent)
+		if waited >= o.PongTimeout {
+			c.closeWith(websock.Reason{Kind: websock.KindTimeout, Code: websock.CloseGoingAway,
+				Text: "no pong", Err: websock.ErrPongTimeout})
+			return
+		}
+		next = o.PongTimeout - waited
+	} else if silent := time.Duration(now - c.lastRead.Load()); silent >= o.PingInterval {
+		c.pingSent.Store(now)
+		if c.write(websock.OpPing, nil, false) != nil {
+			return
+		}
+		next = o.PongTimeout
+	} else {
+		next = o.PingInterval - silent
+	}
+	c.mu.Lock()
+	if !c.ended {
+		c.alive.Reset(next)
+	}
+	c.mu.Unlock()
+}
+
+// abortLocked ends the connection for r without blocking the caller, who
+// holds mu: a tracked goroutine writes the close frame if no other write
+// is under way (a stuck write is why we are here) and closes the
+// connection.
+func (c *Conn) abortLocked(r websock.Reason) {
+	if c.decided || c.ended {
+		return
+	}
+	c.decided, c.reason = true, r
+	c.state.Store(stateClosing)
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		if c.wmu.TryLock() {
+			if !c.closeSent {
+				c.closeSent = true
+				c.tr.SetWriteDeadline(time.Now().Add(time.Second))
+				c.tr.WriteClose(r.Code, r.Text)
+			}
+			c.wmu.Unlock()
+		}
+		c.tr.Close()
+	}()
 }
 
 // afterFunc runs f after d on its own goroutine, unless Serve is finishing;

@@ -50,7 +50,8 @@ func (e *Engine) Live() int {
 // Accept runs the upgrade hook for req, before the adapter upgrades. It
 // returns the Handler to run, or an *websock.HTTPError the adapter must
 // answer the request with instead of upgrading: 503 while shutting down,
-// 403 when the origin policy refuses the request, the hook's own refusal,
+// 403 when the origin policy refuses the request, 400 when a required
+// subprotocol is missing, the hook's own refusal,
 // or 500 when the hook failed, panicked or
 // returned no Handler.
 func (e *Engine) Accept(req *websock.Request, accept websock.AcceptFunc) (websock.Handler, *websock.HTTPError) {
@@ -62,6 +63,11 @@ func (e *Engine) Accept(req *websock.Request, accept websock.AcceptFunc) (websoc
 	}
 	if he := checkOrigin(&e.opts, req); he != nil {
 		return nil, he
+	}
+	if e.opts.RequireSubprotocol && e.ChooseSubprotocol(req.Subprotocols) == "" {
+		return nil, websock.Refuse(http.StatusBadRequest, fmt.Sprintf(
+			"websocket: none of the offered subprotocols %q is spoken here; offer one of %q in Sec-WebSocket-Protocol\n",
+			req.Subprotocols, e.opts.Subprotocols))
 	}
 	h, err := callAccept(req, accept)
 	if err != nil {

@@ -1,7 +1,11 @@
 package adapters
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/websock-go/websock/websock"
@@ -36,6 +40,23 @@ type Options struct {
 	// before it returns ErrMailboxFull. Default 1024.
 	MailboxSize int
 
+	// CloseOnMailboxFull ends a connection whose mailbox is full instead of
+	// only refusing the message: Send returns ErrMailboxFull, the peer gets
+	// close 1013 (try again later) if it can still be written, and
+	// Terminate sees ErrMailboxFull. Use it to drop slow consumers that
+	// fall behind a broadcast. Default false.
+	CloseOnMailboxFull bool
+
+	// PingInterval, when positive, sends a ping to the peer after every
+	// PingInterval without a frame from it, and ends the connection
+	// (Terminate(Timeout) with ErrPongTimeout, close 1001) when no pong
+	// arrives within PongTimeout. Default 0: no keepalive pings.
+	PingInterval time.Duration
+
+	// PongTimeout is how long to wait for the pong to a keepalive ping.
+	// Default: PingInterval.
+	PongTimeout time.Duration
+
 	// Compression offers permessage-deflate (RFC 7692) to clients that ask
 	// for it. Default off.
 	Compression bool
@@ -44,6 +65,10 @@ type Options struct {
 	// preference. The first one the client also offers is chosen and shown
 	// in ConnInfo.Subprotocol. Default none.
 	Subprotocols []string
+
+	// RequireSubprotocol refuses, with 400, a client that offers none of
+	// Subprotocols. Default false: such a client proceeds without one.
+	RequireSubprotocol bool
 
 	// AllowedOrigins lists the origins a browser may connect from, as
 	// "https://example.com", "https://*.example.com" (any subdomain) or "*"
@@ -89,6 +114,10 @@ func (o *Options) withDefaults() Options {
 	r.WriteTimeout = pick(r.WriteTimeout, DefaultWriteTimeout)
 	r.CloseTimeout = pick(r.CloseTimeout, DefaultCloseTimeout)
 	r.MailboxSize = pick(r.MailboxSize, DefaultMailboxSize)
+	r.PingInterval = max(r.PingInterval, 0)
+	if r.PingInterval > 0 {
+		r.PongTimeout = pick(r.PongTimeout, r.PingInterval)
+	}
 	if r.Logger == nil {
 		r.Logger = slog.Default()
 	}
@@ -103,4 +132,34 @@ func pick[T int | int64 | time.Duration](v, def T) T {
 		return 0
 	}
 	return v
+}
+
+// ErrUnsupportedOption is matched (with errors.Is) by the error an adapter
+// returns when it is given an option its library cannot honour. It wraps
+// errors.ErrUnsupported.
+var ErrUnsupportedOption = fmt.Errorf("websock: option not supported by this adapter's library: %w", errors.ErrUnsupported)
+
+// Unsupported names, by Options field name, the options a library cannot
+// honour, each with the reason. Adapters pass it to [NewEngine].
+type Unsupported map[string]string
+
+// check returns an error naming the first option set in o that u lists.
+func (u Unsupported) check(adapter string, o *Options) error {
+	if o == nil {
+		return nil
+	}
+	set := map[string]bool{
+		"Compression":        o.Compression,
+		"PingInterval":       o.PingInterval > 0,
+		"SkipUTF8Validation": o.SkipUTF8Validation,
+		"MaxMessageSize":     o.MaxMessageSize != 0,
+		"WriteTimeout":       o.WriteTimeout != 0,
+	}
+	for _, name := range slices.Sorted(maps.Keys(u)) {
+		if set[name] {
+			return fmt.Errorf("%w: adapter %s cannot honour Options.%s: %s; leave it unset or choose another adapter",
+				ErrUnsupportedOption, adapter, name, u[name])
+		}
+	}
+	return nil
 }

@@ -30,9 +30,11 @@ type frame struct {
 
 // client is a WebSocket client connection.
 type client struct {
-	nc   net.Conn
-	br   *bufio.Reader
-	resp *http.Response
+	nc      net.Conn
+	br      *bufio.Reader
+	resp    *http.Response
+	deflate bool   // permessage-deflate was negotiated
+	history []byte // the server's last 32 KiB of decompressed output
 }
 
 // dial connects to rawURL and performs the opening handshake with extra
@@ -83,7 +85,7 @@ func dial(rawURL string, header http.Header) (*client, *http.Response, error) {
 		return nil, resp, fmt.Errorf("Sec-WebSocket-Accept is %q, want %q (RFC 6455 section 4.2.2)", got, want)
 	}
 	nc.SetDeadline(time.Time{})
-	return &client{nc: nc, br: br, resp: resp}, resp, nil
+	return &client{nc: nc, br: br, resp: resp, deflate: deflateAgreed(resp.Header.Get("Sec-WebSocket-Extensions"))}, resp, nil
 }
 
 // writeFrame writes f, masked as a client must unless unmasked is set.
@@ -185,6 +187,7 @@ func (c *client) readFrame(d time.Duration) (frame, error) {
 func (c *client) readMessage(d time.Duration, pongs *[]string) (byte, []byte, error) {
 	var op byte
 	var data []byte
+	compressed := false
 	deadline := time.Now().Add(d)
 	for {
 		f, err := c.readFrame(time.Until(deadline))
@@ -210,9 +213,24 @@ func (c *client) readMessage(d time.Duration, pongs *[]string) (byte, []byte, er
 				return 0, nil, errors.New("server started a new message inside a fragmented one")
 			}
 			op = f.op
+			compressed = f.rsv&4 != 0
+		}
+		if f.rsv&^4 != 0 || (f.rsv&4 != 0 && (!c.deflate || f.op == opCont)) {
+			return 0, nil, fmt.Errorf("server set RSV bits %03b that were not negotiated (RFC 6455 section 5.2)", f.rsv)
 		}
 		data = append(data, f.payload...)
 		if f.fin {
+			if compressed {
+				out, err := inflate(data, c.history, 64<<20)
+				if err != nil {
+					return 0, nil, fmt.Errorf("inflating the server's message: %w", err)
+				}
+				c.history = append(c.history, out...)
+				if len(c.history) > 32<<10 {
+					c.history = c.history[len(c.history)-32<<10:]
+				}
+				data = out
+			}
 			return op, data, nil
 		}
 	}

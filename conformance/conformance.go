@@ -51,11 +51,19 @@ const (
 	// FeatureCloseOneBytePayload: a close frame with a 1-byte payload is
 	// refused with 1002, as RFC 6455 section 5.5.1 requires.
 	FeatureCloseOneBytePayload Feature = "CloseOneBytePayload"
+	// FeatureCompression: permessage-deflate (Options.Compression). An
+	// adapter without it must refuse the option with
+	// adapters.ErrUnsupportedOption.
+	FeatureCompression Feature = "Compression"
+	// FeatureKeepalive: keepalive pings (Options.PingInterval), which need
+	// the library to report pongs. An adapter without it must refuse the
+	// option with adapters.ErrUnsupportedOption.
+	FeatureKeepalive Feature = "Keepalive"
 )
 
 // Features lists every Feature the suite knows, in a stable order.
 func Features() []Feature {
-	return []Feature{FeatureHandleControl, FeatureCloseOneBytePayload}
+	return []Feature{FeatureHandleControl, FeatureCloseOneBytePayload, FeatureCompression, FeatureKeepalive}
 }
 
 // Adapter describes the adapter under test.

@@ -43,7 +43,9 @@ var (
 
 	// ErrMailboxFull is returned by [Conn.Send] when the connection's
 	// mailbox holds as many messages as it may; the message was not queued.
-	// Retry later, drop the message, or raise the MailboxSize option.
+	// Retry later, drop the message, or raise the MailboxSize option. When
+	// the adapter is set to close such connections, Terminate sees it too,
+	// with close 1013.
 	ErrMailboxFull = errors.New("websock: connection mailbox is full")
 
 	// ErrClosed is returned by [Conn.Send] once the connection has ended or
@@ -53,6 +55,10 @@ var (
 	// ErrIdleTimeout: nothing was sent or received for longer than the idle
 	// timeout. Close 1001; Terminate sees a Timeout reason.
 	ErrIdleTimeout = errors.New("websock: idle timeout")
+
+	// ErrPongTimeout: the peer did not answer a keepalive ping within the
+	// pong timeout. Close 1001; Terminate sees a Timeout reason.
+	ErrPongTimeout = errors.New("websock: no pong to a keepalive ping within the pong timeout")
 
 	// ErrShutdown: the server is shutting down. Close 1001; Terminate sees a
 	// Shutdown reason.

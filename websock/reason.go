@@ -47,6 +47,8 @@ func (k Kind) String() string {
 //	                                       if c is 1005)
 //	server Shutdown                        1001                 Shutdown  ErrShutdown
 //	idle timeout                           1001                 Timeout   ErrIdleTimeout
+//	no pong to a keepalive ping            1001                 Timeout   ErrPongTimeout
+//	mailbox full, if set to close          1013                 Error     ErrMailboxFull
 //	malformed frame, protocol violation    1002                 Error     ErrProtocol
 //	invalid UTF-8 in a text message        1007                 Error     ErrInvalidUTF8
 //	message larger than the maximum        1009                 Error     ErrMessageTooBig
