@@ -26,6 +26,10 @@ ADDR ?= 127.0.0.1:9001
 echo:
 	$(GO) run ./cmd/websock-echo -adapter $(ADAPTER) -addr $(ADDR)
 
+## matrix: run the conformance suite on every adapter and print the capability matrix
+matrix:
+	$(GO) run ./cmd/websock-conform
+
 ## bench: adapters against their raw libraries, one Markdown table
 bench:
 	$(GO) run ./cmd/websock-bench

@@ -154,3 +154,20 @@ func (e *env) dial(srv *Server) *client {
 	e.Cleanup(c.close)
 	return c
 }
+
+// Case describes one case of the suite: its subtest name and the feature
+// it needs ("" when every adapter must pass it).
+type Case struct {
+	Name    string
+	Feature Feature
+}
+
+// Cases lists the suite's cases in the order Run runs them, so that tools
+// can report on them (for example a capability matrix).
+func Cases() []Case {
+	out := make([]Case, len(cases))
+	for i, c := range cases {
+		out[i] = Case{Name: c.name, Feature: c.feature}
+	}
+	return out
+}
