@@ -470,6 +470,21 @@ func (c *Conn) abortLocked(r websock.Reason) {
 	}()
 }
 
+// tracked runs f unless Serve is finishing, and makes Serve wait for f
+// before it calls Terminate: everything that touches the Transport from
+// outside Serve's goroutine runs through it.
+func (c *Conn) tracked(f func()) {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return
+	}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	defer c.wg.Done()
+	f()
+}
+
 // afterFunc runs f after d on its own goroutine, unless Serve is finishing;
 // Serve waits for a running f before it calls Terminate.
 func (c *Conn) afterFunc(d time.Duration, f func()) {
@@ -483,17 +498,7 @@ func (c *Conn) afterFuncLocked(d time.Duration, f func()) *time.Timer {
 	if c.ended {
 		return nil
 	}
-	t := time.AfterFunc(d, func() {
-		c.mu.Lock()
-		if c.ended {
-			c.mu.Unlock()
-			return
-		}
-		c.wg.Add(1)
-		c.mu.Unlock()
-		defer c.wg.Done()
-		f()
-	})
+	t := time.AfterFunc(d, func() { c.tracked(f) })
 	c.timers = append(c.timers, t)
 	return t
 }
@@ -501,6 +506,9 @@ func (c *Conn) afterFuncLocked(d time.Duration, f func()) *time.Timer {
 // finish ends the connection after the read loop stopped.
 func (c *Conn) finish() websock.Reason {
 	c.tr.Close()
+	c.wmu.Lock() // wait for a write under way; none may start after this
+	c.closeSent = true
+	c.wmu.Unlock()
 	c.decide(errorReason(websock.ErrConnectionLost, websock.CloseAbnormal, "")) // if nothing else did
 	c.mu.Lock()
 	c.ended = true

@@ -172,8 +172,10 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for c := range work {
-				c.closeWith(websock.Reason{Kind: websock.KindShutdown, Code: websock.CloseGoingAway,
-					Text: "server shutting down", Err: websock.ErrShutdown})
+				c.tracked(func() {
+					c.closeWith(websock.Reason{Kind: websock.KindShutdown, Code: websock.CloseGoingAway,
+						Text: "server shutting down", Err: websock.ErrShutdown})
+				})
 			}
 		}()
 	}

@@ -10,7 +10,9 @@ import (
 // Transport is what an adapter implements over its library's connection.
 // The engine calls it from the connection's goroutines but never calls the
 // write methods concurrently with each other, and never calls ReadMessage
-// concurrently with itself.
+// concurrently with itself. Once [Conn.Serve] has returned, the engine
+// calls no method of the Transport again, so the adapter may release or
+// recycle the connection.
 type Transport interface {
 	// ReadMessage blocks until the next complete text or binary message
 	// and returns its opcode and payload, which stay valid until the next
