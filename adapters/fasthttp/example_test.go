@@ -1,0 +1,53 @@
+package fasthttp_test
+
+import (
+	"context"
+	"log"
+
+	fws "github.com/fasthttp/websocket"
+	"github.com/valyala/fasthttp"
+
+	"github.com/websock-go/websock/adapters"
+	wsfasthttp "github.com/websock-go/websock/adapters/fasthttp"
+	"github.com/websock-go/websock/websock"
+)
+
+// Serve an echo handler on a fasthttp server, then shut down: the
+// Handler's Shutdown closes the WebSocket connections with 1001, the
+// server's closes the listener.
+func ExampleNew() {
+	accept := func(r *websock.Request) (websock.Handler, error) {
+		return websock.HandlerFunc(func(f websock.Frame) websock.Result { return websock.Push(f) }), nil
+	}
+	h := wsfasthttp.New(accept, &adapters.Options{Compression: true})
+	srv := &fasthttp.Server{Handler: h.ServeFastHTTP}
+	go func() {
+		if err := srv.ListenAndServe("127.0.0.1:8080"); err != nil {
+			log.Print(err)
+		}
+	}()
+
+	// Later, to stop:
+	ctx := context.Background()
+	h.Shutdown(ctx)
+	srv.ShutdownWithContext(ctx)
+}
+
+// Upgrade with a FastHTTPUpgrader of your own and run a websock Handler
+// over the connection.
+func ExampleHandler_ServeConn() {
+	h := wsfasthttp.New(nil, nil)
+	up := fws.FastHTTPUpgrader{}
+	echo := websock.HandlerFunc(func(f websock.Frame) websock.Result { return websock.Push(f) })
+	handler := func(ctx *fasthttp.RequestCtx) {
+		req := wsfasthttp.NewRequest(ctx) // copied now: ctx is not valid in the upgrade callback
+		err := up.Upgrade(ctx, func(ws *fws.Conn) {
+			reason := h.ServeConn(ws, req, echo)
+			log.Printf("connection from %s ended: %v", req.RemoteAddr, reason)
+		})
+		if err != nil {
+			log.Print(err)
+		}
+	}
+	_ = &fasthttp.Server{Handler: handler}
+}

@@ -1,0 +1,170 @@
+package fasthttp
+
+import (
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fasthttp/websocket"
+
+	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/websock"
+)
+
+// transport adapts a *websocket.Conn to adapters.Transport.
+type transport struct {
+	ws       *websocket.Conn
+	raw      net.Conn // the network connection under fasthttp's hijacked wrapper
+	max      int64
+	buf      []byte
+	deadline time.Time
+
+	// wmu guards ended and deadline. fasthttp recycles the hijacked connection's
+	// wrapper once the hijack handler returns, so no write may reach ws
+	// after that: the engine's Shutdown may still be writing a close frame
+	// from another goroutine when Serve returns, and serve waits for it.
+	wmu   sync.Mutex
+	ended bool
+}
+
+var (
+	_ adapters.Transport = (*transport)(nil)
+	_ adapters.NetConner = (*transport)(nil)
+)
+
+// unsafeConner is implemented by the net.Conn fasthttp hands to a hijack
+// handler. Its Close does nothing unless Server.KeepHijackedConns is set
+// (fasthttp closes the connection once the handler returns), so Close
+// could not interrupt a blocked read: the transport closes the connection
+// under it instead.
+type unsafeConner interface {
+	UnsafeConn() net.Conn
+}
+
+func newTransport(ws *websocket.Conn, max int64) *transport {
+	raw := ws.NetConn()
+	if u, ok := raw.(unsafeConner); ok {
+		raw = u.UnsafeConn() // taken now: fasthttp clears it once the handler returns
+	}
+	return &transport{ws: ws, raw: raw, max: max}
+}
+
+// keepBuf is the largest read buffer kept between messages; a larger one,
+// grown for a big message, is dropped so an idle connection stays small.
+const keepBuf = 64 << 10
+
+func (t *transport) ReadMessage() (websock.Opcode, []byte, error) {
+	if cap(t.buf) > keepBuf {
+		t.buf = nil
+	}
+	mt, r, err := t.ws.NextReader()
+	if err != nil {
+		return 0, nil, classify(err)
+	}
+	buf := t.buf[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if t.max > 0 && int64(len(buf)) > t.max {
+			// The read limit counts wire bytes; this is the size after
+			// decompression.
+			t.buf = buf
+			return 0, nil, websock.ErrMessageTooBig
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.buf = buf
+			return 0, nil, classify(err)
+		}
+	}
+	t.buf = buf
+	return websock.Opcode(mt), buf, nil
+}
+
+// classify maps a fasthttp/websocket read error to the errors
+// adapters.Transport documents.
+func classify(err error) error {
+	var ce *websocket.CloseError
+	var ne net.Error
+	switch {
+	case errors.As(err, &ce):
+		if ce.Code == websocket.CloseAbnormalClosure {
+			return err // unexpected EOF
+		}
+		return &websock.CloseError{Code: websock.CloseCode(ce.Code), Text: ce.Text}
+	case errors.Is(err, websocket.ErrReadLimit):
+		return errors.Join(websock.ErrMessageTooBig, err) // the library sent 1009
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &ne), errors.Is(err, net.ErrClosed):
+		return err
+	case strings.HasPrefix(err.Error(), "websocket: "):
+		// Protocol errors are plain errors; the library has already sent
+		// close 1002 for them.
+		return errors.Join(websock.ErrProtocol, err)
+	}
+	return errors.Join(websock.ErrProtocol, err) // e.g. corrupt compressed data
+}
+
+// errEnded is returned by writes after the connection's handler returned.
+var errEnded = errors.New("websock: fasthttp connection already handed back to the server")
+
+// end waits for a write in progress and makes every later write fail, so
+// that nothing touches ws once the hijack handler returns. The connection
+// is closed already, so a write in progress fails at once.
+func (t *transport) end() {
+	t.wmu.Lock()
+	t.ended = true
+	t.wmu.Unlock()
+}
+
+func (t *transport) WriteFrame(op websock.Opcode, data []byte) error {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if t.ended {
+		return errEnded
+	}
+	if op.IsControl() {
+		return t.ws.WriteControl(int(op), data, t.deadline)
+	}
+	return t.ws.WriteMessage(int(op), data)
+}
+
+// WriteClose writes a close frame, unless the library sent one itself
+// (after a protocol error or an oversized message): it then refuses every
+// write with ErrCloseSent.
+func (t *transport) WriteClose(code websock.CloseCode, text string) error {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if t.ended {
+		return errEnded
+	}
+	var payload []byte
+	if code != websock.CloseNoStatus {
+		payload = websocket.FormatCloseMessage(int(code), text)
+	}
+	err := t.ws.WriteControl(websocket.CloseMessage, payload, t.deadline)
+	if errors.Is(err, websocket.ErrCloseSent) {
+		return nil
+	}
+	return err
+}
+
+func (t *transport) SetWriteDeadline(d time.Time) error {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if t.ended {
+		return errEnded
+	}
+	t.deadline = d
+	return t.ws.SetWriteDeadline(d)
+}
+
+func (t *transport) Close() error      { return t.raw.Close() }
+func (t *transport) NetConn() net.Conn { return t.raw }
