@@ -28,9 +28,15 @@ type Engine struct {
 }
 
 // NewEngine returns an Engine for the adapter called name, configured by
-// opts (nil means defaults; opts is copied, not kept).
-func NewEngine(name string, opts *Options) *Engine {
-	return &Engine{name: name, opts: opts.withDefaults(), conns: make(map[*Conn]struct{})}
+// opts (nil means defaults; opts is copied, not kept). unsupported names
+// the options the adapter's library cannot honour: when opts sets one of
+// them, NewEngine returns an error matching ErrUnsupportedOption instead
+// of ignoring it.
+func NewEngine(name string, opts *Options, unsupported Unsupported) (*Engine, error) {
+	if err := unsupported.check(name, opts); err != nil {
+		return nil, err
+	}
+	return &Engine{name: name, opts: opts.withDefaults(), conns: make(map[*Conn]struct{})}, nil
 }
 
 // Name returns the adapter name the Engine was made with.

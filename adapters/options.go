@@ -135,9 +135,21 @@ func pick[T int | int64 | time.Duration](v, def T) T {
 }
 
 // ErrUnsupportedOption is matched (with errors.Is) by the error an adapter
-// returns when it is given an option its library cannot honour. It wraps
+// returns when it is given an option its library cannot honour; so is
 // errors.ErrUnsupported.
-var ErrUnsupportedOption = fmt.Errorf("websock: option not supported by this adapter's library: %w", errors.ErrUnsupported)
+var ErrUnsupportedOption = errors.New("websock: option not supported by the adapter's library")
+
+// unsupportedError says which option an adapter refused, and why.
+type unsupportedError struct{ adapter, option, why string }
+
+func (e *unsupportedError) Error() string {
+	return fmt.Sprintf("websock: adapter %s cannot honour Options.%s: %s; leave it unset or choose another adapter",
+		e.adapter, e.option, e.why)
+}
+
+func (e *unsupportedError) Is(target error) bool {
+	return target == ErrUnsupportedOption || target == errors.ErrUnsupported
+}
 
 // Unsupported names, by Options field name, the options a library cannot
 // honour, each with the reason. Adapters pass it to [NewEngine].
@@ -157,8 +169,7 @@ func (u Unsupported) check(adapter string, o *Options) error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(u)) {
 		if set[name] {
-			return fmt.Errorf("%w: adapter %s cannot honour Options.%s: %s; leave it unset or choose another adapter",
-				ErrUnsupportedOption, adapter, name, u[name])
+			return &unsupportedError{adapter, name, u[name]}
 		}
 	}
 	return nil

@@ -42,9 +42,13 @@ func (c *counter) Terminate(r websock.Reason) {
 // A Handler written once runs on any adapter; here it is served by the
 // gorilla adapter.
 func ExampleHandler() {
-	h := gorilla.New(func(*websock.Request) (websock.Handler, error) {
+	h, err := gorilla.New(func(*websock.Request) (websock.Handler, error) {
 		return &counter{}, nil
 	}, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 

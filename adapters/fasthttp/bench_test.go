@@ -18,9 +18,12 @@ import (
 // raw client that allocates nothing per message; -benchmem shows the
 // adapter's allocations per message.
 func BenchmarkEcho(b *testing.B) {
-	h := wsfasthttp.New(func(*websock.Request) (websock.Handler, error) {
+	h, err := wsfasthttp.New(func(*websock.Request) (websock.Handler, error) {
 		return websock.HandlerFunc(func(f websock.Frame) websock.Result { return websock.Push(f) }), nil
 	}, &adapters.Options{Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
 	url := serve(b, h.ServeFastHTTP, h.Shutdown)
 	nc, err := net.Dial("tcp", strings.TrimPrefix(url, "ws://"))
 	if err != nil {

@@ -19,7 +19,10 @@ func ExampleNew() {
 	accept := func(r *websock.Request) (websock.Handler, error) {
 		return websock.HandlerFunc(func(f websock.Frame) websock.Result { return websock.Push(f) }), nil
 	}
-	h := wsfasthttp.New(accept, &adapters.Options{Compression: true})
+	h, err := wsfasthttp.New(accept, &adapters.Options{Compression: true})
+	if err != nil {
+		log.Fatal(err)
+	}
 	srv := &fasthttp.Server{Handler: h.ServeFastHTTP}
 	go func() {
 		if err := srv.ListenAndServe("127.0.0.1:8080"); err != nil {
@@ -36,7 +39,10 @@ func ExampleNew() {
 // Upgrade with a FastHTTPUpgrader of your own and run a websock Handler
 // over the connection.
 func ExampleHandler_ServeConn() {
-	h := wsfasthttp.New(nil, nil)
+	h, err := wsfasthttp.New(nil, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
 	up := fws.FastHTTPUpgrader{}
 	echo := websock.HandlerFunc(func(f websock.Frame) websock.Result { return websock.Push(f) })
 	handler := func(ctx *fasthttp.RequestCtx) {

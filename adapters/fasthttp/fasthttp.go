@@ -52,9 +52,13 @@ type Handler struct {
 var writePool sync.Pool
 
 // New returns a Handler that accepts upgrades through accept, configured
-// by opts (nil means defaults).
-func New(accept websock.AcceptFunc, opts *adapters.Options) *Handler {
-	e := adapters.NewEngine(Name, opts)
+// by opts (nil means defaults). fasthttp/websocket honours every option,
+// so the error is always nil; every adapter's New has the same shape.
+func New(accept websock.AcceptFunc, opts *adapters.Options) (*Handler, error) {
+	e, err := adapters.NewEngine(Name, opts, nil)
+	if err != nil {
+		return nil, err
+	}
 	return &Handler{
 		Engine: e,
 		accept: accept,
@@ -69,7 +73,7 @@ func New(accept websock.AcceptFunc, opts *adapters.Options) *Handler {
 				writeRefusal(ctx, websock.Refuse(status, "websocket: "+strings.TrimPrefix(reason.Error(), "websocket: ")+"\n"))
 			},
 		},
-	}
+	}, nil
 }
 
 // ServeFastHTTP is a fasthttp.RequestHandler: it upgrades the request and

@@ -119,7 +119,10 @@ func wantClose(t *testing.T, ws *websocket.Conn, code int) {
 
 func TestCompression(t *testing.T) {
 	e := newEcho()
-	h := wsfasthttp.New(e.accept, &adapters.Options{Compression: true, MaxMessageSize: 1024, Logger: quiet})
+	h, err := wsfasthttp.New(e.accept, &adapters.Options{Compression: true, MaxMessageSize: 1024, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
 	url := serve(t, h.ServeFastHTTP, h.Shutdown)
 	ws := dial(t, &websocket.Dialer{EnableCompression: true}, url+"/", nil)
 	if info := <-e.infos; !info.Compressed {
@@ -145,7 +148,10 @@ func TestCompression(t *testing.T) {
 
 func TestNoCompressionUnlessEnabled(t *testing.T) {
 	e := newEcho()
-	h := wsfasthttp.New(e.accept, &adapters.Options{Logger: quiet})
+	h, err := wsfasthttp.New(e.accept, &adapters.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
 	url := serve(t, h.ServeFastHTTP, h.Shutdown)
 	ws, resp, err := (&websocket.Dialer{EnableCompression: true}).Dial(url+"/", nil)
 	if err != nil {
@@ -164,7 +170,10 @@ func TestRequest(t *testing.T) {
 	reqs := make(chan *websock.Request, 1)
 	e := newEcho()
 	accept := func(r *websock.Request) (websock.Handler, error) { reqs <- r; return e, nil }
-	h := wsfasthttp.New(accept, &adapters.Options{Logger: quiet})
+	h, err := wsfasthttp.New(accept, &adapters.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
 	url := serve(t, h.ServeFastHTTP, h.Shutdown)
 	ws := dial(t, websocket.DefaultDialer, url+"/a%20b/c?x=1&x=2", http.Header{"X-Multi": {"one", "two"}})
 	r := <-reqs
@@ -200,7 +209,10 @@ func TestRefusal(t *testing.T) {
 		he.Header = map[string][]string{"Www-Authenticate": {"Bearer"}}
 		return nil, he
 	}
-	h := wsfasthttp.New(refuse, &adapters.Options{Logger: quiet})
+	h, err := wsfasthttp.New(refuse, &adapters.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
 	url := serve(t, h.ServeFastHTTP, h.Shutdown)
 	_, resp, err := websocket.DefaultDialer.Dial(url+"/", nil)
 	if err == nil || resp == nil {
@@ -237,7 +249,10 @@ func TestRefusal(t *testing.T) {
 
 func TestServeConn(t *testing.T) {
 	e := newEcho()
-	h := wsfasthttp.New(nil, &adapters.Options{Logger: quiet})
+	h, err := wsfasthttp.New(nil, &adapters.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
 	up := fws.FastHTTPUpgrader{Subprotocols: []string{"v1"}}
 	reasons := make(chan websock.Reason, 1)
 	handler := func(ctx *fasthttp.RequestCtx) {
@@ -274,7 +289,10 @@ func TestServeConn(t *testing.T) {
 func TestShutdownWhilePeersLeave(t *testing.T) {
 	for round := 0; round < 50; round++ {
 		e := &echo{infos: make(chan *websock.ConnInfo, 2), reasons: make(chan websock.Reason, 2)}
-		h := wsfasthttp.New(e.accept, &adapters.Options{Logger: quiet})
+		h, err := wsfasthttp.New(e.accept, &adapters.Options{Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
 		url := serve(t, h.ServeFastHTTP, nil)
 		var conns []*websocket.Conn
 		for i := 0; i < 2; i++ {
@@ -312,8 +330,11 @@ func (f *flooder) Terminate(r websock.Reason) { f.reasons <- r }
 // fasthttp took it back (run with -race).
 func TestShutdownDuringBlockedWrite(t *testing.T) {
 	f := &flooder{reasons: make(chan websock.Reason, 1)}
-	h := wsfasthttp.New(func(*websock.Request) (websock.Handler, error) { return f, nil },
+	h, err := wsfasthttp.New(func(*websock.Request) (websock.Handler, error) { return f, nil },
 		&adapters.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
 	url := serve(t, h.ServeFastHTTP, nil)
 	d := &websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
 		nc, err := net.Dial(network, addr)

@@ -20,9 +20,13 @@ func echo(f websock.Frame) websock.Result { return websock.Push(f) }
 // Serve a handler with options, then shut down gracefully: clients get
 // close 1001 and every handler's Terminate runs before Shutdown returns.
 func ExampleNew() {
-	h := gorilla.New(func(*websock.Request) (websock.Handler, error) {
+	h, err := gorilla.New(func(*websock.Request) (websock.Handler, error) {
 		return websock.HandlerFunc(echo), nil
 	}, &adapters.Options{MaxMessageSize: 1 << 20, IdleTimeout: time.Minute})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
@@ -47,7 +51,11 @@ func ExampleNew() {
 
 // Run a handler over a connection you upgraded yourself.
 func ExampleHandler_ServeConn() {
-	h := gorilla.New(nil, nil) // no AcceptFunc: this handler only serves upgraded conns
+	h, err := gorilla.New(nil, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	} // no AcceptFunc: this handler only serves upgraded conns
 	up := websocket.Upgrader{}
 	done := make(chan websock.Reason, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -44,9 +44,14 @@ var _ http.Handler = (*Handler)(nil)
 var writePool sync.Pool
 
 // New returns a Handler that accepts upgrades through accept, configured
-// by opts (nil means defaults).
-func New(accept websock.AcceptFunc, opts *adapters.Options) *Handler {
-	e := adapters.NewEngine(Name, opts)
+// by opts (nil means defaults). gorilla/websocket honours every option, so
+// the error is always nil; it is there so that every adapter's New has
+// the same shape.
+func New(accept websock.AcceptFunc, opts *adapters.Options) (*Handler, error) {
+	e, err := adapters.NewEngine(Name, opts, nil)
+	if err != nil {
+		return nil, err
+	}
 	return &Handler{
 		Engine: e,
 		accept: accept,
@@ -58,7 +63,7 @@ func New(accept websock.AcceptFunc, opts *adapters.Options) *Handler {
 				adapters.WriteRefusal(w, websock.Refuse(status, "websocket: "+strings.TrimPrefix(reason.Error(), "websocket: ")+"\n"))
 			},
 		},
-	}
+	}, nil
 }
 
 // ServeHTTP upgrades r and runs the connection until it ends.

@@ -75,6 +75,18 @@ type engineHandler interface {
 	Live() int
 }
 
+// netHTTP returns the StartFunc of a net/http adapter whose constructor
+// is newHandler.
+func netHTTP[H engineHandler](newHandler func(websock.AcceptFunc, *adapters.Options) (H, error)) StartFunc {
+	return func(addr string, accept websock.AcceptFunc, opts *adapters.Options) (*Server, error) {
+		h, err := newHandler(accept, opts)
+		if err != nil {
+			return nil, err
+		}
+		return startHTTP(addr, h)
+	}
+}
+
 // startHTTP serves h with a net/http server on addr.
 func startHTTP(addr string, h engineHandler) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)

@@ -31,11 +31,14 @@ const fastHTTPConcurrency = 64 << 10
 
 // startFastHTTP serves the fasthttp adapter with a fasthttp server on addr.
 func startFastHTTP(addr string, accept websock.AcceptFunc, opts *adapters.Options) (*Server, error) {
+	h, err := fasthttpws.New(accept, opts)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	h := fasthttpws.New(accept, opts)
 	srv := &fasthttp.Server{
 		Handler:     h.ServeFastHTTP,
 		Name:        "websock",
