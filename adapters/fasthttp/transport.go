@@ -19,7 +19,7 @@ type transport struct {
 	ws       *websocket.Conn
 	raw      net.Conn // the network connection under fasthttp's hijacked wrapper
 	max      int64
-	buf      []byte
+	buf      adapters.MessageBuffer
 	deadline time.Time
 
 	// wmu guards ended and deadline. fasthttp recycles the hijacked connection's
@@ -52,41 +52,19 @@ func newTransport(ws *websocket.Conn, max int64) *transport {
 	return &transport{ws: ws, raw: raw, max: max}
 }
 
-// keepBuf is the largest read buffer kept between messages; a larger one,
-// grown for a big message, is dropped so an idle connection stays small.
-const keepBuf = 64 << 10
-
 func (t *transport) ReadMessage() (websock.Opcode, []byte, error) {
-	if cap(t.buf) > keepBuf {
-		t.buf = nil
-	}
 	mt, r, err := t.ws.NextReader()
 	if err != nil {
 		return 0, nil, classify(err)
 	}
-	buf := t.buf[:0]
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if t.max > 0 && int64(len(buf)) > t.max {
-			// The read limit counts wire bytes; this is the size after
-			// decompression.
-			t.buf = buf
-			return 0, nil, websock.ErrMessageTooBig
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.buf = buf
-			return 0, nil, classify(err)
-		}
+	data, err := t.buf.ReadMessage(r, t.max) // the size after decompression: the library limits wire bytes
+	if err == websock.ErrMessageTooBig {
+		return 0, nil, err
 	}
-	t.buf = buf
-	return websock.Opcode(mt), buf, nil
+	if err != nil {
+		return 0, nil, classify(err)
+	}
+	return websock.Opcode(mt), data, nil
 }
 
 // classify maps a fasthttp/websocket read error to the errors

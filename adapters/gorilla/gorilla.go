@@ -124,7 +124,7 @@ func (h *Handler) serve(ws *websocket.Conn, info *websock.ConnInfo, handler webs
 type transport struct {
 	ws       *websocket.Conn
 	max      int64
-	buf      []byte
+	buf      adapters.MessageBuffer
 	deadline time.Time
 	libClose atomic.Bool // gorilla sent a close frame itself
 }
@@ -134,39 +134,19 @@ var (
 	_ adapters.NetConner = (*transport)(nil)
 )
 
-// keepBuf is the largest read buffer kept between messages; a larger one,
-// grown for a big message, is dropped so an idle connection stays small.
-const keepBuf = 64 << 10
-
 func (t *transport) ReadMessage() (websock.Opcode, []byte, error) {
-	if cap(t.buf) > keepBuf {
-		t.buf = nil
-	}
 	mt, r, err := t.ws.NextReader()
 	if err != nil {
 		return 0, nil, t.classify(err)
 	}
-	buf := t.buf[:0]
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if t.max > 0 && int64(len(buf)) > t.max {
-			t.buf = buf
-			return 0, nil, websock.ErrMessageTooBig // after decompression: gorilla limits only wire bytes
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.buf = buf
-			return 0, nil, t.classify(err)
-		}
+	data, err := t.buf.ReadMessage(r, t.max) // the size after decompression: the library limits wire bytes
+	if err == websock.ErrMessageTooBig {
+		return 0, nil, err
 	}
-	t.buf = buf
-	return websock.Opcode(mt), buf, nil
+	if err != nil {
+		return 0, nil, t.classify(err)
+	}
+	return websock.Opcode(mt), data, nil
 }
 
 // classify maps a gorilla read error to the errors adapters.Transport

@@ -31,7 +31,7 @@ type transport[M ~int, S ~int] struct {
 	wire       *wire // nil without one
 	closeError func(error) (websock.CloseCode, string, bool)
 	max        int64 // 0: no limit
-	buf        []byte
+	buf        adapters.MessageBuffer
 	deadline   time.Time
 
 	// ctx is the read context. Cancelling it makes the library close the
@@ -64,40 +64,19 @@ var _ adapters.NetConner = netTransport[int, int]{}
 // NetConn returns the network connection, under the wire.
 func (t netTransport[M, S]) NetConn() net.Conn { return t.wire.Conn }
 
-// keepBuf is the largest read buffer kept between messages; a larger one,
-// grown for a big message, is dropped so an idle connection stays small.
-const keepBuf = 64 << 10
-
 func (t *transport[M, S]) ReadMessage() (websock.Opcode, []byte, error) {
-	if cap(t.buf) > keepBuf {
-		t.buf = nil
-	}
-	typ, r, err := t.ws.Reader(t.ctx)
+	mt, r, err := t.ws.Reader(t.ctx)
 	if err != nil {
 		return 0, nil, t.classify(err)
 	}
-	buf := t.buf[:0]
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		end := cap(buf)
-		if t.max > 0 && int64(end) > t.max+1 {
-			end = int(t.max + 1) // read no more than it takes to see the limit passed
-		}
-		n, err := r.Read(buf[len(buf):end])
-		buf = buf[:len(buf)+n]
-		t.buf = buf
-		if t.max > 0 && int64(len(buf)) > t.max {
-			return 0, nil, websock.ErrMessageTooBig // counted after decompression
-		}
-		if err == io.EOF {
-			return websock.Opcode(typ), buf, nil
-		}
-		if err != nil {
-			return 0, nil, t.classify(err)
-		}
+	data, err := t.buf.ReadMessage(r, t.max) // the size after decompression: the library limits wire bytes
+	if err == websock.ErrMessageTooBig {
+		return 0, nil, err
 	}
+	if err != nil {
+		return 0, nil, t.classify(err)
+	}
+	return websock.Opcode(mt), data, nil
 }
 
 // classify maps a library read error to the errors adapters.Transport
