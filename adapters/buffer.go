@@ -15,8 +15,10 @@ type MessageBuffer struct {
 	buf []byte
 }
 
-// keepBuf is the largest buffer kept between messages; one grown for a
-// bigger message is dropped, so an idle connection stays small.
+// keepBuf is the largest message whose buffer is kept for the next one;
+// the buffer of a bigger message is dropped, so an idle connection stays
+// small. (Reading a message of exactly keepBuf bytes grows the buffer a
+// little past it, to see the end: hence the 2*keepBuf bound on capacity.)
 const keepBuf = 64 << 10
 
 // ReadMessage reads r to its end and returns the message, valid until the
@@ -24,8 +26,8 @@ const keepBuf = 64 << 10
 // max bytes arrived (max 0: no limit), reading at most max+1 bytes; other
 // errors are r's, for the adapter to classify.
 func (m *MessageBuffer) ReadMessage(r io.Reader, max int64) ([]byte, error) {
-	if cap(m.buf) > keepBuf {
-		m.buf = nil
+	if len(m.buf) > keepBuf || cap(m.buf) > 2*keepBuf {
+		m.buf = nil // the last message was big: do not keep its buffer
 	}
 	buf := m.buf[:0]
 	for {

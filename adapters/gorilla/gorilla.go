@@ -66,7 +66,8 @@ func New(accept websock.AcceptFunc, opts *adapters.Options) (*Handler, error) {
 	}, nil
 }
 
-// ServeHTTP upgrades r and runs the connection until it ends.
+// ServeHTTP upgrades r and returns; the connection runs on a goroutine of
+// its own until it ends (Shutdown waits for it).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if he := adapters.CheckUpgrade(r.Method, r.Header); he != nil {
 		adapters.WriteRefusal(w, he)
@@ -88,7 +89,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // Upgrade has answered the request
 	}
 	compressed := h.Options().Compression && adapters.OffersCompression(r.Header)
-	h.serve(ws, adapters.NewInfo(req, sub, compressed), handler)
+	// Serve on a fresh goroutine and let net/http's return: the
+	// connection then idles on a small stack, not below the frames of the
+	// HTTP server and the upgrade (it is hijacked; net/http is done
+	// with it either way).
+	go h.serve(ws, adapters.NewInfo(req, sub, compressed), handler)
 }
 
 // ServeConn runs handler over ws, a connection the caller upgraded with
