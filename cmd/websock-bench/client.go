@@ -1,0 +1,476 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The client process: `websock-bench client -workload W -ws ADDR -debug
+// ADDR ...`. It runs one workload against a server process with the
+// minimal client of wsclient.go, prints one JSON line, a clientResult,
+// and then waits for its standard input to close (the parent closes it
+// after stopping the server, so that the server's side of every TCP
+// connection closes first and the client's ephemeral ports are not left in
+// TIME_WAIT).
+
+// clientResult is what the client process prints. Only the fields of its
+// workload are set.
+type clientResult struct {
+	// rtt
+	RoundTrips int64   `json:"round_trips,omitempty"`
+	PerSecond  float64 `json:"per_second,omitempty"`
+	P50        float64 `json:"p50_ns,omitempty"`
+	P99        float64 `json:"p99_ns,omitempty"`
+	// tput
+	MBps float64 `json:"mb_per_s,omitempty"`
+	// fanout: nanoseconds from the trigger to the last delivery, per repeat
+	Fanout []float64 `json:"fanout_ns,omitempty"`
+	// idle: per connection, from the server's stats
+	Conns          int     `json:"conns,omitempty"`
+	RSSPerConn     float64 `json:"rss_per_conn,omitempty"`
+	HeapPerConn    float64 `json:"heap_per_conn,omitempty"`
+	StacksPerConn  float64 `json:"stacks_per_conn,omitempty"`
+	GoroutinesPerC float64 `json:"goroutines_per_conn,omitempty"`
+}
+
+// clientConfig is what the client's flags say.
+type clientConfig struct {
+	workload string
+	ws       string
+	debug    string
+	conns    int
+	size     int
+	window   int
+	duration time.Duration
+	warmup   time.Duration
+	reps     int
+	settle   time.Duration
+}
+
+// Bounds that keep every loop finite whatever the flags say.
+const (
+	dialTimeout    = 10 * time.Second
+	dialWorkers    = 64
+	maxSamples     = 1 << 22 // latency samples kept, across connections
+	ioGrace        = 10 * time.Second
+	readyTimeout   = 60 * time.Second
+	fanoutTimeout  = 10 * time.Second
+	stdinWaitLimit = 60 * time.Second
+)
+
+func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("websock-bench client", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg clientConfig
+	fs.StringVar(&cfg.workload, "workload", "", "rtt, tput, fanout or idle")
+	fs.StringVar(&cfg.ws, "ws", "", "host:port of the WebSocket endpoint")
+	fs.StringVar(&cfg.debug, "debug", "", "host:port of the server's stats endpoint")
+	fs.IntVar(&cfg.conns, "conns", 1, "connections")
+	fs.IntVar(&cfg.size, "size", 1024, "message size, bytes")
+	fs.IntVar(&cfg.window, "window", 1, "messages in flight (tput)")
+	fs.DurationVar(&cfg.duration, "duration", 3*time.Second, "measured duration (rtt, tput)")
+	fs.DurationVar(&cfg.warmup, "warmup", 500*time.Millisecond, "unmeasured warm-up (rtt, tput)")
+	fs.IntVar(&cfg.reps, "reps", 5, "repeats (fanout)")
+	fs.DurationVar(&cfg.settle, "settle", time.Second, "wait before measuring (idle)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cfg.conns < 1 || cfg.size < 1 || cfg.window < 1 || cfg.reps < 1 || cfg.duration <= 0 || cfg.warmup < 0 {
+		return errors.New("-conns, -size, -window, -reps and -duration must be positive")
+	}
+	if err := raiseFileLimit(); err != nil {
+		return err
+	}
+	if lim := fileLimit(); lim != 0 && uint64(cfg.conns)+64 > lim {
+		return fmt.Errorf("%d connections need more open files than this process may have (%d); lower the connection count or raise the hard limit (ulimit -Hn)", cfg.conns, lim)
+	}
+
+	var (
+		res *clientResult
+		err error
+	)
+	switch cfg.workload {
+	case "rtt":
+		res, err = clientRTT(&cfg)
+	case "tput":
+		res, err = clientThroughput(&cfg)
+	case "fanout":
+		res, err = clientFanout(&cfg)
+	case "idle":
+		res, err = clientIdle(&cfg)
+	default:
+		err = fmt.Errorf("unknown -workload %q", cfg.workload)
+	}
+	if err != nil {
+		return err
+	}
+	if err := json.NewEncoder(stdout).Encode(res); err != nil {
+		return err
+	}
+	// Hold the connections until the parent has stopped the server.
+	done := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, stdin)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(stdinWaitLimit):
+	}
+	return nil
+}
+
+// dialAll opens n connections to addr, dialWorkers at a time. On error
+// it closes those it opened.
+func dialAll(addr string, n, bufSize int) ([]*wsConn, error) {
+	conns := make([]*wsConn, n)
+	var next atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	for range min(n, dialWorkers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				c, err := dialWS(addr, dialTimeout, bufSize)
+				if err != nil {
+					once.Do(func() { firstErr = fmt.Errorf("connection %d of %d: %w", i+1, n, err) })
+					next.Store(int64(n)) // stop the other workers
+					return
+				}
+				conns[i] = c
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		closeAll(conns)
+		return nil, firstErr
+	}
+	return conns, nil
+}
+
+func closeAll(conns []*wsConn) {
+	for _, c := range conns {
+		if c != nil {
+			c.Close()
+		}
+	}
+}
+
+// payload returns size deterministic pseudo-random bytes.
+func payload(size int) []byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	p := make([]byte, size)
+	for i := range p {
+		p[i] = byte(r.Uint32())
+	}
+	return p
+}
+
+// clientRTT runs the closed-loop workload: each connection sends a
+// message, waits for its echo, and repeats. Round trips that start during
+// the warm-up are not counted.
+func clientRTT(cfg *clientConfig) (*clientResult, error) {
+	conns, err := dialAll(cfg.ws, cfg.conns, 4096+cfg.size)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(conns)
+	msg := payload(cfg.size)
+	perConn := max(maxSamples/cfg.conns, 1)
+	samples := make([][]int64, len(conns))
+	counts := make([]int64, len(conns))
+	errs := make([]error, len(conns))
+	start := time.Now()
+	warmEnd := start.Add(cfg.warmup)
+	end := warmEnd.Add(cfg.duration)
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			frame := maskedFrame(opBinary, msg)
+			c.nc.SetDeadline(end.Add(ioGrace))
+			lat := make([]int64, 0, min(perConn, 1<<16))
+			for {
+				t0 := time.Now()
+				if !t0.Before(end) {
+					break
+				}
+				if err := c.writeFrame(frame); err != nil {
+					errs[i] = fmt.Errorf("write: %w", err)
+					return
+				}
+				op, got, err := c.readMessage(cfg.size)
+				if err != nil {
+					errs[i] = fmt.Errorf("read: %w", err)
+					return
+				}
+				if op != opBinary || !bytes.Equal(got, msg) {
+					errs[i] = fmt.Errorf("the echo differs from what was sent (opcode %d, %d bytes)", op, len(got))
+					return
+				}
+				if t0.Before(warmEnd) {
+					continue
+				}
+				counts[i]++
+				if len(lat) < perConn {
+					lat = append(lat, int64(time.Since(t0)))
+				}
+			}
+			samples[i] = lat
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var all []int64
+	var n int64
+	for i := range conns {
+		all = append(all, samples[i]...)
+		n += counts[i]
+	}
+	if len(all) == 0 {
+		return nil, errors.New("no round trip completed in the measured time")
+	}
+	slices.Sort(all)
+	return &clientResult{
+		RoundTrips: n,
+		PerSecond:  float64(n) / cfg.duration.Seconds(),
+		P50:        float64(percentile(all, 50)),
+		P99:        float64(percentile(all, 99)),
+	}, nil
+}
+
+// percentile returns the p-th percentile of sorted, by nearest rank.
+func percentile(sorted []int64, p float64) int64 {
+	i := int(float64(len(sorted))*p/100+0.5) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// clientThroughput streams messages over one connection with up to
+// -window of them in flight and counts the echoed bytes that arrive in the
+// measured time.
+func clientThroughput(cfg *clientConfig) (*clientResult, error) {
+	conns, err := dialAll(cfg.ws, cfg.conns, 64<<10)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(conns)
+	msg := payload(cfg.size)
+	start := time.Now()
+	warmEnd := start.Add(cfg.warmup)
+	end := warmEnd.Add(cfg.duration)
+	var total atomic.Int64
+	errs := make([]error, len(conns))
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = stream(c, msg, cfg.window, warmEnd, end, &total)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &clientResult{MBps: float64(total.Load()) / 1e6 / cfg.duration.Seconds()}, nil
+}
+
+// stream writes msg on c until end, with at most window+1 messages
+// unanswered, reads the echoes, and adds to total the bytes of those that
+// arrive between warmEnd and end.
+func stream(c *wsConn, msg []byte, window int, warmEnd, end time.Time, total *atomic.Int64) error {
+	c.nc.SetDeadline(end.Add(ioGrace))
+	frame := maskedFrame(opBinary, msg)
+	inflight := make(chan struct{}, window) // one token per message written and not yet read
+	var werr error
+	go func() {
+		defer close(inflight)
+		for time.Now().Before(end) {
+			inflight <- struct{}{}
+			if err := c.writeFrame(frame); err != nil {
+				werr = fmt.Errorf("write: %w", err)
+				c.Close() // the reader then fails too
+				return
+			}
+		}
+	}()
+	for range inflight {
+		op, data, err := c.readMessage(len(msg))
+		if err == nil && (op != opBinary || len(data) != len(msg)) {
+			err = fmt.Errorf("the echo differs from what was sent (opcode %d, %d bytes)", op, len(data))
+		}
+		if err != nil {
+			c.Close()
+			go func() { // let the writer finish
+				for range inflight {
+				}
+			}()
+			return fmt.Errorf("read: %w", err)
+		}
+		if now := time.Now(); !now.Before(warmEnd) && now.Before(end) {
+			total.Add(int64(len(data)))
+		}
+	}
+	return werr // the writer closed inflight after setting it
+}
+
+// clientFanout opens -conns connections, each with a reader, waits until
+// the server has them all, and then, -reps times, asks the server to push
+// one message to all of them and times how long until the last one has it.
+func clientFanout(cfg *clientConfig) (*clientResult, error) {
+	conns, err := dialAll(cfg.ws, cfg.conns, 512+cfg.size)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(conns)
+	var got atomic.Int64
+	all := make(chan time.Time, 1)
+	readErr := make(chan error, 1)
+	for _, c := range conns {
+		go func() {
+			for {
+				op, data, err := c.readMessage(cfg.size)
+				if err == nil && (op != opBinary || len(data) != cfg.size) {
+					err = fmt.Errorf("pushed message has opcode %d and %d bytes, want binary of %d", op, len(data), cfg.size)
+				}
+				if err != nil {
+					select {
+					case readErr <- err:
+					default:
+					}
+					return
+				}
+				if got.Add(1) == int64(len(conns)) {
+					all <- time.Now()
+				}
+			}
+		}()
+	}
+	if err := waitConns(cfg.debug, len(conns)); err != nil {
+		return nil, err
+	}
+	res := &clientResult{}
+	for rep := range cfg.reps {
+		got.Store(0)
+		t0 := time.Now()
+		var fr fanoutReply
+		if err := postJSON(cfg.debug, "/fanout?size="+strconv.Itoa(cfg.size), &fr); err != nil {
+			return nil, err
+		}
+		if fr.Sent != len(conns) {
+			return nil, fmt.Errorf("repeat %d: the server pushed to %d connections (%d failed), want %d", rep+1, fr.Sent, fr.Failed, len(conns))
+		}
+		select {
+		case t := <-all:
+			res.Fanout = append(res.Fanout, float64(t.Sub(t0)))
+		case err := <-readErr:
+			return nil, fmt.Errorf("repeat %d: %w", rep+1, err)
+		case <-time.After(fanoutTimeout):
+			return nil, fmt.Errorf("repeat %d: only %d of %d connections got the message within %v", rep+1, got.Load(), len(conns), fanoutTimeout)
+		}
+		time.Sleep(50 * time.Millisecond) // let the server's writers go idle
+	}
+	return res, nil
+}
+
+// clientIdle measures what idle connections cost the server: stats after
+// a collection, then -conns connections that stay silent, then stats again.
+func clientIdle(cfg *clientConfig) (*clientResult, error) {
+	var before serverStats
+	if err := getJSON(cfg.debug, "/stats?gc=1", &before); err != nil {
+		return nil, err
+	}
+	conns, err := dialAll(cfg.ws, cfg.conns, 512)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(conns)
+	if err := waitConns(cfg.debug, len(conns)); err != nil {
+		return nil, err
+	}
+	time.Sleep(cfg.settle)
+	var after serverStats
+	if err := getJSON(cfg.debug, "/stats?gc=1", &after); err != nil {
+		return nil, err
+	}
+	if after.Conns != len(conns) {
+		return nil, fmt.Errorf("the server has %d live connections, want %d", after.Conns, len(conns))
+	}
+	n := float64(len(conns))
+	return &clientResult{
+		Conns:          len(conns),
+		RSSPerConn:     float64(after.RSS-before.RSS) / n,
+		HeapPerConn:    float64(after.Heap-before.Heap) / n,
+		StacksPerConn:  float64(after.Stacks-before.Stacks) / n,
+		GoroutinesPerC: float64(after.Goroutines-before.Goroutines) / n,
+	}, nil
+}
+
+// waitConns waits until the server reports n live connections.
+func waitConns(debug string, n int) error {
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		var st serverStats
+		if err := getJSON(debug, "/stats", &st); err != nil {
+			return err
+		}
+		if st.Conns == n {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the server has %d live connections after %v, want %d", st.Conns, readyTimeout, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var debugClient = &http.Client{Timeout: 30 * time.Second}
+
+func getJSON(debug, path string, v any) error { return callJSON(http.MethodGet, debug, path, v) }
+
+func postJSON(debug, path string, v any) error { return callJSON(http.MethodPost, debug, path, v) }
+
+func callJSON(method, debug, path string, v any) error {
+	req, err := http.NewRequestWithContext(context.Background(), method, "http://"+debug+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := debugClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("server stats endpoint: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(body))
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	return nil
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/websock-go/websock/internal/builtin"
+)
+
+// config is what the parent's flags say.
+type config struct {
+	adapters  []string
+	workloads []string // in the order they run
+
+	conns    int
+	size     int
+	duration time.Duration
+	warmup   time.Duration
+	reps     int
+
+	tputSize int
+	window   int
+
+	fanoutConns int
+	fanoutSize  int
+	fanoutReps  int
+
+	idleConns int
+	settle    time.Duration
+}
+
+// allWorkloads are the workloads, in the order they run.
+var allWorkloads = []string{"rtt", "tput", "fanout", "idle"}
+
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("websock-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := &config{}
+	adapterList := fs.String("adapters", strings.Join(builtin.Names(), ","), "comma-separated adapters to measure")
+	workloadList := fs.String("workloads", strings.Join(allWorkloads, ","), "comma-separated workloads to run")
+	fs.IntVar(&cfg.conns, "conns", 50, "rtt: connections, each in a closed send-and-wait loop")
+	fs.IntVar(&cfg.size, "size", 1024, "rtt: message size in bytes")
+	fs.DurationVar(&cfg.duration, "duration", 3*time.Second, "rtt, tput: measured time of one run")
+	fs.DurationVar(&cfg.warmup, "warmup", 500*time.Millisecond, "rtt, tput: unmeasured warm-up before each run")
+	fs.IntVar(&cfg.reps, "reps", 2, "rtt, tput: runs per side, alternating raw and adapter")
+	fs.IntVar(&cfg.tputSize, "tput-size", 64<<10, "tput: message size in bytes")
+	fs.IntVar(&cfg.window, "window", 4, "tput: messages in flight")
+	fs.IntVar(&cfg.fanoutConns, "fanout-conns", 1000, "fanout: connections that get each pushed message")
+	fs.IntVar(&cfg.fanoutSize, "fanout-size", 256, "fanout: pushed message size in bytes")
+	fs.IntVar(&cfg.fanoutReps, "fanout-reps", 5, "fanout: pushes per run; the median is reported")
+	fs.IntVar(&cfg.idleConns, "idle-conns", 10000, "idle: silent connections held open")
+	fs.DurationVar(&cfg.settle, "settle", time.Second, "idle: wait after the last connection opens before measuring")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: websock-bench [flags]\n\nMeasures each adapter against the raw library it wraps and prints a Markdown table.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q; all options are flags (see -h)", fs.Args())
+	}
+	for _, name := range splitList(*adapterList) {
+		if _, err := builtin.Lookup(name); err != nil {
+			return nil, err
+		}
+		cfg.adapters = append(cfg.adapters, name)
+	}
+	if len(cfg.adapters) == 0 {
+		return nil, fmt.Errorf("no adapter to measure; registered adapters are: %s", strings.Join(builtin.Names(), ", "))
+	}
+	want := splitList(*workloadList)
+	for _, w := range want {
+		if !slices.Contains(allWorkloads, w) {
+			return nil, fmt.Errorf("unknown workload %q; workloads are: %s", w, strings.Join(allWorkloads, ", "))
+		}
+	}
+	for _, w := range allWorkloads {
+		if slices.Contains(want, w) {
+			cfg.workloads = append(cfg.workloads, w)
+		}
+	}
+	switch {
+	case cfg.conns < 1, cfg.size < 1, cfg.reps < 1, cfg.tputSize < 1, cfg.window < 1,
+		cfg.fanoutConns < 1, cfg.fanoutSize < 1, cfg.fanoutReps < 1, cfg.idleConns < 1:
+		return nil, fmt.Errorf("counts and sizes must be positive")
+	case cfg.duration <= 0, cfg.warmup < 0, cfg.settle < 0:
+		return nil, fmt.Errorf("-duration must be positive, -warmup and -settle not negative")
+	case cfg.size > maxMessage, cfg.tputSize > maxMessage, cfg.fanoutSize > maxMessage:
+		return nil, fmt.Errorf("message sizes must be at most %d bytes, the servers' limit", maxMessage)
+	}
+	return cfg, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// clientArgs returns the client process's flags for workload w.
+func (c *config) clientArgs(w string) []string {
+	d := func(t time.Duration) string { return t.String() }
+	switch w {
+	case "rtt":
+		return []string{"-workload", "rtt", "-conns", fmt.Sprint(c.conns), "-size", fmt.Sprint(c.size),
+			"-duration", d(c.duration), "-warmup", d(c.warmup)}
+	case "tput":
+		return []string{"-workload", "tput", "-conns", "1", "-size", fmt.Sprint(c.tputSize),
+			"-window", fmt.Sprint(c.window), "-duration", d(c.duration), "-warmup", d(c.warmup)}
+	case "fanout":
+		return []string{"-workload", "fanout", "-conns", fmt.Sprint(c.fanoutConns), "-size", fmt.Sprint(c.fanoutSize),
+			"-reps", fmt.Sprint(c.fanoutReps)}
+	case "idle":
+		return []string{"-workload", "idle", "-conns", fmt.Sprint(c.idleConns), "-settle", d(c.settle)}
+	}
+	panic("unknown workload " + w)
+}
+
+// runTimeout bounds one run of workload w, from starting the server to
+// reading the client's result.
+func (c *config) runTimeout(w string) time.Duration {
+	const margin = 2 * time.Minute
+	switch w {
+	case "rtt", "tput":
+		return margin + c.warmup + c.duration
+	case "fanout":
+		return margin + time.Duration(c.fanoutReps)*(fanoutTimeout+time.Second)
+	}
+	return margin + c.settle
+}

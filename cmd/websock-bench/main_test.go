@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/websock-go/websock/internal/builtin"
+)
+
+// TestMain lets the test binary act as the benchmark's server and client
+// processes: the benchmark re-executes its own executable, which under go
+// test is this binary, with childEnv set.
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" && len(os.Args) > 1 {
+		os.Exit(childMain(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// TestSmoke runs every workload for every adapter with tiny sizes. It
+// checks only that the command ran and printed a table: the figures of so
+// short a run mean nothing, and benchmarks are not timed assertions.
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two processes per run")
+	}
+	var out, errOut bytes.Buffer
+	err := run([]string{"-duration", "200ms", "-warmup", "20ms", "-reps", "1", "-conns", "2",
+		"-idle-conns", "10", "-fanout-conns", "10", "-fanout-reps", "2", "-settle", "10ms"}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, errOut.String())
+	}
+	table := out.String()
+	if !strings.Contains(table, "| adapter | figure | raw | adapter | adapter/raw | target |") {
+		t.Fatalf("no table printed:\n%s", table)
+	}
+	for _, name := range builtin.Names() {
+		if !strings.Contains(table, "| "+name+" | round trips/s") || !strings.Contains(table, "| "+name+" | goroutines per idle conn") {
+			t.Errorf("the table has no rows for %s:\n%s", name, table)
+		}
+	}
+	if strings.Contains(table, "n/a") {
+		t.Errorf("the table has empty cells (an adapter with no raw server in raw.go, or a failed run):\n%s", table)
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-adapters", "nope"},
+		{"-workloads", "nope"},
+		{"-conns", "0"},
+		{"-duration", "0s"},
+		{"extra"},
+	} {
+		if err := run(args, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
+			t.Errorf("run(%q) succeeded; want an error", args)
+		}
+	}
+}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	coderws "github.com/coder/websocket"
+	fastws "github.com/fasthttp/websocket"
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
+	gorillaws "github.com/gorilla/websocket"
+	"github.com/valyala/fasthttp"
+	nhooyrws "nhooyr.io/websocket"
+)
+
+// The raw servers: for each built-in adapter, an echo server written
+// directly on the library it wraps, the way that library's own README or
+// examples write one. They differ from the examples only where the
+// benchmark needs it: a message limit of maxMessage (the examples' defaults
+// are smaller than the 64 KiB workload on nhooyr and coder), no per-message
+// timeouts or rate limits (the adapter runs without timeouts too), and a
+// hub for fan-out.
+
+// rawStart starts a raw server on ln and returns a function that stops it.
+type rawStart func(ln net.Listener, st *rawState) (stop func(), err error)
+
+// rawServers maps an adapter's name to the raw server of its library.
+var rawServers = map[string]rawStart{
+	"gorilla":  rawGorilla,
+	"nhooyr":   rawNhooyr,
+	"coder":    rawCoder,
+	"gobws":    rawGobwas,
+	"fasthttp": rawFastHTTP,
+}
+
+func rawNames() string {
+	var names []string
+	for n := range rawServers {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
+
+// rawState counts a raw server's live connections and holds its hub, if
+// it has one.
+type rawState struct {
+	live atomic.Int64
+	hub  *rawHub // nil without -hub
+}
+
+func (st *rawState) liveConns() int { return int(st.live.Load()) }
+
+// opened counts a new connection; with a hub, it also joins the hub with
+// write, and the returned rawConn's lock must guard every write.
+func (st *rawState) opened(write func([]byte) error) *rawConn {
+	st.live.Add(1)
+	if st.hub == nil {
+		return nil
+	}
+	c := &rawConn{write: write}
+	st.hub.mu.Lock()
+	st.hub.conns[c] = struct{}{}
+	st.hub.mu.Unlock()
+	return c
+}
+
+// closed counts a connection's end and takes it out of the hub.
+func (st *rawState) closed(c *rawConn) {
+	st.live.Add(-1)
+	if c != nil {
+		st.hub.mu.Lock()
+		delete(st.hub.conns, c)
+		st.hub.mu.Unlock()
+	}
+}
+
+// serveHTTP serves h on ln with net/http, as the builtin adapters do.
+func serveHTTP(ln net.Listener, h http.HandlerFunc) (func(), error) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return func() { srv.Close() }, nil
+}
+
+// rawGorilla is gorilla/websocket's examples/echo: a zero Upgrader (which
+// reuses net/http's buffers) and a ReadMessage/WriteMessage loop.
+func rawGorilla(ln net.Listener, st *rawState) (func(), error) {
+	var up gorillaws.Upgrader
+	return serveHTTP(ln, func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		var rc *rawConn
+		if st.hub != nil {
+			rc = st.opened(func(b []byte) error { return c.WriteMessage(gorillaws.BinaryMessage, b) })
+		} else {
+			st.opened(nil)
+		}
+		defer st.closed(rc)
+		for {
+			mt, msg, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			rc.lock()
+			err = c.WriteMessage(mt, msg)
+			rc.unlock()
+			if err != nil {
+				return
+			}
+		}
+	})
+}
+
+// rawNhooyr is nhooyr.io/websocket's echo example: Accept, then copy each
+// message from Reader to Writer.
+func rawNhooyr(ln net.Listener, st *rawState) (func(), error) {
+	return serveHTTP(ln, func(w http.ResponseWriter, r *http.Request) {
+		c, err := nhooyrws.Accept(w, r, &nhooyrws.AcceptOptions{CompressionMode: nhooyrws.CompressionDisabled})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		c.SetReadLimit(maxMessage)
+		ctx := context.Background()
+		var rc *rawConn
+		if st.hub != nil {
+			rc = st.opened(func(b []byte) error { return c.Write(ctx, nhooyrws.MessageBinary, b) })
+		} else {
+			st.opened(nil)
+		}
+		defer st.closed(rc)
+		for {
+			typ, rd, err := c.Reader(ctx)
+			if err != nil {
+				return
+			}
+			rc.lock()
+			wr, err := c.Writer(ctx, typ)
+			if err == nil {
+				_, err = io.Copy(wr, rd)
+			}
+			if err == nil {
+				err = wr.Close()
+			}
+			rc.unlock()
+			if err != nil {
+				return
+			}
+		}
+	})
+}
+
+// rawCoder is github.com/coder/websocket's echo example, the same code as
+// nhooyr's: coder/websocket is its continuation.
+func rawCoder(ln net.Listener, st *rawState) (func(), error) {
+	return serveHTTP(ln, func(w http.ResponseWriter, r *http.Request) {
+		c, err := coderws.Accept(w, r, &coderws.AcceptOptions{CompressionMode: coderws.CompressionDisabled})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		c.SetReadLimit(maxMessage)
+		ctx := context.Background()
+		var rc *rawConn
+		if st.hub != nil {
+			rc = st.opened(func(b []byte) error { return c.Write(ctx, coderws.MessageBinary, b) })
+		} else {
+			st.opened(nil)
+		}
+		defer st.closed(rc)
+		for {
+			typ, rd, err := c.Reader(ctx)
+			if err != nil {
+				return
+			}
+			rc.lock()
+			wr, err := c.Writer(ctx, typ)
+			if err == nil {
+				_, err = io.Copy(wr, rd)
+			}
+			if err == nil {
+				err = wr.Close()
+			}
+			rc.unlock()
+			if err != nil {
+				return
+			}
+		}
+	})
+}
+
+// rawGobwas is the first example of gobwas/ws's README: UpgradeHTTP, then
+// a goroutine with a wsutil.ReadClientData/WriteServerMessage loop.
+func rawGobwas(ln net.Listener, st *rawState) (func(), error) {
+	return serveHTTP(ln, func(w http.ResponseWriter, r *http.Request) {
+		conn, _, _, err := ws.UpgradeHTTP(r, w)
+		if err != nil {
+			return
+		}
+		go func() {
+			defer conn.Close()
+			var rc *rawConn
+			if st.hub != nil {
+				rc = st.opened(func(b []byte) error { return wsutil.WriteServerMessage(conn, ws.OpBinary, b) })
+			} else {
+				st.opened(nil)
+			}
+			defer st.closed(rc)
+			for {
+				msg, op, err := wsutil.ReadClientData(conn)
+				if err != nil {
+					return
+				}
+				rc.lock()
+				err = wsutil.WriteServerMessage(conn, op, msg)
+				rc.unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	})
+}
+
+// rawFastHTTP is fasthttp/websocket's fasthttp echo example: a zero
+// FastHTTPUpgrader on a fasthttp server, with a ReadMessage/WriteMessage
+// loop.
+func rawFastHTTP(ln net.Listener, st *rawState) (func(), error) {
+	var up fastws.FastHTTPUpgrader
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		up.Upgrade(ctx, func(c *fastws.Conn) {
+			defer c.Close()
+			var rc *rawConn
+			if st.hub != nil {
+				rc = st.opened(func(b []byte) error { return c.WriteMessage(fastws.BinaryMessage, b) })
+			} else {
+				st.opened(nil)
+			}
+			defer st.closed(rc)
+			for {
+				mt, msg, err := c.ReadMessage()
+				if err != nil {
+					return
+				}
+				rc.lock()
+				err = c.WriteMessage(mt, msg)
+				rc.unlock()
+				if err != nil {
+					return
+				}
+			}
+		})
+	}}
+	go srv.Serve(ln)
+	return func() { srv.Shutdown() }, nil
+}
