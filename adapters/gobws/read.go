@@ -1,0 +1,329 @@
+package gobws
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsflate"
+
+	"github.com/websock-go/websock/websock"
+)
+
+// chunkSize bounds each read of a payload into the message, and each
+// inflation step, so that a message is validated and counted as it
+// arrives rather than once it is whole.
+const chunkSize = 64 << 10
+
+var (
+	errInvalidText = fmt.Errorf("%w: text message", websock.ErrInvalidUTF8)
+	errCloseReason = fmt.Errorf("%w: close reason", websock.ErrInvalidUTF8)
+	errCloseShort  = fmt.Errorf("%w: close frame with a 1-byte payload (RFC 6455 section 5.5.1)", websock.ErrProtocol)
+	errNoProgress  = errors.New("gobws: connection read returned no data and no error")
+)
+
+// ReadMessage reads frames until a whole text or binary message has been
+// read, reporting the control frames that come first or between its
+// fragments, and returns it. It is valid until the next call.
+func (t *transport) ReadMessage() (websock.Opcode, []byte, error) {
+	t.putMessage() // the engine is done with the previous message
+	h, compressed, err := t.nextFrame(false)
+	if err != nil {
+		return 0, nil, err
+	}
+	t.msg = getBuffer()
+	t.frame, t.left, t.pos = h, h.Length, 0
+	t.text = h.OpCode == ws.OpText && t.checkUTF8
+	t.checked = 0
+	if compressed {
+		err = t.inflate()
+	} else {
+		err = t.readPlain()
+	}
+	if err == nil {
+		err = t.validate(true)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	t.idle()
+	return websock.Opcode(h.OpCode), t.msg.b, nil
+}
+
+// nextFrame reads frame headers until that of a data frame, handling the
+// control frames before it, and returns it with the compression bit
+// cleared and whether it was set. inMessage says a fragmented message is
+// being read, so that the frame must continue it.
+func (t *transport) nextFrame(inMessage bool) (h ws.Header, compressed bool, err error) {
+	state := ws.StateServerSide
+	if inMessage {
+		state |= ws.StateFragmented
+	}
+	for {
+		if t.br == nil {
+			if err := t.wait(); err != nil {
+				return h, false, err
+			}
+		}
+		h, err = ws.ReadHeaderBuffer(t.br, t.hdr[:])
+		if err != nil {
+			return h, false, headerError(err)
+		}
+		if t.deflate {
+			// The compression bit is allowed on the first frame of a
+			// data message only (RFC 7692, section 6).
+			if h, compressed, err = wsflate.UnsetBit(h); err != nil {
+				return h, false, protocolError(err)
+			}
+		}
+		if err := ws.CheckHeader(h, state); err != nil {
+			return h, false, protocolError(err)
+		}
+		if !h.OpCode.IsControl() {
+			return h, compressed, nil
+		}
+		if err := t.control(h); err != nil {
+			return h, false, err
+		}
+		if !inMessage {
+			t.idle()
+		}
+	}
+}
+
+// wait blocks until the peer sends something, reading it into the small
+// array every connection has, and only then takes a buffered reader from
+// the pool.
+func (t *transport) wait() error {
+	if len(t.src.pre) == 0 {
+		n, err := t.nc.Read(t.first[:])
+		if n == 0 {
+			if err == nil {
+				err = errNoProgress
+			}
+			return err
+		}
+		t.src.pre = t.first[:n] // an error comes back on the next read
+	}
+	t.br = getReader(&t.src)
+	return nil
+}
+
+// idle gives back the buffered reader when it holds nothing unread, so
+// that an idle connection holds no buffer.
+func (t *transport) idle() {
+	if t.br != nil && t.br.Buffered() == 0 && len(t.src.pre) == 0 {
+		putReader(t.br)
+		t.br = nil
+	}
+}
+
+// control reads the payload of the control frame whose header is h and
+// handles it: pings and pongs go to the engine, which answers pings; a
+// close frame ends reading with the error the engine expects.
+func (t *transport) control(h ws.Header) error {
+	b := getBuffer()
+	defer putBuffer(b)
+	b.b = room(b.b, ws.MaxControlFramePayloadSize)
+	p := b.b[:h.Length] // CheckHeader made sure it fits
+	if _, err := io.ReadFull(t.br, p); err != nil {
+		return err
+	}
+	ws.Cipher(p, h.Mask, 0)
+	switch h.OpCode {
+	case ws.OpPing:
+		t.conn.Ping(p)
+	case ws.OpPong:
+		t.conn.Control(websock.OpPong, p)
+	case ws.OpClose:
+		return closeError(p)
+	}
+	return nil
+}
+
+// closeError returns the error for the close frame payload p: the peer's
+// *websock.CloseError, or a protocol error for a payload RFC 6455 section
+// 5.5.1 forbids.
+func closeError(p []byte) error {
+	switch len(p) {
+	case 0:
+		return &websock.CloseError{Code: websock.CloseNoStatus}
+	case 1:
+		return errCloseShort
+	}
+	code := websock.CloseCode(binary.BigEndian.Uint16(p))
+	if !code.Sendable() {
+		return fmt.Errorf("%w: peer sent close code %d, which may not be sent (RFC 6455 section 7.4)", websock.ErrProtocol, code)
+	}
+	if !utf8.Valid(p[2:]) {
+		return errCloseReason
+	}
+	return &websock.CloseError{Code: code, Text: string(p[2:])}
+}
+
+// readPlain reads the payload of an uncompressed message into t.msg,
+// frame by frame, validating text as it arrives. The maximum message size
+// is checked against each frame's declared length before its payload is
+// read.
+func (t *transport) readPlain() error {
+	for {
+		// Subtract rather than add: a declared length may be near the
+		// largest int64.
+		if t.max > 0 && t.left > t.max-int64(len(t.msg.b)) {
+			return fmt.Errorf("%w: a frame declares %d bytes after %d, over the maximum of %d",
+				websock.ErrMessageTooBig, t.left, len(t.msg.b), t.max)
+		}
+		for t.left > 0 {
+			b := grow(t.msg.b, t.max)
+			n := int(min(t.left, chunkSize, int64(cap(b)-len(b))))
+			p := b[len(b) : len(b)+n]
+			if _, err := io.ReadFull(t.br, p); err != nil {
+				return err
+			}
+			ws.Cipher(p, t.frame.Mask, t.pos)
+			t.msg.b = b[:len(b)+n]
+			t.left -= int64(n)
+			t.pos += n
+			if err := t.validate(false); err != nil {
+				return err
+			}
+		}
+		if t.frame.Fin {
+			return nil
+		}
+		h, _, err := t.nextFrame(true)
+		if err != nil {
+			return err
+		}
+		t.frame, t.left, t.pos = h, h.Length, 0
+	}
+}
+
+// inflate decompresses a compressed message into t.msg, counting and
+// validating its bytes as they come out and stopping as soon as it is
+// over the maximum message size.
+func (t *transport) inflate() error {
+	t.err = nil
+	t.wire = t.left
+	if err := t.checkWire(); err != nil {
+		return err
+	}
+	fr := getInflater(payload{t})
+	defer putInflater(fr)
+	limit := int64(0)
+	if t.max > 0 {
+		limit = t.max + 1 // one byte over the maximum tells it is over
+	}
+	for {
+		b := grow(t.msg.b, limit)
+		n, err := fr.Read(b[len(b):min(cap(b), len(b)+chunkSize)])
+		t.msg.b = b[:len(b)+n]
+		if t.max > 0 && int64(len(t.msg.b)) > t.max {
+			return fmt.Errorf("%w: it inflates to more than the maximum of %d bytes", websock.ErrMessageTooBig, t.max)
+		}
+		if verr := t.validate(false); verr != nil {
+			return verr
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if t.err != nil {
+				return t.err // reading the frames failed, not inflating
+			}
+			return fmt.Errorf("%w: permessage-deflate data: %w", websock.ErrProtocol, err)
+		}
+	}
+	// A deflate stream may end before the message does; discard the rest.
+	scratch := getBuffer()
+	defer putBuffer(scratch)
+	scratch.b = room(scratch.b, minBuffer)
+	for {
+		_, err := payload{t}.Read(scratch.b[:cap(scratch.b)])
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// checkWire bounds the compressed size of a message by the maximum
+// message size, with room for what deflate adds to data it cannot
+// compress (at most an eighth, with fixed Huffman codes), so that a peer
+// cannot keep a message going forever with data that inflates to
+// nothing, such as empty deflate blocks.
+func (t *transport) checkWire() error {
+	if t.max > 0 && t.wire > t.max+t.max/8+1024 {
+		return fmt.Errorf("%w: %d compressed bytes, more than a message of at most %d bytes needs",
+			websock.ErrMessageTooBig, t.wire, t.max)
+	}
+	return nil
+}
+
+// validate checks the bytes of a text message read since it last ran.
+func (t *transport) validate(final bool) error {
+	if !t.text {
+		return nil
+	}
+	pending, ok := checkUTF8(t.msg.b[t.checked:], final)
+	if !ok {
+		return errInvalidText
+	}
+	t.checked = len(t.msg.b) - pending
+	return nil
+}
+
+// payload reads the payload of a compressed message, across its
+// fragments and the control frames between them, for the decompressor.
+type payload struct{ t *transport }
+
+func (p payload) Read(b []byte) (int, error) {
+	t := p.t
+	for t.left == 0 {
+		if t.frame.Fin {
+			return 0, io.EOF
+		}
+		h, _, err := t.nextFrame(true)
+		if err == nil {
+			t.wire += h.Length
+			err = t.checkWire()
+		}
+		if err != nil {
+			t.err = err
+			return 0, err
+		}
+		t.frame, t.left, t.pos = h, h.Length, 0
+	}
+	b = b[:min(int64(len(b)), t.left)]
+	n, err := t.br.Read(b)
+	ws.Cipher(b[:n], t.frame.Mask, t.pos)
+	t.left -= int64(n)
+	t.pos += n
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF // the connection ended mid-frame
+		}
+		t.err = err
+		return n, err
+	}
+	return n, nil
+}
+
+// headerError classifies an error from reading a frame header: a
+// malformed length is a protocol error; anything else means the
+// connection was lost.
+func headerError(err error) error {
+	if errors.Is(err, ws.ErrHeaderLengthMSB) || errors.Is(err, ws.ErrHeaderLengthUnexpected) {
+		return protocolError(err)
+	}
+	return err
+}
+
+func protocolError(err error) error {
+	return fmt.Errorf("%w: %w", websock.ErrProtocol, err)
+}

@@ -1,0 +1,102 @@
+package gobws
+
+import (
+	"bufio"
+	"net"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/websock-go/websock/adapters"
+)
+
+// transport adapts a connection speaking gobwas/ws frames to
+// adapters.Transport. Its read side (read.go) is used by the goroutine
+// that runs the connection only; its write side (write.go) holds no state,
+// so that it can be called from any goroutine the engine writes from.
+type transport struct {
+	nc        net.Conn
+	conn      *adapters.Conn // set before Serve; control frames are reported to it
+	max       int64          // MaxMessageSize; 0 means no limit
+	deflate   bool           // permessage-deflate was negotiated
+	checkUTF8 bool           // validate text messages
+
+	// The read side. An idle connection holds only these few hundred
+	// bytes: br and msg are pooled and held only while a message is read
+	// or used.
+	src     source        // what br reads from
+	first   [32]byte      // an idle connection's wait for the next frame reads into it
+	br      *bufio.Reader // pooled; nil while idle
+	hdr     [ws.MaxHeaderSize - 2]byte
+	frame   ws.Header // the data frame being read
+	left    int64     // bytes of its payload not read yet
+	pos     int       // bytes of its payload read, for unmasking
+	text    bool      // the message is text, to be validated
+	checked int       // bytes of the message validated as UTF-8
+	msg     *buffer   // pooled; the message last read, until the next ReadMessage
+	wire    int64     // compressed bytes of the message, as its frames declare
+	err     error     // the error that ended reading frames during inflation
+}
+
+var (
+	_ adapters.Transport     = (*transport)(nil)
+	_ adapters.NetConner     = (*transport)(nil)
+	_ adapters.UTF8Validator = (*transport)(nil)
+)
+
+func newTransport(nc net.Conn, pre []byte, deflate bool, opts *adapters.Options) *transport {
+	return &transport{
+		nc:        nc,
+		max:       opts.MaxMessageSize,
+		deflate:   deflate,
+		checkUTF8: !opts.SkipUTF8Validation,
+		src:       source{pre: pre, nc: nc},
+	}
+}
+
+// source is what the pooled bufio.Reader reads from: the bytes read ahead
+// of it, then the connection.
+type source struct {
+	pre []byte
+	nc  net.Conn
+}
+
+func (s *source) Read(p []byte) (int, error) {
+	if len(s.pre) > 0 {
+		n := copy(p, s.pre)
+		s.pre = s.pre[n:]
+		return n, nil
+	}
+	return s.nc.Read(p)
+}
+
+// ValidatesUTF8 reports that text messages are validated as they are read
+// (unless Options.SkipUTF8Validation is set), so the engine need not.
+func (t *transport) ValidatesUTF8() bool { return true }
+
+// NetConn returns the connection.
+func (t *transport) NetConn() net.Conn { return t.nc }
+
+// SetWriteDeadline sets the connection's write deadline.
+func (t *transport) SetWriteDeadline(d time.Time) error { return t.nc.SetWriteDeadline(d) }
+
+// Close closes the connection; a blocked ReadMessage returns.
+func (t *transport) Close() error { return t.nc.Close() }
+
+// release gives the read side's pooled buffers back once the connection
+// has ended. It runs on the connection's goroutine, after Serve.
+func (t *transport) release() {
+	t.putMessage()
+	if t.br != nil {
+		putReader(t.br)
+		t.br = nil
+	}
+	t.src.pre = nil
+}
+
+func (t *transport) putMessage() {
+	if t.msg != nil {
+		putBuffer(t.msg)
+		t.msg = nil
+	}
+}
