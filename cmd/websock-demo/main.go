@@ -1,0 +1,65 @@
+// Command websock-demo serves one chat handler on every built-in adapter at
+// once, and a page that lists them:
+//
+//	go run ./cmd/websock-demo        # then open http://127.0.0.1:8080
+//
+// Each adapter listens on its own port, the ones after the page's (8081,
+// 8082, ...), and every connection joins one room, so a message typed on a
+// page connected through gorilla reaches a page connected through fasthttp:
+// the handlers broadcast through a small in-process hub, and each
+// connection's HandleInfo passes the room's events on in order. The page
+// shows which server each message came through and who is online, and
+// reconnects when the servers come back after a restart. SIGINT or SIGTERM
+// shuts every server down gracefully: every page sees close 1001.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "websock-demo:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("websock-demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "address of the page; the adapters listen on the ports after it (port 0: any free ports)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q; the only flag is -addr", fs.Args())
+	}
+
+	d, err := start(config{pageAddr: *addr})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "websock-demo: chat page on %s\n", d.pageURL)
+	for _, s := range d.servers {
+		fmt.Fprintf(stdout, "websock-demo:   %-8s %s\n", s.Name, s.URL)
+	}
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	signal.Stop(sig) // a second Ctrl-C kills at once
+	fmt.Fprintln(stdout, "websock-demo: shutting down; every client gets close 1001")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return d.shutdown(ctx)
+}
