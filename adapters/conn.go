@@ -316,6 +316,12 @@ func (c *Conn) fail(cause error, code websock.CloseCode, text string) {
 func (c *Conn) readFailed(err error) {
 	var ce *websock.CloseError
 	switch {
+	case errors.As(err, &ce) && !utf8.ValidString(ce.Text):
+		// RFC 6455 section 7.1.6: a close reason that is not UTF-8 fails
+		// the connection. Every adapter answers it with 1002, as the
+		// libraries that check it themselves do.
+		c.fail(fmt.Errorf("%w: close reason is not valid UTF-8 (close code %d)", websock.ErrProtocol, ce.Code),
+			websock.CloseProtocolError, "invalid UTF-8 in close reason")
 	case errors.As(err, &ce):
 		if c.decide(websock.Reason{Kind: websock.KindRemote, Code: ce.Code, Text: ce.Text, Err: ce}) {
 			c.writeClose(ce.Code, "") // echo the code, as RFC 6455 section 5.5.1 asks

@@ -191,6 +191,15 @@ func protocolCloseCodeInvalid(e *env) {
 	}
 }
 
+func protocolCloseReasonInvalidUTF8(e *env) {
+	accept, ch := probes(nil, false)
+	c := e.dial(e.serve(accept, nil))
+	p := e.next(ch)
+	c.writeFrame(frame{fin: true, op: opClose, payload: []byte{0x03, 0xe8, 'o', 'k', 0xff, 0xfe}}, false)
+	e.closeAndReply(c, 1002, "RFC 6455 section 7.1.6: a close reason that is not UTF-8 fails the connection (1002 on every adapter)")
+	e.wantReason(p, websock.KindError, websock.CloseProtocolError, websock.ErrProtocol, "invalid UTF-8 in a close reason")
+}
+
 func connectionDropped(e *env) {
 	accept, ch := probes(nil, false)
 	c := e.dial(e.serve(accept, nil))

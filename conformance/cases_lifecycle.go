@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/websock-go/websock/adapters"
@@ -35,6 +36,8 @@ var cases = []testCase{
 	{name: "StopFromInfo", run: stopFromInfo},
 	{name: "RemoteClose", run: remoteClose},
 	{name: "RemoteCloseNoStatus", run: remoteCloseNoStatus},
+	{name: "RemoteCloseCodes", run: remoteCloseCodes(1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 3000, 3999, 4000, 4999)},
+	{name: "RemoteCloseCode1014", feature: FeatureCloseCode1014, run: remoteCloseCodes(1014)},
 	{name: "PanicInInit", run: panicIn("Init")},
 	{name: "PanicInHandleIn", run: panicIn("HandleIn")},
 	{name: "PanicInHandleInfo", run: panicIn("HandleInfo")},
@@ -58,6 +61,7 @@ var cases = []testCase{
 	{name: "ProtocolContinuationWithoutStart", run: protocolError(frame{fin: true, op: opCont, payload: []byte("x")}, false)},
 	{name: "ProtocolNewMessageInFragment", run: protocolNewMessageInFragment},
 	{name: "ProtocolCloseCodeInvalid", run: protocolCloseCodeInvalid},
+	{name: "ProtocolCloseReasonInvalidUTF8", run: protocolCloseReasonInvalidUTF8},
 	{name: "ProtocolCloseOneBytePayload", feature: FeatureCloseOneBytePayload, run: protocolError(frame{fin: true, op: opClose, payload: []byte{0x03}}, false)},
 	{name: "ConnectionDropped", run: connectionDropped},
 	{name: "ConnectionDroppedMidMessage", run: connectionDroppedMidMessage},
@@ -346,6 +350,24 @@ func stopFromInfo(e *env) {
 	c.sendText("go")
 	e.closeAndReply(c, 1000, "HandleInfo may stop")
 	e.wantReason(p, websock.KindNormal, websock.CloseNormal, nil, "HandleInfo stop")
+}
+
+// remoteCloseCodes checks that each valid close code a peer sends is
+// echoed and reaches Terminate.
+func remoteCloseCodes(codes ...uint16) func(e *env) {
+	return func(e *env) {
+		for _, code := range codes {
+			e.Run(fmt.Sprint(code), func(t *testing.T) {
+				sub := &env{T: t, adapter: e.adapter}
+				accept, ch := probes(nil, false)
+				c := sub.dial(sub.serve(accept, nil))
+				p := sub.next(ch)
+				c.sendClose(code, "bye")
+				sub.wantClose(c, code, "RFC 6455 sections 5.5.1 and 7.4: a valid close code from the peer is echoed")
+				sub.wantReason(p, websock.KindRemote, websock.CloseCode(code), nil, "peer close")
+			})
+		}
+	}
 }
 
 func remoteClose(e *env) {

@@ -51,6 +51,10 @@ const (
 	// FeatureCloseOneBytePayload: a close frame with a 1-byte payload is
 	// refused with 1002, as RFC 6455 section 5.5.1 requires.
 	FeatureCloseOneBytePayload Feature = "CloseOneBytePayload"
+	// FeatureCloseCode1014: a close frame with code 1014 (bad gateway,
+	// registered with IANA after RFC 6455) is echoed like any valid code,
+	// not refused as invalid.
+	FeatureCloseCode1014 Feature = "CloseCode1014"
 	// FeatureCompression: permessage-deflate (Options.Compression). An
 	// adapter without it must refuse the option with
 	// adapters.ErrUnsupportedOption.
@@ -63,7 +67,7 @@ const (
 
 // Features lists every Feature the suite knows, in a stable order.
 func Features() []Feature {
-	return []Feature{FeatureHandleControl, FeatureCloseOneBytePayload, FeatureCompression, FeatureKeepalive}
+	return []Feature{FeatureHandleControl, FeatureCloseOneBytePayload, FeatureCloseCode1014, FeatureCompression, FeatureKeepalive}
 }
 
 // Adapter describes the adapter under test.

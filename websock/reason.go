@@ -50,6 +50,7 @@ func (k Kind) String() string {
 //	no pong to a keepalive ping            1001                 Timeout   ErrPongTimeout
 //	mailbox full, if set to close          1013                 Error     ErrMailboxFull
 //	malformed frame, protocol violation    1002                 Error     ErrProtocol
+//	peer's close reason is not UTF-8       1002                 Error     ErrProtocol
 //	invalid UTF-8 in a text message        1007                 Error     ErrInvalidUTF8
 //	message larger than the maximum        1009                 Error     ErrMessageTooBig
 //	connection dropped, no close frame     none (1006)          Error     ErrConnectionLost

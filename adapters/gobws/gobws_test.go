@@ -313,7 +313,7 @@ func TestCloseFrames(t *testing.T) {
 		{binary.BigEndian.AppendUint16(nil, 1012), 1012},
 		{binary.BigEndian.AppendUint16(nil, 1014), 1014},
 		{binary.BigEndian.AppendUint16(nil, 4999), 4999},
-		{append(binary.BigEndian.AppendUint16(nil, 1000), "bad \xff reason"...), websock.CloseInvalidPayload},
+		{append(binary.BigEndian.AppendUint16(nil, 1000), "bad \xff reason"...), websock.CloseProtocolError},
 		{binary.BigEndian.AppendUint16(nil, 1004), websock.CloseProtocolError},
 		{nil, websock.CloseNoStatus},
 	} {

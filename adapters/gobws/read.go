@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsflate"
@@ -20,7 +19,6 @@ const chunkSize = 64 << 10
 
 var (
 	errInvalidText = fmt.Errorf("%w: text message", websock.ErrInvalidUTF8)
-	errCloseReason = fmt.Errorf("%w: close reason", websock.ErrInvalidUTF8)
 	errCloseShort  = fmt.Errorf("%w: close frame with a 1-byte payload (RFC 6455 section 5.5.1)", websock.ErrProtocol)
 	errNoProgress  = errors.New("gobws: connection read returned no data and no error")
 )
@@ -146,7 +144,7 @@ func (t *transport) control(h ws.Header) error {
 
 // closeError returns the error for the close frame payload p: the peer's
 // *websock.CloseError, or a protocol error for a payload RFC 6455 section
-// 5.5.1 forbids.
+// 5.5.1 forbids. A reason that is not UTF-8 is the engine's to refuse.
 func closeError(p []byte) error {
 	switch len(p) {
 	case 0:
@@ -157,9 +155,6 @@ func closeError(p []byte) error {
 	code := websock.CloseCode(binary.BigEndian.Uint16(p))
 	if !code.Sendable() {
 		return fmt.Errorf("%w: peer sent close code %d, which may not be sent (RFC 6455 section 7.4)", websock.ErrProtocol, code)
-	}
-	if !utf8.Valid(p[2:]) {
-		return errCloseReason
 	}
 	return &websock.CloseError{Code: code, Text: string(p[2:])}
 }

@@ -17,6 +17,7 @@ func init() {
 		Name:  fasthttpws.Name,
 		Start: startFastHTTP,
 		Unsupported: map[string]string{
+			"CloseCode1014":       "fasthttp/websocket, a gorilla/websocket fork, takes the registered close code 1014 (bad gateway) for an invalid one and answers it with 1002 itself",
 			"CloseOneBytePayload": "fasthttp/websocket, a gorilla/websocket fork, reports a close frame with a 1-byte payload as one with no status code, so it cannot be refused with 1002",
 		},
 	})

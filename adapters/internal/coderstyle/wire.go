@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/websock-go/websock/websock"
 )
@@ -64,11 +65,33 @@ func (w *wire) Write(p []byte) (int, error) {
 	}
 	n, closed := w.out.track(p)
 	w.closeSent = closed
+	if closed && w.out.start >= 0 && !validCloseReason(w.out.closePayload) {
+		// The library is echoing a close whose reason is not UTF-8,
+		// which RFC 6455 section 7.1.6 says fails the connection: send
+		// 1002 in its place, as the engine will report.
+		if m, err := w.Conn.Write(p[:w.out.start]); err != nil {
+			return m, err
+		}
+		b := append(binary.BigEndian.AppendUint16(w.ctl[:2], uint16(websock.CloseProtocolError)), badReasonText...)
+		b[0], b[1] = 0x80|opClose, byte(len(b)-2)
+		if _, err := w.Conn.Write(b); err != nil {
+			return w.out.start, err
+		}
+		return len(p), nil
+	}
 	if m, err := w.Conn.Write(p[:n]); err != nil {
 		return m, err
 	}
 	return len(p), nil
 }
+
+// badReasonText is the reason of the close the wire sends in place of the
+// echo of a close whose reason is not UTF-8.
+const badReasonText = "invalid UTF-8 in close reason"
+
+// validCloseReason reports whether the reason in the close payload p, if
+// any, is UTF-8.
+func validCloseReason(p []byte) bool { return len(p) <= 2 || utf8.Valid(p[2:]) }
 
 // closed reports whether a close frame has gone out.
 func (w *wire) closed() bool {
@@ -127,6 +150,14 @@ type frameTracker struct {
 	hn   int      // how many bytes of it were seen
 	left uint64   // payload bytes of the current frame still to come
 	op   byte     // the current frame's opcode
+
+	// start is where, in the p of the last track call, the current frame
+	// began; -1 when it began in an earlier call.
+	start int
+	// closePayload holds what has been seen of the payload of the
+	// current frame, when it is a close frame.
+	closePayload []byte
+	closeBuf     [maxControl]byte
 }
 
 const opClose = 0x8
@@ -135,17 +166,24 @@ const opClose = 0x8
 // up to the end of the first close frame that ends in p, and whether one
 // does; if none does, all of p.
 func (t *frameTracker) track(p []byte) (n int, closed bool) {
+	t.start = -1
 	for n < len(p) {
 		if t.left > 0 {
 			k := uint64(len(p) - n)
 			if k > t.left {
 				k = t.left
 			}
+			if t.op == opClose && len(t.closePayload)+int(k) <= maxControl {
+				t.closePayload = append(t.closePayload, p[n:n+int(k)]...)
+			}
 			n += int(k)
 			if t.left -= k; t.left == 0 && t.op == opClose {
 				return n, true
 			}
 			continue
+		}
+		if t.hn == 0 {
+			t.start, t.closePayload = n, t.closeBuf[:0]
 		}
 		t.hdr[t.hn] = p[n]
 		t.hn++
