@@ -31,11 +31,12 @@ func findChromium(t *testing.T) string {
 	return ""
 }
 
-// TestBrowserChatAcrossAdapters drives two pages of the demo in a real
-// headless Chromium, each connected through a different adapter: a message
-// typed in one appears in the other, naming the server it came through;
-// both see close 1001 when the demo shuts down, and both reconnect when it
-// comes back on the same addresses.
+// TestBrowserChatAcrossAdapters drives one page of the demo per adapter in
+// a real headless Chromium, so that a real browser's WebSocket client, with
+// its permessage-deflate offer, talks to every adapter. A message typed in
+// one page appears in every other, naming the server it came through; every
+// page sees close 1001 when the demo shuts down, and reconnects by itself
+// when the demo comes back on the same addresses.
 func TestBrowserChatAcrossAdapters(t *testing.T) {
 	chromium := findChromium(t)
 	d, err := start(config{pageAddr: "127.0.0.1:0"})
@@ -54,25 +55,39 @@ func TestBrowserChatAcrossAdapters(t *testing.T) {
 			chromedp.Flag("disable-component-update", true),
 		)...)
 	defer cancelAlloc()
-	first, cancelFirst := chromedp.NewContext(allocCtx)
-	defer cancelFirst()
-	if err := chromedp.Do(first); err != nil { // starts the browser
+	browser, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+	if err := chromedp.Do(browser); err != nil { // starts the browser with its first tab
 		t.Fatalf("starting %s: %v", chromium, err)
 	}
-	second, cancelSecond := chromedp.NewContext(first) // a second tab
-	defer cancelSecond()
 
-	ann := &tab{t: t, ctx: first, name: "ann"}
-	bob := &tab{t: t, ctx: second, name: "bob"}
-	ann.open(d.pageURL, "gorilla")
-	bob.open(d.pageURL, "fasthttp")
-	ann.waitFor(`document.getElementById("online").textContent.includes("bob (fasthttp)")`,
-		"ann's page lists bob, online through fasthttp")
+	// One tab per adapter, the first in the browser's first tab.
+	var tabs []*tab
+	for i, s := range d.servers {
+		ctx := browser
+		if i > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = chromedp.NewContext(browser)
+			defer cancel()
+		}
+		p := &tab{t: t, ctx: ctx, name: "user-" + s.Name, server: s.Name}
+		p.open(d.pageURL)
+		p.waitFor(`document.getElementById("status").textContent.endsWith(", compressed")`,
+			p.name+"'s page negotiated permessage-deflate with "+s.Name)
+		tabs = append(tabs, p)
+	}
+	first, last := tabs[0], tabs[len(tabs)-1]
+	for _, p := range tabs {
+		p.waitFor(fmt.Sprintf(`document.getElementById("online").children.length === %d`, len(tabs)),
+			fmt.Sprintf("%s's page lists all %d users online", p.name, len(tabs)))
+	}
 
-	ann.say("hello from gorilla")
-	bob.waitForMessage("gorilla", "ann", "hello from gorilla")
-	bob.say("hello back from fasthttp")
-	ann.waitForMessage("fasthttp", "bob", "hello back from fasthttp")
+	first.say("hello from " + first.server)
+	for _, p := range tabs {
+		p.waitForMessage(first, "hello from "+first.server)
+	}
+	last.say("hello back from " + last.server)
+	first.waitForMessage(last, "hello back from "+last.server)
 
 	// Shut down: every page sees close 1001.
 	addrs := map[string]string{}
@@ -86,38 +101,40 @@ func TestBrowserChatAcrossAdapters(t *testing.T) {
 	if err := d.shutdown(ctx); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
-	ann.waitFor(`document.getElementById("lastclose").textContent.startsWith("gorilla closed with 1001")`,
-		"ann's page saw close 1001 from gorilla on shutdown")
-	bob.waitFor(`document.getElementById("lastclose").textContent.startsWith("fasthttp closed with 1001")`,
-		"bob's page saw close 1001 from fasthttp on shutdown")
+	for _, p := range tabs {
+		p.waitFor(fmt.Sprintf(`document.getElementById("lastclose").textContent.startsWith("%s closed with 1001")`, p.server),
+			p.name+"'s page saw close 1001 from "+p.server+" on shutdown")
+	}
 
-	// Restart on the same addresses: both pages reconnect by themselves
-	// and can talk again.
+	// Restart on the same addresses: every page reconnects by itself and
+	// can talk again.
 	d, err = start(config{pageAddr: pageAddr, adapterAddrs: addrs})
 	if err != nil {
 		t.Fatalf("restarting the demo on %s: %v", pageAddr, err)
 	}
-	ann.waitFor(`document.getElementById("status").textContent.startsWith("connected to gorilla")`,
-		"ann's page reconnected to gorilla after the restart")
-	bob.waitFor(`document.getElementById("status").textContent.startsWith("connected to fasthttp")`,
-		"bob's page reconnected to fasthttp after the restart")
-	bob.waitFor(`document.getElementById("online").textContent.includes("ann (gorilla)")`,
-		"bob's page lists ann again after the restart")
-	bob.say("still here")
-	ann.waitForMessage("fasthttp", "bob", "still here")
+	for _, p := range tabs {
+		p.waitFor(fmt.Sprintf(`document.getElementById("status").textContent.startsWith("connected to %s")`, p.server),
+			p.name+"'s page reconnected to "+p.server+" after the restart")
+	}
+	first.waitFor(fmt.Sprintf(`document.getElementById("online").children.length === %d`, len(tabs)),
+		"the first page lists every user again after the restart")
+	last.say("still here")
+	first.waitForMessage(last, "still here")
 }
 
 // tab is one page of the demo in the browser.
 type tab struct {
-	t    *testing.T
-	ctx  context.Context
-	name string
+	t      *testing.T
+	ctx    context.Context
+	name   string
+	server string // the adapter it connects through
 }
 
 // open loads the page with the user's name and server, which makes it
 // connect at once.
-func (p *tab) open(pageURL, server string) {
+func (p *tab) open(pageURL string) {
 	p.t.Helper()
+	server := p.server
 	q := url.Values{"name": {p.name}, "server": {server}}
 	if err := chromedp.Do(p.ctx, chromedp.Navigate(pageURL+"?"+q.Encode())); err != nil {
 		p.t.Fatalf("%s: opening the page: %v", p.name, err)
@@ -138,10 +155,11 @@ func (p *tab) say(text string) {
 	}
 }
 
-// waitForMessage waits until the page's log shows text from name, marked
-// as having come through server.
-func (p *tab) waitForMessage(server, name, text string) {
+// waitForMessage waits until the page's log shows text from the user of
+// tab from, marked as having come through from's server.
+func (p *tab) waitForMessage(from *tab, text string) {
 	p.t.Helper()
+	server, name := from.server, from.name
 	want, _ := json.Marshal([]string{server, name, ": " + text})
 	p.waitFor(fmt.Sprintf(`[...document.querySelectorAll("#log li")].some((li) =>
 		JSON.stringify([...li.children].map((c) => c.textContent)) === %q)`, want),

@@ -54,7 +54,7 @@ func (c *chat) Init(conn websock.Conn) websock.Result {
 	c.conn = conn
 	c.me.Server = conn.Info().Adapter
 	c.hub.join(conn, c.me)
-	return websock.Push(encode(event{Type: "welcome", Name: c.me.Name, Server: c.me.Server}))
+	return websock.Push(encode(event{Type: "welcome", Name: c.me.Name, Server: c.me.Server, Compressed: conn.Info().Compressed}))
 }
 
 // HandleIn takes one command from the client.

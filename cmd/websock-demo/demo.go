@@ -64,6 +64,8 @@ func start(cfg config) (*demo, error) {
 			"http://" + net.JoinHostPort("localhost", portStr),
 		},
 		MaxMessageSize: 16 << 10,
+		// Browsers offer permessage-deflate; chat text compresses well.
+		Compression: true,
 		// A member whose browser falls this far behind the room is
 		// closed with 1013 and can reconnect, rather than hold the room's
 		// messages in memory without limit.

@@ -32,6 +32,9 @@ type event struct {
 	Server string   `json:"server,omitempty"` // the adapter it came through
 	Text   string   `json:"text,omitempty"`
 	Online []member `json:"online,omitempty"` // for "presence"
+	// Compressed says, in "welcome", whether permessage-deflate was
+	// negotiated.
+	Compressed bool `json:"compressed,omitempty"`
 }
 
 // outgoing is an encoded event on its way to a connection's HandleInfo.
