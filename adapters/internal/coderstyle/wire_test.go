@@ -65,19 +65,7 @@ func TestWire(t *testing.T) {
 	defer client.Close()
 	w := &wire{Conn: server}
 	defer w.Close()
-	got := make(chan []byte)
-	go func() {
-		var all []byte
-		buf := make([]byte, 512)
-		for {
-			n, err := client.Read(buf)
-			all = append(all, buf[:n]...)
-			if err != nil {
-				got <- all
-				return
-			}
-		}
-	}()
+	got := readAll(client)
 
 	// The library's output passes up to its close frame; after it, the
 	// engine's close and ping and anything else are dropped.
@@ -95,4 +83,58 @@ func TestWire(t *testing.T) {
 	if b := <-got; !bytes.Equal(b, want) {
 		t.Errorf("wire wrote % x\nwant        % x", b, want)
 	}
+}
+
+// TestWireReplacesBadCloseEcho checks that the library's echo of a close
+// whose reason is not UTF-8 goes out as a 1002 close instead, with the
+// frames before it intact, and that a valid echo passes unchanged.
+func TestWireReplacesBadCloseEcho(t *testing.T) {
+	text := frameBytes(0x1, []byte("x"))
+	badEcho := frameBytes(opClose, []byte{0x03, 0xe8, 'o', 'k', 0xff})
+	goodEcho := frameBytes(opClose, []byte{0x03, 0xe8, 'o', 'k'})
+	replaced := frameBytes(opClose, append([]byte{0x03, 0xea}, badReasonText...))
+	for _, tc := range []struct {
+		name   string
+		writes [][]byte
+		want   []byte
+	}{
+		{"bad reason after a frame, in one write", [][]byte{append(append([]byte{}, text...), badEcho...)},
+			append(append([]byte{}, text...), replaced...)},
+		{"bad reason in a write of its own", [][]byte{text, badEcho}, append(append([]byte{}, text...), replaced...)},
+		{"valid reason", [][]byte{text, goodEcho}, append(append([]byte{}, text...), goodEcho...)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			server, client := net.Pipe()
+			defer client.Close()
+			w := &wire{Conn: server}
+			got := readAll(client)
+			for _, p := range tc.writes {
+				if n, err := w.Write(p); err != nil || n != len(p) {
+					t.Fatalf("Write: %d, %v; want %d, nil", n, err, len(p))
+				}
+			}
+			w.Close()
+			if b := <-got; !bytes.Equal(b, tc.want) {
+				t.Errorf("wire wrote % x\nwant        % x", b, tc.want)
+			}
+		})
+	}
+}
+
+// readAll reads c until it fails and then sends all it read.
+func readAll(c net.Conn) <-chan []byte {
+	got := make(chan []byte, 1)
+	go func() {
+		var all []byte
+		buf := make([]byte, 512)
+		for {
+			n, err := c.Read(buf)
+			all = append(all, buf[:n]...)
+			if err != nil {
+				got <- all
+				return
+			}
+		}
+	}()
+	return got
 }
