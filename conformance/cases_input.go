@@ -157,12 +157,18 @@ func messageTooBigFragmented(e *env) {
 // protocolError sends f and expects close 1002 and Terminate(Error,
 // ErrProtocol).
 func protocolError(f frame, unmasked bool) func(e *env) {
+	return violation(f, unmasked, "RFC 6455 sections 5.1-5.5: a protocol violation closes 1002")
+}
+
+// violation sends f and expects close 1002 and Terminate(Error,
+// ErrProtocol); rule names what f breaks.
+func violation(f frame, unmasked bool, rule string) func(e *env) {
 	return func(e *env) {
 		accept, ch := probes(nil, false)
 		c := e.dial(e.serve(accept, nil))
 		p := e.next(ch)
 		c.writeFrame(f, unmasked)
-		e.closeAndReply(c, 1002, "RFC 6455 sections 5.1-5.5: a protocol violation closes 1002")
+		e.closeAndReply(c, 1002, rule)
 		e.wantReason(p, websock.KindError, websock.CloseProtocolError, websock.ErrProtocol, "protocol error")
 	}
 }
@@ -178,26 +184,24 @@ func protocolNewMessageInFragment(e *env) {
 }
 
 func protocolCloseCodeInvalid(e *env) {
-	for _, code := range []uint16{999, 1004, 1005, 1006, 1015, 1016, 2999, 5000} {
+	e.eachCloseCode([]uint16{999, 1004, 1005, 1006, 1015, 1016, 2999, 5000}, func(sub *env, c *client, p *probe, code uint16) {
+		c.sendClose(code, "")
+		sub.closeAndReply(c, 1002, "RFC 6455 section 7.4: a received close code that may not be sent is a protocol error")
+		sub.wantReason(p, websock.KindError, websock.CloseProtocolError, websock.ErrProtocol, "invalid close code")
+	})
+}
+
+// eachCloseCode runs check in a subtest named after each code, on a fresh
+// connection and probe.
+func (e *env) eachCloseCode(codes []uint16, check func(sub *env, c *client, p *probe, code uint16)) {
+	for _, code := range codes {
 		e.Run(fmt.Sprint(code), func(t *testing.T) {
 			sub := &env{T: t, adapter: e.adapter}
 			accept, ch := probes(nil, false)
 			c := sub.dial(sub.serve(accept, nil))
-			p := sub.next(ch)
-			c.sendClose(code, "")
-			sub.closeAndReply(c, 1002, "RFC 6455 section 7.4: a received close code that may not be sent is a protocol error")
-			sub.wantReason(p, websock.KindError, websock.CloseProtocolError, websock.ErrProtocol, "invalid close code")
+			check(sub, c, sub.next(ch), code)
 		})
 	}
-}
-
-func protocolCloseReasonInvalidUTF8(e *env) {
-	accept, ch := probes(nil, false)
-	c := e.dial(e.serve(accept, nil))
-	p := e.next(ch)
-	c.writeFrame(frame{fin: true, op: opClose, payload: []byte{0x03, 0xe8, 'o', 'k', 0xff, 0xfe}}, false)
-	e.closeAndReply(c, 1002, "RFC 6455 section 7.1.6: a close reason that is not UTF-8 fails the connection (1002 on every adapter)")
-	e.wantReason(p, websock.KindError, websock.CloseProtocolError, websock.ErrProtocol, "invalid UTF-8 in a close reason")
 }
 
 func connectionDropped(e *env) {

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/websock-go/websock/adapters"
@@ -61,7 +60,8 @@ var cases = []testCase{
 	{name: "ProtocolContinuationWithoutStart", run: protocolError(frame{fin: true, op: opCont, payload: []byte("x")}, false)},
 	{name: "ProtocolNewMessageInFragment", run: protocolNewMessageInFragment},
 	{name: "ProtocolCloseCodeInvalid", run: protocolCloseCodeInvalid},
-	{name: "ProtocolCloseReasonInvalidUTF8", run: protocolCloseReasonInvalidUTF8},
+	{name: "ProtocolCloseReasonInvalidUTF8", run: violation(frame{fin: true, op: opClose, payload: []byte{0x03, 0xe8, 'o', 'k', 0xff, 0xfe}}, false,
+		"RFC 6455 section 7.1.6: a close reason that is not UTF-8 fails the connection (1002 on every adapter)")},
 	{name: "ProtocolCloseOneBytePayload", feature: FeatureCloseOneBytePayload, run: protocolError(frame{fin: true, op: opClose, payload: []byte{0x03}}, false)},
 	{name: "ConnectionDropped", run: connectionDropped},
 	{name: "ConnectionDroppedMidMessage", run: connectionDroppedMidMessage},
@@ -356,17 +356,11 @@ func stopFromInfo(e *env) {
 // echoed and reaches Terminate.
 func remoteCloseCodes(codes ...uint16) func(e *env) {
 	return func(e *env) {
-		for _, code := range codes {
-			e.Run(fmt.Sprint(code), func(t *testing.T) {
-				sub := &env{T: t, adapter: e.adapter}
-				accept, ch := probes(nil, false)
-				c := sub.dial(sub.serve(accept, nil))
-				p := sub.next(ch)
-				c.sendClose(code, "bye")
-				sub.wantClose(c, code, "RFC 6455 sections 5.5.1 and 7.4: a valid close code from the peer is echoed")
-				sub.wantReason(p, websock.KindRemote, websock.CloseCode(code), nil, "peer close")
-			})
-		}
+		e.eachCloseCode(codes, func(sub *env, c *client, p *probe, code uint16) {
+			c.sendClose(code, "bye")
+			sub.wantClose(c, code, "RFC 6455 sections 5.5.1 and 7.4: a valid close code from the peer is echoed")
+			sub.wantReason(p, websock.KindRemote, websock.CloseCode(code), nil, "peer close")
+		})
 	}
 }
 

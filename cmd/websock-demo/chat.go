@@ -92,6 +92,7 @@ func (c *chat) Terminate(websock.Reason) {
 	}
 }
 
+// encode returns ev as a JSON text frame.
 func encode(ev event) websock.Frame {
 	b, err := json.Marshal(ev)
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
@@ -69,10 +68,7 @@ func (h *hub) say(from member, text string) {
 // broadcastLocked sends ev to every member. It runs under h.mu, so every
 // member gets the room's events in one and the same order.
 func (h *hub) broadcastLocked(ev event) {
-	msg, err := json.Marshal(ev)
-	if err != nil {
-		panic(err) // an event is plain strings: it always encodes
-	}
+	msg := encode(ev).Data
 	for c := range h.members {
 		// ErrMailboxFull drops the event for that one slow member;
 		// ErrClosed means it is leaving. Neither concerns the others.
