@@ -3,44 +3,39 @@ package adapters
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/http"
 	"sync"
+	"time"
 
 	"github.com/websock-go/websock/websock"
 )
 
-// ErrServerClosed is returned by [Engine.NewConn] after Shutdown has begun;
-// adapters refuse new upgrades with 503 from then on.
-var ErrServerClosed = errors.New("websock: server is shutting down; no new connections are accepted")
-
-// Engine runs connections for one adapter endpoint and tracks them, so
-// that Shutdown can close every one of them gracefully. Make one with
-// [NewEngine]; it is safe for concurrent use.
+// Engine runs the connections of one adapter endpoint: it owns the upgrade
+// sequence ([Engine.Serve], [Engine.ServeHTTP]), the lifecycle of every
+// connection ([Engine.Run]) and their graceful end ([Engine.Shutdown]).
+// An adapter makes one with [NewEngine] and keeps it unexported; it is
+// safe for concurrent use.
 type Engine struct {
-	name string
-	opts Options
+	ad         Adapter
+	acceptFunc websock.AcceptFunc
+	opts       Options
 
 	mu       sync.Mutex
-	conns    map[*Conn]struct{}
+	conns    map[*conn]struct{}
 	shutdown bool
 	idle     chan struct{} // closed when shutdown began and no connection is left
 }
 
-// NewEngine returns an Engine for the adapter called name, configured by
-// opts (nil means defaults; opts is copied, not kept). unsupported names
-// the options the adapter's library cannot honour: when opts sets one of
-// them, NewEngine returns an error matching ErrUnsupportedOption instead
-// of ignoring it.
-func NewEngine(name string, opts *Options, unsupported Unsupported) (*Engine, error) {
-	if err := unsupported.check(name, opts); err != nil {
+// NewEngine returns an Engine for adapter a that accepts upgrades through
+// accept, configured by opts (nil means defaults; opts is copied, not
+// kept). When opts sets an option that a.Lacks says the library cannot
+// honour, it returns an error matching ErrUnsupportedOption instead of
+// ignoring the option.
+func NewEngine(a Adapter, accept websock.AcceptFunc, opts *Options) (*Engine, error) {
+	if err := a.check(opts); err != nil {
 		return nil, err
 	}
-	return &Engine{name: name, opts: opts.withDefaults(), conns: make(map[*Conn]struct{})}, nil
+	return &Engine{ad: a, acceptFunc: accept, opts: opts.withDefaults(a.Lacks), conns: make(map[*conn]struct{})}, nil
 }
-
-// Name returns the adapter name the Engine was made with.
-func (e *Engine) Name() string { return e.name }
 
 // Options returns the options in force, with defaults filled in; a limit
 // of 0 means none.
@@ -53,86 +48,51 @@ func (e *Engine) Live() int {
 	return len(e.conns)
 }
 
-// Accept runs the upgrade hook for req, before the adapter upgrades. It
-// returns the Handler to run, or an *websock.HTTPError the adapter must
-// answer the request with instead of upgrading: 503 while shutting down,
-// 403 when the origin policy refuses the request, 400 when a required
-// subprotocol is missing, the hook's own refusal,
-// or 500 when the hook failed, panicked or
-// returned no Handler.
-func (e *Engine) Accept(req *websock.Request, accept websock.AcceptFunc) (websock.Handler, *websock.HTTPError) {
+func (e *Engine) closing() bool {
 	e.mu.Lock()
-	closing := e.shutdown
-	e.mu.Unlock()
-	if closing {
-		return nil, websock.Refuse(http.StatusServiceUnavailable, "server is shutting down\n")
-	}
-	if he := checkOrigin(&e.opts, req); he != nil {
-		return nil, he
-	}
-	if e.opts.RequireSubprotocol && e.ChooseSubprotocol(req.Subprotocols) == "" {
-		return nil, websock.Refuse(http.StatusBadRequest, fmt.Sprintf(
-			"websocket: none of the offered subprotocols %q is spoken here; offer one of %q in Sec-WebSocket-Protocol\n",
-			req.Subprotocols, e.opts.Subprotocols))
-	}
-	h, err := callAccept(req, accept)
-	if err != nil {
-		var he *websock.HTTPError
-		if errors.As(err, &he) {
-			return nil, he
-		}
-		e.opts.Logger.Error("websock: upgrade hook failed", "adapter", e.name, "url", req.URL.String(), "err", err)
-		return nil, websock.Refuse(http.StatusInternalServerError, "websocket upgrade failed\n")
-	}
-	if h == nil {
-		e.opts.Logger.Error("websock: upgrade hook returned neither a Handler nor an error", "adapter", e.name)
-		return nil, websock.Refuse(http.StatusInternalServerError, "websocket upgrade failed\n")
-	}
-	return h, nil
+	defer e.mu.Unlock()
+	return e.shutdown
 }
 
-func callAccept(req *websock.Request, accept websock.AcceptFunc) (h websock.Handler, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			h, err = nil, fmt.Errorf("upgrade hook panicked: %v", v)
-		}
-	}()
-	if accept == nil {
-		return nil, errors.New("no AcceptFunc given to the adapter")
+// Run runs h over tr, a connection already upgraded, until it ends, on the
+// calling goroutine, and returns why it ended; Terminate has been called
+// by then and tr is no longer used. info is kept, not copied; its Adapter
+// is filled in. It is how an adapter serves a connection its caller
+// upgraded (ServeConn), and what [Engine.Serve] runs after upgrading.
+//
+// After Shutdown has begun, the handler never starts: tr gets close 1001
+// and is closed, h's Abandon (see websock.Abandoner) is called, and the
+// Reason wraps websock.ErrShutdown.
+func (e *Engine) Run(tr Transport, h websock.Handler, info *websock.ConnInfo) websock.Reason {
+	if info.Adapter == "" {
+		info.Adapter = e.ad.Name
 	}
-	return accept(req)
-}
-
-// ChooseSubprotocol returns the first of the server's subprotocols (from
-// Options.Subprotocols, in preference order) that the client offered, or
-// "".
-func (e *Engine) ChooseSubprotocol(offered []string) string {
-	for _, s := range e.opts.Subprotocols {
-		for _, o := range offered {
-			if o == s {
-				return s
-			}
-		}
+	if rel, ok := tr.(Releaser); ok {
+		defer rel.Release()
 	}
-	return ""
-}
-
-// NewConn registers a connection that an adapter has upgraded and returns
-// it, ready for the adapter to wire control frames to and then [Conn.Serve].
-// info is kept, not copied. It fails with ErrServerClosed once Shutdown has
-// begun; the adapter must then close the connection itself.
-func (e *Engine) NewConn(tr Transport, h websock.Handler, info *websock.ConnInfo) (*Conn, error) {
 	c := newConn(e, tr, h, info)
+	if !e.add(c) {
+		r := websock.Reason{Kind: websock.KindShutdown, Code: websock.CloseGoingAway,
+			Text: "server shutting down", Err: websock.ErrShutdown}
+		c.writeClose(r.Code, r.Text)
+		tr.Close()
+		abandon(h, websock.ErrShutdown)
+		return r
+	}
+	return c.serve()
+}
+
+func (e *Engine) add(c *conn) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.shutdown {
-		return nil, ErrServerClosed
+		return false
 	}
 	e.conns[c] = struct{}{}
-	return c, nil
+	return true
 }
 
-func (e *Engine) remove(c *Conn) {
+func (e *Engine) remove(c *conn) {
 	e.mu.Lock()
 	delete(e.conns, c)
 	if e.shutdown && len(e.conns) == 0 && e.idle != nil {
@@ -143,16 +103,36 @@ func (e *Engine) remove(c *Conn) {
 }
 
 // Shutdown closes every live connection gracefully: each gets close 1001
-// and Terminate(Shutdown), and new upgrades are refused with 503. It waits
-// until every connection has terminated or ctx is done; in the latter case
-// it closes the remaining connections at once, waits for their Terminate,
-// and returns ctx's error. Calling it again waits again.
+// (going away) and Terminate with a Shutdown reason wrapping
+// websock.ErrShutdown, and new upgrades are refused with 503 and
+// Retry-After. It waits until every connection has terminated or ctx is
+// done; in the latter case it closes the remaining connections at once,
+// waits for their Terminate, and returns ctx's error. A connection whose
+// peer stopped reading does not hold up the others. Calling it again
+// waits again.
 //
-// http.Server.Shutdown does not close hijacked connections: call both.
+// An HTTP server's own Shutdown does not close upgraded connections: call
+// both, this one first.
 func (e *Engine) Shutdown(ctx context.Context) error {
+	return e.stop(ctx, websock.Reason{Kind: websock.KindShutdown, Code: websock.CloseGoingAway,
+		Text: "server shutting down", Err: websock.ErrShutdown})
+}
+
+// Restart is Shutdown with close 1012 (service restart) instead of 1001,
+// telling clients that the service is coming back and they may reconnect
+// soon; Terminate sees a Shutdown reason wrapping both websock.ErrShutdown
+// and websock.ErrRestart.
+func (e *Engine) Restart(ctx context.Context) error {
+	return e.stop(ctx, websock.Reason{Kind: websock.KindShutdown, Code: websock.CloseServiceRestart,
+		Text: "service restart", Err: errRestartShutdown})
+}
+
+var errRestartShutdown = errors.Join(websock.ErrShutdown, websock.ErrRestart)
+
+func (e *Engine) stop(ctx context.Context, r websock.Reason) error {
 	e.mu.Lock()
 	e.shutdown = true
-	conns := make([]*Conn, 0, len(e.conns))
+	conns := make([]*conn, 0, len(e.conns))
 	for c := range e.conns {
 		conns = append(conns, c)
 	}
@@ -168,28 +148,13 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 		return nil
 	}
 
-	// Send the close frames from a few workers: a write may block for up
-	// to the write timeout on a slow client, and should not hold up the
-	// others.
-	work := make(chan *Conn)
-	var wg sync.WaitGroup
-	for i := 0; i < min(len(conns), 16); i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range work {
-				c.tracked(func() {
-					c.closeWith(websock.Reason{Kind: websock.KindShutdown, Code: websock.CloseGoingAway,
-						Text: "server shutting down", Err: websock.ErrShutdown})
-				})
-			}
-		}()
-	}
+	// Each connection sends its close frame on a goroutine of its own: a
+	// write may block behind a push to a peer that stopped reading, and
+	// must hold up neither the others nor ctx's deadline.
+	deadline, _ := ctx.Deadline()
 	for _, c := range conns {
-		work <- c
+		c.goTracked(func() { c.closeWithin(r, deadline) })
 	}
-	close(work)
-	wg.Wait()
 
 	select {
 	case <-idle:
@@ -203,4 +168,17 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 	e.mu.Unlock()
 	<-idle
 	return ctx.Err()
+}
+
+// writeDeadline returns when a write that starts now must end: after the
+// write timeout, and no later than limit when it is set.
+func (e *Engine) writeDeadline(limit time.Time) time.Time {
+	var d time.Time
+	if t := e.opts.WriteTimeout; t > 0 {
+		d = time.Now().Add(t)
+	}
+	if !limit.IsZero() && (d.IsZero() || limit.Before(d)) {
+		d = limit
+	}
+	return d
 }

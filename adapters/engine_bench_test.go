@@ -42,7 +42,11 @@ type benchTransport struct {
 
 var _ adapters.Transport = (*benchTransport)(nil)
 
-func (t *benchTransport) ReadMessage() (websock.Opcode, []byte, error) {
+func (t *benchTransport) Read(ev adapters.Events) error {
+	return adapters.ReadMessages(ev, t.readMessage)
+}
+
+func (t *benchTransport) readMessage() (websock.Opcode, []byte, error) {
 	if t.block != nil {
 		<-t.block
 		return 0, nil, io.EOF
@@ -71,7 +75,7 @@ func (t *benchTransport) Close() error                               { return ni
 // benchOptions are the defaults, with the idle timeout off (no timer) and
 // nothing logged.
 func benchOptions() *adapters.Options {
-	return &adapters.Options{IdleTimeout: -1, Logger: slog.New(slog.DiscardHandler)}
+	return &adapters.Options{IdleTimeout: -1, PingInterval: -1, Logger: slog.New(slog.DiscardHandler)}
 }
 
 // benchServe runs h over a benchTransport that delivers n copies of msg, and
@@ -79,16 +83,12 @@ func benchOptions() *adapters.Options {
 func benchServe(b *testing.B, opts *adapters.Options, h websock.Handler, op websock.Opcode, msg []byte, n int) *benchTransport {
 	b.Helper()
 	b.StopTimer()
-	e, err := adapters.NewEngine("bench", opts, nil)
+	e, err := adapters.NewEngine(adapters.Adapter{Name: "bench"}, nil, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
 	tr := &benchTransport{b: b, op: op, msg: msg, n: n}
-	c, err := e.NewConn(tr, h, &websock.ConnInfo{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if r := c.Serve(); !errors.Is(r, websock.ErrConnectionLost) {
+	if r := e.Run(tr, h, &websock.ConnInfo{}); !errors.Is(r, websock.ErrConnectionLost) {
 		b.Fatalf("connection ended with %v; want ErrConnectionLost", r)
 	}
 	return tr
@@ -170,17 +170,13 @@ func benchWaitWrites(b *testing.B, tr *benchTransport, n int64) {
 // message is a pointer, so passing it as an any does not allocate.
 func BenchmarkSendInfo(b *testing.B) {
 	h := &benchPushInfo{conn: make(chan websock.Conn, 1), frame: websock.Binary(make([]byte, 256))}
-	e, err := adapters.NewEngine("bench", benchOptions(), nil)
+	e, err := adapters.NewEngine(adapters.Adapter{Name: "bench"}, nil, benchOptions())
 	if err != nil {
 		b.Fatal(err)
 	}
 	tr := &benchTransport{b: b, block: make(chan struct{})}
-	c, err := e.NewConn(tr, h, &websock.ConnInfo{})
-	if err != nil {
-		b.Fatal(err)
-	}
 	done := make(chan websock.Reason)
-	go func() { done <- c.Serve() }()
+	go func() { done <- e.Run(tr, h, &websock.ConnInfo{}) }()
 	conn := <-h.conn
 	msg := &struct{}{}
 	b.ReportAllocs()

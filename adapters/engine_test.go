@@ -11,14 +11,14 @@ import (
 
 func TestOptionsDefaults(t *testing.T) {
 	var nilOpts *Options
-	o := nilOpts.withDefaults()
+	o := nilOpts.withDefaults(Lacks{})
 	if o.MaxMessageSize != DefaultMaxMessageSize || o.IdleTimeout != DefaultIdleTimeout ||
 		o.WriteTimeout != DefaultWriteTimeout || o.CloseTimeout != DefaultCloseTimeout ||
-		o.MailboxSize != DefaultMailboxSize || o.Logger == nil || o.PingInterval != 0 {
+		o.MailboxSize != DefaultMailboxSize || o.Logger == nil || o.PingInterval != DefaultPingInterval {
 		t.Errorf("nil Options gave %+v; want the documented defaults", o)
 	}
 	in := &Options{MaxMessageSize: -1, IdleTimeout: -1, PingInterval: time.Second, Subprotocols: []string{"a"}}
-	o = in.withDefaults()
+	o = in.withDefaults(Lacks{})
 	if o.MaxMessageSize != 0 || o.IdleTimeout != 0 {
 		t.Errorf("negative limits gave %d, %v; want 0 (no limit)", o.MaxMessageSize, o.IdleTimeout)
 	}
@@ -31,12 +31,23 @@ func TestOptionsDefaults(t *testing.T) {
 	}
 }
 
+func TestKeepaliveDefaultOffWhenLacking(t *testing.T) {
+	o := (*Options)(nil).withDefaults(Lacks{Keepalive: "no pongs"})
+	if o.PingInterval != 0 {
+		t.Errorf("PingInterval defaulted to %v on an adapter lacking keepalive; want 0 (off)", o.PingInterval)
+	}
+	o = (&Options{PingInterval: -1}).withDefaults(Lacks{})
+	if o.PingInterval != 0 {
+		t.Errorf("PingInterval -1 gave %v; want 0 (off)", o.PingInterval)
+	}
+}
+
 func TestUnsupportedOption(t *testing.T) {
-	u := Unsupported{"Compression": "the library cannot compress"}
-	if err := u.check("lib", &Options{}); err != nil {
+	a := Adapter{Name: "lib", Lacks: Lacks{Compression: "the library cannot compress"}}
+	if _, err := NewEngine(a, nil, &Options{}); err != nil {
 		t.Errorf("unset option refused: %v", err)
 	}
-	err := u.check("lib", &Options{Compression: true})
+	_, err := NewEngine(a, nil, &Options{Compression: true})
 	if !errors.Is(err, ErrUnsupportedOption) || !errors.Is(err, errors.ErrUnsupported) {
 		t.Fatalf("got %v; want ErrUnsupportedOption wrapping errors.ErrUnsupported", err)
 	}

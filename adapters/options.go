@@ -1,11 +1,7 @@
 package adapters
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/websock-go/websock/websock"
@@ -22,9 +18,13 @@ type Options struct {
 	// 16 MiB.
 	MaxMessageSize int64
 
-	// IdleTimeout ends a connection on which no frame has been read or
-	// written for this long: close 1001 and Terminate(Timeout). Default
-	// 60 s.
+	// IdleTimeout ends a connection on which no frame has been received
+	// from the peer for this long: close 1001 and Terminate(Timeout) with
+	// ErrIdleTimeout. Only what the peer sends counts (data, pings and
+	// pongs), as with Cowboy and Bandit: what the server writes does not,
+	// so a push-only connection to a peer that vanished still ends. With
+	// keepalive on (the default), a live peer answers the pings and is
+	// never idle. Default 60 s.
 	IdleTimeout time.Duration
 
 	// WriteTimeout bounds each write to the peer; a write that takes longer
@@ -47,10 +47,13 @@ type Options struct {
 	// fall behind a broadcast. Default false.
 	CloseOnMailboxFull bool
 
-	// PingInterval, when positive, sends a ping to the peer after every
-	// PingInterval without a frame from it, and ends the connection
-	// (Terminate(Timeout) with ErrPongTimeout, close 1001) when no pong
-	// arrives within PongTimeout. Default 0: no keepalive pings.
+	// PingInterval is how long the peer may be silent before the server
+	// pings it; when no pong arrives within PongTimeout the connection
+	// ends (close 1001, Terminate(Timeout) with ErrPongTimeout). A peer
+	// that vanished is therefore noticed within PingInterval +
+	// PongTimeout, and a quiet but live browser tab is never dropped.
+	// Default 25 s, or off on an adapter whose library lacks keepalive
+	// (see Lacks.Keepalive); a negative value turns keepalive off.
 	PingInterval time.Duration
 
 	// PongTimeout is how long to wait for the pong to a keepalive ping.
@@ -86,8 +89,8 @@ type Options struct {
 	// false: text is validated.
 	SkipUTF8Validation bool
 
-	// Logger receives handler panics, with their stack. Default
-	// slog.Default().
+	// Logger receives handler panics, with their stack, and upgrade hooks
+	// that fail. Default slog.Default().
 	Logger *slog.Logger
 }
 
@@ -98,11 +101,13 @@ const (
 	DefaultWriteTimeout   = 10 * time.Second
 	DefaultCloseTimeout   = 5 * time.Second
 	DefaultMailboxSize    = 1024
+	DefaultPingInterval   = 25 * time.Second
 )
 
 // withDefaults returns a copy of o, or of the zero Options, with defaults
-// filled in and negative limits turned into 0 ("no limit").
-func (o *Options) withDefaults() Options {
+// filled in and negative limits turned into 0 ("no limit"). Keepalive
+// defaults to off when the library lacks it.
+func (o *Options) withDefaults(lacks Lacks) Options {
 	var r Options
 	if o != nil {
 		r = *o
@@ -114,7 +119,12 @@ func (o *Options) withDefaults() Options {
 	r.WriteTimeout = pick(r.WriteTimeout, DefaultWriteTimeout)
 	r.CloseTimeout = pick(r.CloseTimeout, DefaultCloseTimeout)
 	r.MailboxSize = pick(r.MailboxSize, DefaultMailboxSize)
-	r.PingInterval = max(r.PingInterval, 0)
+	switch {
+	case r.PingInterval == 0 && lacks.Keepalive == "":
+		r.PingInterval = DefaultPingInterval
+	case r.PingInterval < 0:
+		r.PingInterval = 0
+	}
 	if r.PingInterval > 0 {
 		r.PongTimeout = pick(r.PongTimeout, r.PingInterval)
 	}
@@ -134,43 +144,3 @@ func pick[T int | int64 | time.Duration](v, def T) T {
 	return v
 }
 
-// ErrUnsupportedOption is matched (with errors.Is) by the error an adapter
-// returns when it is given an option its library cannot honour; so is
-// errors.ErrUnsupported.
-var ErrUnsupportedOption = errors.New("websock: option not supported by the adapter's library")
-
-// unsupportedError says which option an adapter refused, and why.
-type unsupportedError struct{ adapter, option, why string }
-
-func (e *unsupportedError) Error() string {
-	return fmt.Sprintf("websock: adapter %s cannot honour Options.%s: %s; leave it unset or choose another adapter",
-		e.adapter, e.option, e.why)
-}
-
-func (e *unsupportedError) Is(target error) bool {
-	return target == ErrUnsupportedOption || target == errors.ErrUnsupported
-}
-
-// Unsupported names, by Options field name, the options a library cannot
-// honour, each with the reason. Adapters pass it to [NewEngine].
-type Unsupported map[string]string
-
-// check returns an error naming the first option set in o that u lists.
-func (u Unsupported) check(adapter string, o *Options) error {
-	if o == nil {
-		return nil
-	}
-	set := map[string]bool{
-		"Compression":        o.Compression,
-		"PingInterval":       o.PingInterval > 0,
-		"SkipUTF8Validation": o.SkipUTF8Validation,
-		"MaxMessageSize":     o.MaxMessageSize != 0,
-		"WriteTimeout":       o.WriteTimeout != 0,
-	}
-	for _, name := range slices.Sorted(maps.Keys(u)) {
-		if set[name] {
-			return &unsupportedError{adapter, name, u[name]}
-		}
-	}
-	return nil
-}

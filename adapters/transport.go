@@ -1,31 +1,44 @@
 package adapters
 
 import (
+	"context"
 	"net"
 	"time"
 
 	"github.com/websock-go/websock/websock"
 )
 
-// Transport is what an adapter implements over its library's connection.
-// The engine calls it from the connection's goroutines but never calls the
-// write methods concurrently with each other, and never calls ReadMessage
-// concurrently with itself. Once [Conn.Serve] has returned, the engine
-// calls no method of the Transport again, so the adapter may release or
-// recycle the connection.
+// Transport is the WebSocket side of one connection, which an adapter
+// implements over its library's connection and hands to the engine once
+// upgraded (see [Upgraded]).
+//
+// The engine calls Read once, on the goroutine that runs the connection.
+// It calls the write methods from that goroutine and from others
+// (Conn.Send's delivery, timers, Shutdown), but never two of them
+// concurrently, and Close from any goroutine at any time. Once the
+// connection has ended (Terminate has been called), the engine calls no
+// method of the Transport again, so the adapter may release or recycle the
+// library's connection.
 type Transport interface {
-	// ReadMessage blocks until the next complete text or binary message
-	// and returns its opcode and payload, which stay valid until the next
-	// call. Fragments are reassembled. Control frames that arrive meanwhile
-	// are reported to the engine through [Conn.Ping] or [Conn.Control]
-	// before ReadMessage goes on.
+	// Read reads from the peer until the connection ends, on the calling
+	// goroutine, and reports to ev as it goes: every complete text or
+	// binary message to ev.Message, fragments reassembled; every ping and
+	// pong to ev.Ping or ev.Control. ev is the same for the whole
+	// connection, and is given before anything is read.
 	//
-	// Errors: when the peer sends a close frame, an error wrapping a
-	// *websock.CloseError; for bad input, an error wrapping
-	// websock.ErrProtocol, websock.ErrInvalidUTF8 or
-	// websock.ErrMessageTooBig; anything else is taken to mean the
-	// connection was lost.
-	ReadMessage() (websock.Opcode, []byte, error)
+	// Read returns the error that ended reading. When the peer sent a close
+	// frame, an error wrapping a *websock.CloseError; for bad input, one
+	// wrapping websock.ErrProtocol, websock.ErrInvalidUTF8 or
+	// websock.ErrMessageTooBig; when ev.Message returns an error, that
+	// error (or any other: the engine has decided already). Anything else
+	// is taken to mean the connection was lost.
+	//
+	// A library that returns whole messages can implement Read with
+	// [ReadMessages]. A library that runs its own read loop and calls back
+	// on every message runs that loop in Read, on the calling goroutine,
+	// and calls ev from its callbacks: the connection then costs no
+	// goroutine beyond the library's own.
+	Read(ev Events) error
 
 	// WriteFrame writes one complete text, binary, ping or pong frame.
 	WriteFrame(op websock.Opcode, data []byte) error
@@ -36,12 +49,49 @@ type Transport interface {
 	// close frame itself.
 	WriteClose(code websock.CloseCode, text string) error
 
-	// SetWriteDeadline sets the deadline of the writes that follow.
+	// SetWriteDeadline sets the deadline of the writes that follow; the
+	// zero time means none.
 	SetWriteDeadline(t time.Time) error
 
 	// Close closes the connection at once. It may be called concurrently
-	// with ReadMessage, which must then return, and more than once.
+	// with Read, which must then return, and with a blocked write, which
+	// must then fail, and more than once.
 	Close() error
+}
+
+// Events is where a Transport reports what it reads. The engine gives it
+// to [Transport.Read]; its methods may be called only from within Read,
+// on Read's goroutine.
+type Events interface {
+	// Message hands a complete text or binary message to the handler; data
+	// is the transport's and may be reused once Message returns. A non-nil
+	// error means the connection is ending: Read must stop reading and
+	// return.
+	Message(op websock.Opcode, data []byte) error
+
+	// Ping reports a ping the library received and did not answer: the
+	// engine answers it with a pong of the same payload, then shows it to
+	// HandleControl.
+	Ping(payload []byte)
+
+	// Control reports a control frame that needs no answer from the
+	// engine: a pong, or a ping the library already answered.
+	Control(op websock.Opcode, payload []byte)
+}
+
+// ReadMessages is the Read of a Transport whose library returns whole
+// messages: it calls next until next fails, reports each message to ev,
+// and returns the error that ended it.
+func ReadMessages(ev Events, next func() (websock.Opcode, []byte, error)) error {
+	for {
+		op, data, err := next()
+		if err != nil {
+			return err
+		}
+		if err := ev.Message(op, data); err != nil {
+			return err
+		}
+	}
 }
 
 // NetConner is implemented by a Transport that can hand out its
@@ -53,9 +103,26 @@ type NetConner interface {
 	NetConn() net.Conn
 }
 
-// UTF8Validator is implemented by a Transport whose library validates text
-// messages itself; ValidatesUTF8 returning true stops the engine from
-// checking again.
+// UTF8Validator is implemented by a Transport that validates text messages
+// itself, as their bytes arrive; ValidatesUTF8 returning true stops the
+// engine from checking each message again once it is whole.
 type UTF8Validator interface {
 	ValidatesUTF8() bool
+}
+
+// Pinger is implemented by a Transport whose library hides the pongs it
+// receives but can ping the peer and wait for the answer itself. The
+// engine then uses Ping for keepalive: it calls it on a goroutine of its
+// own with a context that ends after the pong timeout, and counts a nil
+// return as a pong received.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Releaser is implemented by a Transport that holds what it must free once
+// the connection has ended (the library's connection, pooled buffers).
+// The engine calls Release once, after Terminate; it calls no method of
+// the Transport after it.
+type Releaser interface {
+	Release()
 }

@@ -24,10 +24,10 @@ func init() {
 		{name: "SubprotocolOptional", run: subprotocolOptional},
 		{name: "SkipUTF8Validation", run: skipUTF8Validation},
 		{name: "MailboxFullCloses", run: mailboxFullCloses},
-		{name: "KeepalivePing", feature: FeatureKeepalive, run: keepalivePing},
+		{name: "KeepalivePing", feature: adapters.FeatureKeepalive, run: keepalivePing},
 		{name: "CompressionOffByDefault", run: compressionOffByDefault},
-		{name: "CompressionNegotiated", feature: FeatureCompression, run: compressionNegotiated},
-		{name: "CompressionBomb", feature: FeatureCompression, run: compressionBomb},
+		{name: "CompressionNegotiated", feature: adapters.FeatureCompression, run: compressionNegotiated},
+		{name: "CompressionBomb", feature: adapters.FeatureCompression, run: compressionBomb},
 		{name: "UnsupportedOptionRefused", run: unsupportedOptionRefused},
 	}...)
 }
@@ -277,16 +277,17 @@ func compressionBomb(e *env) {
 }
 
 // optionOf maps a feature to the option that asks for it.
-var optionOf = map[Feature]adapters.Options{
-	FeatureCompression: {Compression: true},
-	FeatureKeepalive:   {PingInterval: time.Second},
+var optionOf = map[adapters.Feature]adapters.Options{
+	adapters.FeatureCompression: {Compression: true},
+	adapters.FeatureKeepalive:   {PingInterval: time.Second},
 }
 
 func unsupportedOptionRefused(e *env) {
 	checked := 0
-	for f, why := range e.adapter.Unsupported {
+	for _, f := range adapters.Features() {
+		why := e.adapter.Lacks.Why(f)
 		o, ok := optionOf[f]
-		if !ok {
+		if why == "" || !ok {
 			continue
 		}
 		checked++

@@ -6,15 +6,18 @@
 //
 // The suite talks to the adapter with its own RFC 6455 client, which
 // depends on no WebSocket library and can send malformed frames. An
-// adapter that cannot give a feature declares it in
-// [Adapter.Unsupported]; the suite skips exactly the cases of that
-// feature, naming it and the reason. Everything else must pass.
+// adapter whose library cannot give a feature declares it once, in the
+// Lacks of its adapters.Adapter; the suite skips exactly the cases of that
+// feature, naming it and the reason. Everything else must pass: a library
+// that breaks RFC 6455 has no way to opt out.
 package conformance
 
 import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -39,44 +42,54 @@ type Server struct {
 // through accept and configured by opts.
 type ServeFunc func(accept websock.AcceptFunc, opts *adapters.Options) (*Server, error)
 
-// Feature names an optional capability that some libraries cannot give.
-type Feature string
-
-// The features a case may require. An adapter lists those it cannot give
-// in Adapter.Unsupported.
-const (
-	// FeatureHandleControl: HandleControl sees the pings and pongs the peer
-	// sends.
-	FeatureHandleControl Feature = "HandleControl"
-	// FeatureCloseOneBytePayload: a close frame with a 1-byte payload is
-	// refused with 1002, as RFC 6455 section 5.5.1 requires.
-	FeatureCloseOneBytePayload Feature = "CloseOneBytePayload"
-	// FeatureCloseCode1014: a close frame with code 1014 (bad gateway,
-	// registered with IANA after RFC 6455) is echoed like any valid code,
-	// not refused as invalid.
-	FeatureCloseCode1014 Feature = "CloseCode1014"
-	// FeatureCompression: permessage-deflate (Options.Compression). An
-	// adapter without it must refuse the option with
-	// adapters.ErrUnsupportedOption.
-	FeatureCompression Feature = "Compression"
-	// FeatureKeepalive: keepalive pings (Options.PingInterval), which need
-	// the library to report pongs. An adapter without it must refuse the
-	// option with adapters.ErrUnsupportedOption.
-	FeatureKeepalive Feature = "Keepalive"
-)
-
-// Features lists every Feature the suite knows, in a stable order.
-func Features() []Feature {
-	return []Feature{FeatureHandleControl, FeatureCloseOneBytePayload, FeatureCloseCode1014, FeatureCompression, FeatureKeepalive}
+// Adapter describes the adapter under test: the adapters.Adapter its
+// package declares (its name, and what its library lacks: the cases that
+// need a lacking feature are skipped with the declared reason), and how to
+// start it.
+type Adapter struct {
+	adapters.Adapter
+	Serve ServeFunc
 }
 
-// Adapter describes the adapter under test.
-type Adapter struct {
-	Name  string
-	Serve ServeFunc
-	// Unsupported maps each feature the adapter's library cannot give to
-	// the reason; the cases that need it are skipped with that reason.
-	Unsupported map[Feature]string
+// HTTPHandler is what the New of an adapter whose server is net/http
+// returns.
+type HTTPHandler interface {
+	http.Handler
+	Shutdown(ctx context.Context) error
+}
+
+// ServeHTTP returns the ServeFunc of a net/http adapter whose constructor
+// is newHandler: it serves the handler with an http.Server on 127.0.0.1
+// with an ephemeral port, and its Shutdown shuts down the handler, then
+// the server.
+func ServeHTTP[H HTTPHandler](newHandler func(websock.AcceptFunc, *adapters.Options) (H, error)) ServeFunc {
+	return func(accept websock.AcceptFunc, opts *adapters.Options) (*Server, error) {
+		h, err := newHandler(accept, opts)
+		if err != nil {
+			return nil, err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			srv.Serve(ln)
+		}()
+		return &Server{
+			URL: "ws://" + ln.Addr().String() + "/",
+			Shutdown: func(ctx context.Context) error {
+				err := h.Shutdown(ctx)
+				if e := srv.Shutdown(ctx); err == nil {
+					err = e
+				}
+				<-done
+				return err
+			},
+		}, nil
+	}
 }
 
 // Run runs every case of the suite against a, each as a subtest with a
@@ -88,10 +101,8 @@ func Run(t *testing.T, a Adapter) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if c.feature != "" {
-				if why, ok := a.Unsupported[c.feature]; ok {
-					t.Skipf("adapter %s does not support feature %s: %s", a.Name, c.feature, why)
-				}
+			if why := a.Lacks.Why(c.feature); why != "" {
+				t.Skipf("adapter %s lacks feature %v: %s", a.Name, c.feature, why)
 			}
 			ignore := goleak.IgnoreCurrent()
 			t.Cleanup(func() {
@@ -107,7 +118,7 @@ func Run(t *testing.T, a Adapter) {
 // A case is one named check.
 type testCase struct {
 	name    string
-	feature Feature // "" when every adapter must pass
+	feature adapters.Feature // 0 when every adapter must pass
 	run     func(e *env)
 }
 
@@ -160,10 +171,10 @@ func (e *env) dial(srv *Server) *client {
 }
 
 // Case describes one case of the suite: its subtest name and the feature
-// it needs ("" when every adapter must pass it).
+// it needs (0 when every adapter must pass it).
 type Case struct {
 	Name    string
-	Feature Feature
+	Feature adapters.Feature
 }
 
 // Cases lists the suite's cases in the order Run runs them, so that tools

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/gorilla"
 	"github.com/websock-go/websock/conformance"
-	"github.com/websock-go/websock/internal/builtintest"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -26,7 +26,7 @@ var broken = map[string]struct {
 	"ignores-options": {
 		mustFail: []string{"MessageTooBig", "IdleTimeout"},
 		adapter: func(t *testing.T) conformance.Adapter {
-			a := builtintest.Adapter(t, "gorilla")
+			a := gorillaAdapter()
 			serve := a.Serve
 			a.Serve = func(accept websock.AcceptFunc, _ *adapters.Options) (*conformance.Server, error) {
 				return serve(accept, &adapters.Options{CloseTimeout: time.Second})
@@ -52,11 +52,17 @@ var broken = map[string]struct {
 	},
 }
 
+// gorillaAdapter is the gorilla adapter, which the broken adapters start
+// from.
+func gorillaAdapter() conformance.Adapter {
+	return conformance.Adapter{Adapter: gorilla.Adapter, Serve: conformance.ServeHTTP(gorilla.New)}
+}
+
 // wrapHandlers returns a gorilla-based adapter whose engine runs wrap(h)
 // instead of each handler h: an adapter that dispatches wrongly.
 func wrapHandlers(wrap func(websock.Handler) websock.Handler) func(t *testing.T) conformance.Adapter {
 	return func(t *testing.T) conformance.Adapter {
-		a := builtintest.Adapter(t, "gorilla")
+		a := gorillaAdapter()
 		serve := a.Serve
 		a.Serve = func(accept websock.AcceptFunc, opts *adapters.Options) (*conformance.Server, error) {
 			return serve(func(r *websock.Request) (websock.Handler, error) {

@@ -21,6 +21,7 @@ const (
 	CloseInternalError   CloseCode = 1011 // handler error or panic
 	CloseServiceRestart  CloseCode = 1012 // the service is restarting
 	CloseTryAgainLater   CloseCode = 1013 // temporary overload
+	CloseBadGateway      CloseCode = 1014 // a gateway or proxy got an invalid response upstream
 	CloseTLSHandshake    CloseCode = 1015 // TLS failure; never sent
 )
 
@@ -55,6 +56,8 @@ func (c CloseCode) String() string {
 		name = "service restart"
 	case CloseTryAgainLater:
 		name = "try again later"
+	case CloseBadGateway:
+		name = "bad gateway"
 	case CloseTLSHandshake:
 		name = "TLS handshake"
 	}

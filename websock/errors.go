@@ -3,6 +3,7 @@ package websock
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Errors a [Reason] can carry, checked with errors.Is. Each names the close
@@ -104,7 +105,7 @@ func (e *PanicError) Unwrap() error {
 type HTTPError struct {
 	Status int
 	Body   string
-	Header map[string][]string // extra response headers, such as WWW-Authenticate
+	Header http.Header // extra response headers, such as WWW-Authenticate or Retry-After
 }
 
 // Refuse returns an [HTTPError] refusing the upgrade with status and body.

@@ -44,6 +44,18 @@ type ControlHandler interface {
 	HandleControl(f Frame) Result
 }
 
+// Abandoner is implemented by a [Handler] that must release what its
+// [AcceptFunc] reserved (a seat in a room, a quota slot) when the
+// connection never starts: the upgrade failed after the AcceptFunc
+// returned the Handler, or the server began shutting down in between.
+// Init and Terminate never run for such a Handler; the engine calls
+// Abandon once instead, on the request's goroutine, with why. The
+// error wraps [ErrShutdown] when the server was shutting down; anything
+// else means the upgrade failed.
+type Abandoner interface {
+	Abandon(err error)
+}
+
 // HandlerFunc adapts a function to a [Handler] for the common case of a
 // connection that only answers messages: HandleIn calls the function, Init
 // and HandleInfo return OK, and Terminate does nothing.

@@ -6,22 +6,22 @@
 //
 // On connections New accepts, everything in the conformance suite is
 // supported, HandleControl included (through the library's ping and pong
-// hooks). The library can write a close frame only as part of a handshake
-// that waits for the peer, so the adapter writes close, ping and pong
-// frames on the hijacked connection itself, between the library's frames
-// (see package coderstyle). Compression uses no context takeover.
+// hooks): [Adapter] declares no gap. The library can write a close frame
+// only as part of a handshake that waits for the peer, so the adapter
+// writes close, ping and pong frames on the hijacked connection itself,
+// between the library's frames. Compression uses no context takeover.
 //
 // A connection accepted elsewhere and given to ServeConn has only the
 // library's API, with these limits: HandleControl sees nothing (the
 // library answers pings itself); a pushed ping or pong fails with
 // errors.ErrUnsupported, ending the connection; closing waits for the
 // peer's close frame for up to the library's 5 seconds rather than the
-// CloseTimeout option; and pings do not count as activity for the idle
-// timeout. Neither can keepalive pings work: with Options.PingInterval set,
-// ServeConn refuses the connection.
+// CloseTimeout option. Keepalive works on both, through the library's
+// Ping.
 package coder
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -32,32 +32,40 @@ import (
 	"github.com/websock-go/websock/websock"
 )
 
-// Name is this adapter's name, as shown in ConnInfo.Adapter.
-const Name = "coder"
+// Options configures a Handler; nil means defaults. See adapters.Options.
+type Options = adapters.Options
+
+// Adapter describes this adapter: its name, shown in ConnInfo.Adapter, and
+// what its library lacks.
+var Adapter = adapters.Adapter{
+	Name:    "coder",
+	Library: "github.com/coder/websocket",
+	Server:  "net/http",
+}
 
 // Handler is an http.Handler that upgrades WebSocket requests with
-// coder/websocket and runs websock handlers on them. Its embedded Engine
-// gives Shutdown and Live.
+// coder/websocket and runs websock handlers on them.
 type Handler struct {
-	*adapters.Engine
-	ep *coderstyle.Endpoint[websocket.MessageType, websocket.StatusCode]
+	e       *adapters.Engine
+	upgrade adapters.HTTPUpgradeFunc
 }
 
 var _ http.Handler = (*Handler)(nil)
 
 // New returns a Handler that accepts upgrades through accept, configured
-// by opts (nil means defaults). coder/websocket honours every option, so
-// the error is always nil; every adapter's New has the same shape.
-func New(accept websock.AcceptFunc, opts *adapters.Options) (*Handler, error) {
-	e, err := adapters.NewEngine(Name, opts, nil)
+// by opts. coder/websocket honours every option, so the error is always
+// nil; every adapter's New has the same shape.
+func New(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
+	e, err := adapters.NewEngine(Adapter, accept, opts)
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{Engine: e, ep: coderstyle.NewEndpoint(e, accept, library)}, nil
+	return &Handler{e: e, upgrade: coderstyle.Upgrade(library, e.Options().MaxMessageSize)}, nil
 }
 
-// ServeHTTP upgrades r and runs the connection until it ends.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.ep.ServeHTTP(w, r) }
+// ServeHTTP upgrades r and returns; the connection runs on a goroutine of
+// its own until it ends (Shutdown waits for it).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.e.ServeHTTP(w, r, h.upgrade) }
 
 // ServeConn runs handler over ws, a connection the caller accepted with
 // websocket.Accept, until it ends, and returns why it ended; it closes
@@ -66,8 +74,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.ep.Serve
 // Options apply to it: MaxMessageSize replaces the library's read limit.
 // The package documentation lists what such a connection cannot do.
 func (h *Handler) ServeConn(ws *websocket.Conn, r *http.Request, handler websock.Handler) websock.Reason {
-	return h.ep.ServeConn(ws, r, handler)
+	info := &websock.ConnInfo{Subprotocol: ws.Subprotocol()}
+	if r != nil {
+		info.RemoteAddr, info.URL, info.Header = r.RemoteAddr, r.URL, r.Header
+	}
+	return h.e.Run(coderstyle.Transport(library, ws, h.e.Options().MaxMessageSize), handler, info)
 }
+
+// Shutdown closes every connection with 1001 and waits for their
+// Terminate; see adapters.Engine.Shutdown. Call it before the HTTP
+// server's own Shutdown, which does not close upgraded connections.
+func (h *Handler) Shutdown(ctx context.Context) error { return h.e.Shutdown(ctx) }
+
+// Restart is Shutdown with close 1012 (service restart).
+func (h *Handler) Restart(ctx context.Context) error { return h.e.Restart(ctx) }
+
+// Live returns how many connections are running.
+func (h *Handler) Live() int { return h.e.Live() }
 
 var library = coderstyle.Library[websocket.MessageType, websocket.StatusCode]{
 	Accept: func(w http.ResponseWriter, r *http.Request, o *coderstyle.AcceptOptions) (coderstyle.Conn[websocket.MessageType, websocket.StatusCode], error) {
@@ -89,5 +112,4 @@ var library = coderstyle.Library[websocket.MessageType, websocket.StatusCode]{
 		}
 		return websock.CloseCode(ce.Code), ce.Reason, true
 	},
-	ControlHooks: true,
 }

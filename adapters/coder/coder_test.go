@@ -4,9 +4,9 @@ import (
 	"testing"
 
 	"github.com/websock-go/websock/adapters/coder"
-	"github.com/websock-go/websock/internal/builtintest"
+	"github.com/websock-go/websock/conformance"
 )
 
 func TestConformance(t *testing.T) {
-	builtintest.Run(t, coder.Name)
+	conformance.Run(t, conformance.Adapter{Adapter: coder.Adapter, Serve: conformance.ServeHTTP(coder.New)})
 }

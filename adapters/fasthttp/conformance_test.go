@@ -1,12 +1,15 @@
 package fasthttp_test
 
 import (
+	"net"
 	"testing"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/websock-go/websock/adapters"
 	wsfasthttp "github.com/websock-go/websock/adapters/fasthttp"
-	"github.com/websock-go/websock/internal/builtintest"
+	"github.com/websock-go/websock/conformance"
+	"github.com/websock-go/websock/websock"
 )
 
 // startDateUpdater starts the goroutine that fasthttp runs, once per
@@ -21,5 +24,18 @@ func startDateUpdater() {
 
 func TestConformance(t *testing.T) {
 	startDateUpdater()
-	builtintest.Run(t, wsfasthttp.Name)
+	conformance.Run(t, conformance.Adapter{Adapter: wsfasthttp.Adapter, Serve: serveSuite})
+}
+
+// serveSuite starts the adapter on a fasthttp server on 127.0.0.1.
+func serveSuite(accept websock.AcceptFunc, opts *adapters.Options) (*conformance.Server, error) {
+	h, err := wsfasthttp.New(accept, opts)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	return &conformance.Server{URL: "ws://" + ln.Addr().String() + "/", Shutdown: wsfasthttp.Serve(ln, h)}, nil
 }

@@ -10,17 +10,17 @@
 //
 // fasthttp hands an upgraded connection to a goroutine of its own after
 // the request handler has returned; the connection runs on that goroutine
-// until Terminate, and the embedded Engine's Shutdown closes it with 1001.
+// until Terminate, and [Handler.Shutdown] closes it with 1001.
 // fasthttp.Server.Shutdown does not close upgraded connections: call both,
 // the Handler's first.
 //
-// fasthttp/websocket is a fork of gorilla/websocket and shares its one
-// limitation: it cannot tell a close frame with a 1-byte payload from one
-// with none, so it answers that protocol error with a normal close;
-// everything else in the conformance suite is supported.
+// The AcceptFunc sees the fasthttp request through [RequestCtx]. What the
+// library lacks is declared once, in [Adapter]: nothing.
 package fasthttp
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -35,16 +35,22 @@ import (
 	"github.com/websock-go/websock/websock"
 )
 
-// Name is this adapter's name, as shown in ConnInfo.Adapter.
-const Name = "fasthttp"
+// Options configures a Handler; nil means defaults. See adapters.Options.
+type Options = adapters.Options
+
+// Adapter describes this adapter: its name, shown in ConnInfo.Adapter, and
+// what its library lacks.
+var Adapter = adapters.Adapter{
+	Name:    "fasthttp",
+	Library: "github.com/fasthttp/websocket",
+	Server:  "github.com/valyala/fasthttp",
+}
 
 // Handler upgrades WebSocket requests on a fasthttp server with
-// fasthttp/websocket and runs websock handlers on them. Its embedded Engine
-// gives Shutdown and Live.
+// fasthttp/websocket and runs websock handlers on them.
 type Handler struct {
-	*adapters.Engine
-	accept websock.AcceptFunc
-	up     websocket.FastHTTPUpgrader
+	e  *adapters.Engine
+	up websocket.FastHTTPUpgrader
 }
 
 // writePool shares write buffers between connections, so that an idle
@@ -52,26 +58,23 @@ type Handler struct {
 var writePool sync.Pool
 
 // New returns a Handler that accepts upgrades through accept, configured
-// by opts (nil means defaults). fasthttp/websocket honours every option,
-// so the error is always nil; every adapter's New has the same shape.
-func New(accept websock.AcceptFunc, opts *adapters.Options) (*Handler, error) {
-	e, err := adapters.NewEngine(Name, opts, nil)
+// by opts. fasthttp/websocket honours every option, so the error is
+// always nil; every adapter's New has the same shape.
+func New(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
+	e, err := adapters.NewEngine(Adapter, accept, opts)
 	if err != nil {
 		return nil, err
 	}
 	return &Handler{
-		Engine: e,
-		accept: accept,
+		e: e,
 		up: websocket.FastHTTPUpgrader{
 			EnableCompression: e.Options().Compression,
 			WriteBufferPool:   &writePool,
 			// The engine checked the origin, and chose the subprotocol:
 			// with Subprotocols nil the upgrader echoes the
-			// Sec-WebSocket-Protocol response header ServeFastHTTP sets.
+			// Sec-WebSocket-Protocol response header the handshake sets.
 			CheckOrigin: func(*fasthttp.RequestCtx) bool { return true },
-			Error: func(ctx *fasthttp.RequestCtx, status int, reason error) {
-				writeRefusal(ctx, websock.Refuse(status, "websocket: "+strings.TrimPrefix(reason.Error(), "websocket: ")+"\n"))
-			},
+			Error:       func(*fasthttp.RequestCtx, int, error) {},
 		},
 	}, nil
 }
@@ -81,41 +84,60 @@ func New(accept websock.AcceptFunc, opts *adapters.Options) (*Handler, error) {
 // until it ends. A request that is not a WebSocket upgrade, or that the
 // AcceptFunc refuses, is answered with the refusal's status, headers and
 // body.
-func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
-	header := requestHeader(ctx)
-	if he := adapters.CheckUpgrade(string(ctx.Method()), header); he != nil {
-		writeRefusal(ctx, he)
-		return
-	}
-	// Everything the connection needs is copied out of ctx now: fasthttp
-	// reuses ctx once the connection is upgraded.
-	req := newRequest(ctx, header)
-	handler, he := h.Accept(req, h.accept)
-	if he != nil {
-		writeRefusal(ctx, he)
-		return
-	}
-	sub := h.ChooseSubprotocol(req.Subprotocols)
-	if sub != "" {
-		ctx.Response.Header.Set("Sec-WebSocket-Protocol", sub)
-	}
-	info := adapters.NewInfo(req, sub, false)
-	err := h.up.Upgrade(ctx, func(ws *websocket.Conn) {
-		h.serve(ws, info, handler)
-	})
-	if err != nil {
-		return // Upgrade has answered the request
-	}
-	// The upgrader has answered with the extensions it negotiated; the
-	// hijack handler that reads info runs only after this handler returns.
-	info.Compressed = len(ctx.Response.Header.Peek("Sec-WebSocket-Extensions")) > 0
+func (h *Handler) ServeFastHTTP(ctx *fasthttp.RequestCtx) { h.e.Serve(&handshake{h: h, ctx: ctx}) }
+
+// Shutdown closes every connection with 1001 and waits for their
+// Terminate; see adapters.Engine.Shutdown. Call it before the fasthttp
+// server's own Shutdown, which does not close upgraded connections.
+func (h *Handler) Shutdown(ctx context.Context) error { return h.e.Shutdown(ctx) }
+
+// Restart is Shutdown with close 1012 (service restart).
+func (h *Handler) Restart(ctx context.Context) error { return h.e.Restart(ctx) }
+
+// Live returns how many connections are running.
+func (h *Handler) Live() int { return h.e.Live() }
+
+// RequestCtx returns the fasthttp request an AcceptFunc running on this
+// adapter sees, or nil on other adapters. It is valid only while the
+// AcceptFunc runs: fasthttp reuses it once the request handler returns.
+func RequestCtx(r *websock.Request) *fasthttp.RequestCtx {
+	ctx, _ := r.Raw().(*fasthttp.RequestCtx)
+	return ctx
 }
 
-// NewRequest returns the server-agnostic view of ctx's request for an
-// AcceptFunc. Everything in it is copied, so it stays valid after the
-// request handler returns, when fasthttp reuses ctx.
-func NewRequest(ctx *fasthttp.RequestCtx) *websock.Request {
-	return newRequest(ctx, requestHeader(ctx))
+// handshake is the adapters.Handshake of a fasthttp request.
+type handshake struct {
+	h   *Handler
+	ctx *fasthttp.RequestCtx
+}
+
+func (hs *handshake) Method() string { return string(hs.ctx.Method()) }
+
+// Request copies everything the connection needs out of the RequestCtx,
+// which fasthttp reuses once the connection is upgraded.
+func (hs *handshake) Request() *websock.Request { return NewRequest(hs.ctx) }
+
+func (hs *handshake) Refuse(e *websock.HTTPError) { writeRefusal(hs.ctx, e) }
+
+func (hs *handshake) Upgrade(u adapters.Upgrade, serve func(adapters.Upgraded)) error {
+	if u.Subprotocol != "" {
+		hs.ctx.Response.Header.Set("Sec-WebSocket-Protocol", u.Subprotocol)
+	}
+	var compressed bool
+	max := hs.h.e.Options().MaxMessageSize
+	err := hs.h.up.Upgrade(hs.ctx, func(ws *websocket.Conn) {
+		t := newTransport(ws, max, compressed)
+		serve(adapters.Upgraded{Transport: t, Compressed: compressed})
+		t.end()
+	})
+	if err != nil {
+		return err
+	}
+	// The upgrader has answered with the extensions it negotiated; the
+	// hijack handler that reads compressed runs only after this handler
+	// returns.
+	compressed = len(hs.ctx.Response.Header.Peek("Sec-WebSocket-Extensions")) > 0
+	return nil
 }
 
 func newRequest(ctx *fasthttp.RequestCtx, header http.Header) *websock.Request {
@@ -125,13 +147,13 @@ func newRequest(ctx *fasthttp.RequestCtx, header http.Header) *websock.Request {
 		// fasthttp made of it.
 		u = &url.URL{Path: string(ctx.URI().Path()), RawQuery: string(ctx.URI().QueryString())}
 	}
-	return &websock.Request{
-		URL:          u,
-		Host:         string(ctx.Request.Header.Host()),
-		Header:       header,
-		RemoteAddr:   ctx.RemoteAddr().String(),
-		Subprotocols: adapters.ParseSubprotocols(header.Values("Sec-WebSocket-Protocol")),
-	}
+	req := websock.NewRequest(ctx, ctx)
+	req.URL = u
+	req.Host = string(ctx.Request.Header.Host())
+	req.Header = header
+	req.RemoteAddr = ctx.RemoteAddr().String()
+	req.Subprotocols = adapters.ParseSubprotocols(header.Values("Sec-WebSocket-Protocol"))
+	return req
 }
 
 // requestHeader copies ctx's request headers into an http.Header, with
@@ -161,6 +183,11 @@ func writeRefusal(ctx *fasthttp.RequestCtx, e *websock.HTTPError) {
 	ctx.SetBodyString(e.Body)
 }
 
+// NewRequest returns the server-agnostic view of ctx's request. Everything
+// in it but its Context and RequestCtx is copied, so it stays valid after
+// the request handler returns, when fasthttp reuses ctx.
+func NewRequest(ctx *fasthttp.RequestCtx) *websock.Request { return newRequest(ctx, requestHeader(ctx)) }
+
 // ServeConn runs handler over ws, a connection the caller upgraded with
 // websocket.FastHTTPUpgrader, until it ends, and returns why it ended.
 // Call it from the upgrader's handler. req is the upgrade request, for
@@ -174,30 +201,53 @@ func (h *Handler) ServeConn(ws *websocket.Conn, req *websock.Request, handler we
 	sub := strings.Clone(ws.Subprotocol()) // it refers to fasthttp's reused buffers
 	info := &websock.ConnInfo{RemoteAddr: ws.RemoteAddr().String(), Subprotocol: sub}
 	if req != nil {
-		info = adapters.NewInfo(req, sub, false)
+		info.URL, info.Header = req.URL, req.Header
 	}
-	return h.serve(ws, info, handler)
+	t := newTransport(ws, h.e.Options().MaxMessageSize, false)
+	defer t.end()
+	return h.e.Run(t, handler, info)
 }
 
-func (h *Handler) serve(ws *websocket.Conn, info *websock.ConnInfo, handler websock.Handler) websock.Reason {
-	max := h.Options().MaxMessageSize
-	t := newTransport(ws, max)
-	c, err := h.NewConn(t, handler, info)
-	if err != nil {
-		if d := h.Options().WriteTimeout; d > 0 {
-			t.SetWriteDeadline(time.Now().Add(d))
-		}
-		t.WriteClose(websock.CloseGoingAway, "server shutting down")
-		t.Close()
-		t.end()
-		return websock.Reason{Kind: websock.KindShutdown, Code: websock.CloseGoingAway, Err: err}
+// Serve serves h on ln with a fasthttp.Server set up for WebSocket
+// endpoints, on a goroutine of its own, and returns the function that
+// stops it in the order that matters: every WebSocket connection gets
+// 1001 and its Terminate (h.Shutdown, which fasthttp's own Shutdown does
+// not do for upgraded connections), then the server stops and ln is
+// closed. Shutdown returns once the server's Serve has returned, even when
+// called before fasthttp started listening.
+func Serve(ln net.Listener, h *Handler) (shutdown func(ctx context.Context) error) {
+	srv := &fasthttp.Server{
+		Handler: h.ServeFastHTTP,
+		Name:    "websock",
+		// Concurrency bounds the connections in their HTTP phase only:
+		// fasthttp releases an upgraded connection's worker and slot when
+		// it hands the connection to the hijack goroutine.
+		Concurrency: 64 << 10,
+		// The timeouts bound the HTTP phase only: fasthttp clears the
+		// deadlines before it hands an upgraded connection over, and the
+		// engine's timeouts govern it from then on.
+		ReadTimeout:  10 * time.Second,
+		WriteTimeout: 10 * time.Second,
+		IdleTimeout:  10 * time.Second,
+		// fasthttp's worker pool has a cleaner goroutine that notices the
+		// server stopped only when it wakes, every MaxIdleWorkerDuration
+		// (default 10 s); a short period lets it end soon after Shutdown.
+		MaxIdleWorkerDuration: 100 * time.Millisecond,
 	}
-	ws.SetReadLimit(max) // 0: no limit
-	ws.EnableWriteCompression(info.Compressed)
-	ws.SetCloseHandler(func(int, string) error { return nil }) // the engine answers
-	ws.SetPingHandler(func(s string) error { c.Ping([]byte(s)); return nil })
-	ws.SetPongHandler(func(s string) error { c.Control(websock.OpPong, []byte(s)); return nil })
-	reason := c.Serve()
-	t.end()
-	return reason
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Serve(ln)
+	}()
+	return func(ctx context.Context) error {
+		err := h.Shutdown(ctx)
+		if e := srv.ShutdownWithContext(ctx); err == nil {
+			err = e
+		}
+		// ShutdownWithContext returns at once when Serve has not yet
+		// registered ln; closing it ends Serve either way.
+		ln.Close()
+		<-done
+		return err
+	}
 }

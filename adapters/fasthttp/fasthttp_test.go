@@ -52,6 +52,7 @@ func serve(t testing.TB, handler fasthttp.RequestHandler, stop func(context.Cont
 		if err := srv.ShutdownWithContext(ctx); err != nil {
 			t.Errorf("fasthttp Shutdown: %v", err)
 		}
+		ln.Close() // Shutdown returns at once if Serve has not registered ln yet
 		<-done
 	})
 	return "ws://" + ln.Addr().String()
@@ -190,7 +191,7 @@ func TestRequest(t *testing.T) {
 	if got := r.Header.Values("X-Multi"); strings.Join(got, ",") != "one,two" {
 		t.Errorf("Header X-Multi = %q; want both values", got)
 	}
-	if info.Adapter != wsfasthttp.Name || info.URL.Path != "/a b/c" {
+	if info.Adapter != wsfasthttp.Adapter.Name || info.URL.Path != "/a b/c" {
 		t.Errorf("ConnInfo = %+v", info)
 	}
 	// The ConnInfo outlives the RequestCtx, which fasthttp reuses.
@@ -262,8 +263,8 @@ func TestServeConn(t *testing.T) {
 	url := serve(t, handler, nil)
 	ws := dial(t, &websocket.Dialer{Subprotocols: []string{"v1"}}, url+"/own?k=v", nil)
 	info := <-e.infos
-	if info.URL.RawQuery != "k=v" || info.Subprotocol != "v1" || info.Adapter != wsfasthttp.Name {
-		t.Errorf("ConnInfo = %+v; want the request's URL, subprotocol v1 and adapter %q", info, wsfasthttp.Name)
+	if info.URL.RawQuery != "k=v" || info.Subprotocol != "v1" || info.Adapter != wsfasthttp.Adapter.Name {
+		t.Errorf("ConnInfo = %+v; want the request's URL, subprotocol v1 and adapter %q", info, wsfasthttp.Adapter.Name)
 	}
 	if err := ws.WriteMessage(websocket.BinaryMessage, []byte{1, 2, 3}); err != nil {
 		t.Fatal(err)

@@ -44,7 +44,9 @@ type unsafeConner interface {
 	UnsafeConn() net.Conn
 }
 
-func newTransport(ws *websocket.Conn, max int64) *transport {
+func newTransport(ws *websocket.Conn, max int64, compressed bool) *transport {
+	ws.SetReadLimit(max) // 0: no limit
+	ws.EnableWriteCompression(compressed)
 	raw := ws.NetConn()
 	if u, ok := raw.(unsafeConner); ok {
 		raw = u.UnsafeConn() // taken now: fasthttp clears it once the handler returns
@@ -52,7 +54,14 @@ func newTransport(ws *websocket.Conn, max int64) *transport {
 	return &transport{ws: ws, raw: raw, max: max}
 }
 
-func (t *transport) ReadMessage() (websock.Opcode, []byte, error) {
+func (t *transport) Read(ev adapters.Events) error {
+	t.ws.SetCloseHandler(func(int, string) error { return nil }) // the engine answers
+	t.ws.SetPingHandler(func(s string) error { ev.Ping([]byte(s)); return nil })
+	t.ws.SetPongHandler(func(s string) error { ev.Control(websock.OpPong, []byte(s)); return nil })
+	return adapters.ReadMessages(ev, t.readMessage)
+}
+
+func (t *transport) readMessage() (websock.Opcode, []byte, error) {
 	mt, r, err := t.ws.NextReader()
 	if err != nil {
 		return 0, nil, classify(err)

@@ -11,7 +11,8 @@
 //
 // [New] returns an http.Handler that upgrades requests with
 // ws.HTTPUpgrader; [Handler.ServeConn] runs a handler over a connection
-// the caller upgraded with gobwas/ws itself.
+// the caller upgraded with gobwas/ws itself. [Adapter] declares what the
+// library lacks: nothing.
 //
 // An idle connection holds one goroutine and a few hundred bytes of its
 // own: read and write buffers, and the compressor and decompressor, come
@@ -30,6 +31,7 @@ package gobws
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -44,67 +46,52 @@ import (
 	"github.com/websock-go/websock/websock"
 )
 
-// Name is this adapter's name, as shown in ConnInfo.Adapter.
-const Name = "gobws"
+// Options configures a Handler; nil means defaults. See adapters.Options.
+type Options = adapters.Options
 
-// keyLen is the length of a valid Sec-WebSocket-Key: 16 bytes in base64.
-const keyLen = 24
+// Adapter describes this adapter: its name, shown in ConnInfo.Adapter, and
+// what its library lacks.
+var Adapter = adapters.Adapter{
+	Name:    "gobws",
+	Library: "github.com/gobwas/ws",
+	Server:  "net/http",
+}
 
 // Handler is an http.Handler that upgrades WebSocket requests with
-// gobwas/ws and runs websock handlers on them. Its embedded Engine gives
-// Shutdown and Live.
+// gobwas/ws and runs websock handlers on them.
 type Handler struct {
-	*adapters.Engine
-	accept websock.AcceptFunc
-	opts   adapters.Options
+	e    *adapters.Engine
+	opts adapters.Options
 }
 
 var _ http.Handler = (*Handler)(nil)
 
 // New returns a Handler that accepts upgrades through accept, configured
-// by opts (nil means defaults). gobwas/ws honours every option, so the
-// error is always nil; every adapter's New has the same shape.
-func New(accept websock.AcceptFunc, opts *adapters.Options) (*Handler, error) {
-	e, err := adapters.NewEngine(Name, opts, nil)
+// by opts. gobwas/ws honours every option, so the error is always nil;
+// every adapter's New has the same shape.
+func New(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
+	e, err := adapters.NewEngine(Adapter, accept, opts)
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{Engine: e, accept: accept, opts: e.Options()}, nil
+	return &Handler{e: e, opts: e.Options()}, nil
 }
 
-// ServeHTTP upgrades r and returns; the connection runs until it ends.
-//
-// The connection runs on a goroutine of its own and ServeHTTP returns as
-// soon as the upgrade is done, so that the buffers net/http keeps for the
+// ServeHTTP upgrades r and returns; the connection runs on a goroutine of
+// its own until it ends, so that the buffers net/http keeps for the
 // request are freed rather than held for the connection's whole life.
-// Shutdown waits for every such goroutine's connection to terminate.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if he := adapters.CheckUpgrade(r.Method, r.Header); he != nil {
-		adapters.WriteRefusal(w, he)
-		return
-	}
-	if len(r.Header.Get("Sec-WebSocket-Key")) != keyLen {
-		// Refused here rather than by the upgrade, so that no handler is
-		// made for a request that cannot be upgraded.
-		adapters.WriteRefusal(w, websock.Refuse(http.StatusBadRequest,
-			"websocket: Sec-WebSocket-Key must be 16 bytes in base64 (RFC 6455, section 4.1)\n"))
-		return
-	}
-	req := adapters.NewRequest(r)
-	handler, he := h.Accept(req, h.accept)
-	if he != nil {
-		adapters.WriteRefusal(w, he)
-		return
-	}
-	u := ws.HTTPUpgrader{Timeout: h.opts.WriteTimeout}
-	sub := h.ChooseSubprotocol(req.Subprotocols)
-	if sub != "" {
-		u.Protocol = func(p string) bool { return p == sub }
+// Shutdown waits for every such connection to terminate.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.e.ServeHTTP(w, r, h.upgrade) }
+
+func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upgrade) (adapters.Upgraded, error) {
+	up := ws.HTTPUpgrader{Timeout: h.opts.WriteTimeout}
+	if u.Subprotocol != "" {
+		up.Protocol = func(p string) bool { return p == u.Subprotocol }
 	}
 	var ext *wsflate.Extension
-	if h.opts.Compression && adapters.OffersCompression(r.Header) {
+	if u.Compression {
 		ext = &wsflate.Extension{Parameters: wsflate.DefaultParameters}
-		u.Negotiate = func(offer httphead.Option) (httphead.Option, error) {
+		up.Negotiate = func(offer httphead.Option) (httphead.Option, error) {
 			accept, err := ext.Negotiate(offer)
 			if err != nil {
 				// An offer with parameters RFC 7692 does not define is
@@ -114,20 +101,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return accept, nil
 		}
 	}
-	nc, rw, _, err := u.Upgrade(r, w)
+	nc, rw, _, err := up.Upgrade(r, w)
 	if err != nil {
 		if nc != nil {
 			nc.Close() // Upgrade has written the refusal
 		}
-		return
+		return adapters.Upgraded{}, err
 	}
 	compressed := false
 	if ext != nil {
 		_, compressed = ext.Accepted()
 	}
-	pre := readAhead(rw.Reader)
-	info := adapters.NewInfo(req, sub, compressed)
-	go h.serve(nc, pre, compressed, info, handler)
+	return adapters.Upgraded{Transport: newTransport(nc, readAhead(rw.Reader), compressed, &h.opts), Compressed: compressed}, nil
 }
 
 // ServeConn runs handler over nc, a connection the caller upgraded with
@@ -139,22 +124,32 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // nil. The connection is tracked by h, so h.Shutdown closes it too.
 //
 // Permessage-deflate must have been negotiated with client_no_context_takeover,
-// as wsflate.DefaultParameters does; otherwise, and when h is shutting
-// down, the handler is not run: ServeConn closes nc and returns the reason.
+// as wsflate.DefaultParameters does; otherwise the handler is not run:
+// ServeConn closes nc with 1011 and returns the reason.
 func (h *Handler) ServeConn(nc net.Conn, br *bufio.Reader, hs ws.Handshake, r *http.Request, handler websock.Handler) websock.Reason {
-	info := &websock.ConnInfo{RemoteAddr: nc.RemoteAddr().String()}
+	info := &websock.ConnInfo{RemoteAddr: nc.RemoteAddr().String(), Subprotocol: hs.Protocol}
 	if r != nil {
-		info = adapters.NewInfo(adapters.NewRequest(r), "", false)
+		info.URL, info.Header = r.URL, r.Header
 	}
-	info.Subprotocol = hs.Protocol
 	compressed, err := deflateNegotiated(hs)
 	if err != nil {
 		refuse(nc, h.opts.WriteTimeout, websock.CloseInternalError, "unsupported permessage-deflate parameters")
 		return websock.Reason{Kind: websock.KindError, Code: websock.CloseInternalError, Err: err}
 	}
 	info.Compressed = compressed
-	return h.serve(nc, readAhead(br), compressed, info, handler)
+	return h.e.Run(newTransport(nc, readAhead(br), compressed, &h.opts), handler, info)
 }
+
+// Shutdown closes every connection with 1001 and waits for their
+// Terminate; see adapters.Engine.Shutdown. Call it before the HTTP
+// server's own Shutdown, which does not close upgraded connections.
+func (h *Handler) Shutdown(ctx context.Context) error { return h.e.Shutdown(ctx) }
+
+// Restart is Shutdown with close 1012 (service restart).
+func (h *Handler) Restart(ctx context.Context) error { return h.e.Restart(ctx) }
+
+// Live returns how many connections are running.
+func (h *Handler) Live() int { return h.e.Live() }
 
 // errContextTakeover refuses a connection whose permessage-deflate
 // parameters let the client compress a message with the previous ones as
@@ -201,16 +196,3 @@ func refuse(nc net.Conn, timeout time.Duration, code websock.CloseCode, text str
 	nc.Close()
 }
 
-// serve runs handler over nc until the connection ends.
-func (h *Handler) serve(nc net.Conn, pre []byte, compressed bool, info *websock.ConnInfo, handler websock.Handler) websock.Reason {
-	t := newTransport(nc, pre, compressed, &h.opts)
-	c, err := h.NewConn(t, handler, info)
-	if err != nil {
-		refuse(nc, h.opts.WriteTimeout, websock.CloseGoingAway, "server shutting down")
-		return websock.Reason{Kind: websock.KindShutdown, Code: websock.CloseGoingAway, Err: err}
-	}
-	t.conn = c
-	reason := c.Serve()
-	t.release()
-	return reason
-}

@@ -21,12 +21,12 @@ import (
 
 	"github.com/websock-go/websock/adapters"
 	"github.com/websock-go/websock/adapters/gobws"
-	"github.com/websock-go/websock/internal/builtintest"
+	"github.com/websock-go/websock/conformance"
 	"github.com/websock-go/websock/websock"
 )
 
 func TestConformance(t *testing.T) {
-	builtintest.Run(t, gobws.Name)
+	conformance.Run(t, conformance.Adapter{Adapter: gobws.Adapter, Serve: conformance.ServeHTTP(gobws.New)})
 }
 
 // The tests below cover what the conformance suite does not: the frame

@@ -9,6 +9,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsflate"
 
+	"github.com/websock-go/websock/adapters"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -23,10 +24,17 @@ var (
 	errNoProgress  = errors.New("gobws: connection read returned no data and no error")
 )
 
-// ReadMessage reads frames until a whole text or binary message has been
+// Read reads messages until the connection ends, reporting them and the
+// control frames between them to ev.
+func (t *transport) Read(ev adapters.Events) error {
+	t.ev = ev
+	return adapters.ReadMessages(ev, t.readMessage)
+}
+
+// readMessage reads frames until a whole text or binary message has been
 // read, reporting the control frames that come first or between its
 // fragments, and returns it. It is valid until the next call.
-func (t *transport) ReadMessage() (websock.Opcode, []byte, error) {
+func (t *transport) readMessage() (websock.Opcode, []byte, error) {
 	t.putMessage() // the engine is done with the previous message
 	h, compressed, err := t.nextFrame(false)
 	if err != nil {
@@ -133,9 +141,9 @@ func (t *transport) control(h ws.Header) error {
 	ws.Cipher(p, h.Mask, 0)
 	switch h.OpCode {
 	case ws.OpPing:
-		t.conn.Ping(p)
+		t.ev.Ping(p)
 	case ws.OpPong:
-		t.conn.Control(websock.OpPong, p)
+		t.ev.Control(websock.OpPong, p)
 	case ws.OpClose:
 		return closeError(p)
 	}

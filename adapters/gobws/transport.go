@@ -16,7 +16,7 @@ import (
 // so that it can be called from any goroutine the engine writes from.
 type transport struct {
 	nc        net.Conn
-	conn      *adapters.Conn // set before Serve; control frames are reported to it
+	ev        adapters.Events // control frames are reported to it; set by Read
 	max       int64          // MaxMessageSize; 0 means no limit
 	deflate   bool           // permessage-deflate was negotiated
 	checkUTF8 bool           // validate text messages
@@ -42,6 +42,7 @@ var (
 	_ adapters.Transport     = (*transport)(nil)
 	_ adapters.NetConner     = (*transport)(nil)
 	_ adapters.UTF8Validator = (*transport)(nil)
+	_ adapters.Releaser      = (*transport)(nil)
 )
 
 func newTransport(nc net.Conn, pre []byte, deflate bool, opts *adapters.Options) *transport {
@@ -83,9 +84,9 @@ func (t *transport) SetWriteDeadline(d time.Time) error { return t.nc.SetWriteDe
 // Close closes the connection; a blocked ReadMessage returns.
 func (t *transport) Close() error { return t.nc.Close() }
 
-// release gives the read side's pooled buffers back once the connection
-// has ended. It runs on the connection's goroutine, after Serve.
-func (t *transport) release() {
+// Release gives the read side's pooled buffers back once the connection
+// has ended.
+func (t *transport) Release() {
 	t.putMessage()
 	if t.br != nil {
 		putReader(t.br)

@@ -2,14 +2,13 @@
 //
 // [New] returns an http.Handler that upgrades requests through a
 // websock.AcceptFunc and runs the returned Handler; [Handler.ServeConn]
-// runs one over a connection the caller upgraded itself.
-//
-// gorilla/websocket cannot tell a close frame with a 1-byte payload from
-// one with none, so it answers that protocol error with a normal close;
-// everything else in the conformance suite is supported.
+// runs one over a connection the caller upgraded itself. What the library
+// cannot do is declared once, in [Adapter]: nothing, so every conformance
+// case passes.
 package gorilla
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -25,16 +24,22 @@ import (
 	"github.com/websock-go/websock/websock"
 )
 
-// Name is this adapter's name, as shown in ConnInfo.Adapter.
-const Name = "gorilla"
+// Options configures a Handler; nil means defaults. See adapters.Options.
+type Options = adapters.Options
+
+// Adapter describes this adapter: its name, shown in ConnInfo.Adapter, and
+// what its library lacks.
+var Adapter = adapters.Adapter{
+	Name:    "gorilla",
+	Library: "github.com/gorilla/websocket",
+	Server:  "net/http",
+}
 
 // Handler is an http.Handler that upgrades WebSocket requests with
-// gorilla/websocket and runs websock handlers on them. Its embedded Engine
-// gives Shutdown and Live.
+// gorilla/websocket and runs websock handlers on them.
 type Handler struct {
-	*adapters.Engine
-	accept websock.AcceptFunc
-	up     websocket.Upgrader
+	e  *adapters.Engine
+	up websocket.Upgrader
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -44,56 +49,37 @@ var _ http.Handler = (*Handler)(nil)
 var writePool sync.Pool
 
 // New returns a Handler that accepts upgrades through accept, configured
-// by opts (nil means defaults). gorilla/websocket honours every option, so
-// the error is always nil; it is there so that every adapter's New has
-// the same shape.
-func New(accept websock.AcceptFunc, opts *adapters.Options) (*Handler, error) {
-	e, err := adapters.NewEngine(Name, opts, nil)
+// by opts. gorilla/websocket honours every option, so the error is always
+// nil; it is there so that every adapter's New has the same shape.
+func New(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
+	e, err := adapters.NewEngine(Adapter, accept, opts)
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{
-		Engine: e,
-		accept: accept,
-		up: websocket.Upgrader{
-			EnableCompression: e.Options().Compression,
-			WriteBufferPool:   &writePool,
-			CheckOrigin:       func(*http.Request) bool { return true }, // the engine checked it
-			Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
-				adapters.WriteRefusal(w, websock.Refuse(status, "websocket: "+strings.TrimPrefix(reason.Error(), "websocket: ")+"\n"))
-			},
-		},
-	}, nil
+	return &Handler{e: e, up: websocket.Upgrader{
+		EnableCompression: e.Options().Compression,
+		WriteBufferPool:   &writePool,
+		CheckOrigin:       func(*http.Request) bool { return true }, // the engine checked it
+		Error:             func(http.ResponseWriter, *http.Request, int, error) {},
+	}}, nil
 }
 
 // ServeHTTP upgrades r and returns; the connection runs on a goroutine of
 // its own until it ends (Shutdown waits for it).
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if he := adapters.CheckUpgrade(r.Method, r.Header); he != nil {
-		adapters.WriteRefusal(w, he)
-		return
-	}
-	req := adapters.NewRequest(r)
-	handler, he := h.Accept(req, h.accept)
-	if he != nil {
-		adapters.WriteRefusal(w, he)
-		return
-	}
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.e.ServeHTTP(w, r, h.upgrade) }
+
+func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upgrade) (adapters.Upgraded, error) {
 	var hdr http.Header
-	sub := h.ChooseSubprotocol(req.Subprotocols)
-	if sub != "" {
-		hdr = http.Header{"Sec-Websocket-Protocol": {sub}}
+	if u.Subprotocol != "" {
+		hdr = http.Header{"Sec-Websocket-Protocol": {u.Subprotocol}}
 	}
 	ws, err := h.up.Upgrade(w, r, hdr)
 	if err != nil {
-		return // Upgrade has answered the request
+		// The engine validated the request, so the upgrade failed in the
+		// hijack or the response write: the connection is gone.
+		return adapters.Upgraded{}, err
 	}
-	compressed := h.Options().Compression && adapters.OffersCompression(r.Header)
-	// Serve on a fresh goroutine and let net/http's return: the
-	// connection then idles on a small stack, not below the frames of the
-	// HTTP server and the upgrade (it is hijacked; net/http is done
-	// with it either way).
-	go h.serve(ws, adapters.NewInfo(req, sub, compressed), handler)
+	return adapters.Upgraded{Transport: newTransport(ws, h.e.Options().MaxMessageSize, u.Compression), Compressed: u.Compression}, nil
 }
 
 // ServeConn runs handler over ws, a connection the caller upgraded with
@@ -103,27 +89,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) ServeConn(ws *websocket.Conn, r *http.Request, handler websock.Handler) websock.Reason {
 	info := &websock.ConnInfo{RemoteAddr: ws.RemoteAddr().String(), Subprotocol: ws.Subprotocol()}
 	if r != nil {
-		info = adapters.NewInfo(adapters.NewRequest(r), ws.Subprotocol(), false)
+		info.URL, info.Header = r.URL, r.Header
 	}
-	return h.serve(ws, info, handler)
+	return h.e.Run(newTransport(ws, h.e.Options().MaxMessageSize, false), handler, info)
 }
 
-func (h *Handler) serve(ws *websocket.Conn, info *websock.ConnInfo, handler websock.Handler) websock.Reason {
-	max := h.Options().MaxMessageSize
-	t := &transport{ws: ws, max: max}
-	c, err := h.NewConn(t, handler, info)
-	if err != nil {
-		t.WriteClose(websock.CloseGoingAway, "server shutting down")
-		ws.Close()
-		return websock.Reason{Kind: websock.KindShutdown, Code: websock.CloseGoingAway, Err: err}
-	}
-	ws.SetReadLimit(max) // 0: no limit
-	ws.EnableWriteCompression(info.Compressed)
-	ws.SetCloseHandler(func(int, string) error { return nil }) // the engine answers
-	ws.SetPingHandler(func(s string) error { c.Ping([]byte(s)); return nil })
-	ws.SetPongHandler(func(s string) error { c.Control(websock.OpPong, []byte(s)); return nil })
-	return c.Serve()
-}
+// Shutdown closes every connection with 1001 and waits for their
+// Terminate; see adapters.Engine.Shutdown. Call it before the HTTP
+// server's own Shutdown, which does not close upgraded connections.
+func (h *Handler) Shutdown(ctx context.Context) error { return h.e.Shutdown(ctx) }
+
+// Restart is Shutdown with close 1012 (service restart).
+func (h *Handler) Restart(ctx context.Context) error { return h.e.Restart(ctx) }
+
+// Live returns how many connections are running.
+func (h *Handler) Live() int { return h.e.Live() }
 
 // transport adapts a *websocket.Conn to adapters.Transport.
 type transport struct {
@@ -139,7 +119,20 @@ var (
 	_ adapters.NetConner = (*transport)(nil)
 )
 
-func (t *transport) ReadMessage() (websock.Opcode, []byte, error) {
+func newTransport(ws *websocket.Conn, max int64, compressed bool) *transport {
+	ws.SetReadLimit(max) // 0: no limit
+	ws.EnableWriteCompression(compressed)
+	return &transport{ws: ws, max: max}
+}
+
+func (t *transport) Read(ev adapters.Events) error {
+	t.ws.SetCloseHandler(func(int, string) error { return nil }) // the engine answers
+	t.ws.SetPingHandler(func(s string) error { ev.Ping([]byte(s)); return nil })
+	t.ws.SetPongHandler(func(s string) error { ev.Control(websock.OpPong, []byte(s)); return nil })
+	return adapters.ReadMessages(ev, t.readMessage)
+}
+
+func (t *transport) readMessage() (websock.Opcode, []byte, error) {
 	mt, r, err := t.ws.NextReader()
 	if err != nil {
 		return 0, nil, t.classify(err)

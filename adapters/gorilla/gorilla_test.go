@@ -4,9 +4,9 @@ import (
 	"testing"
 
 	"github.com/websock-go/websock/adapters/gorilla"
-	"github.com/websock-go/websock/internal/builtintest"
+	"github.com/websock-go/websock/conformance"
 )
 
 func TestConformance(t *testing.T) {
-	builtintest.Run(t, gorilla.Name)
+	conformance.Run(t, conformance.Adapter{Adapter: gorilla.Adapter, Serve: conformance.ServeHTTP(gorilla.New)})
 }

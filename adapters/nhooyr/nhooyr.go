@@ -1,31 +1,30 @@
-// Package nhooyr runs websock handlers on nhooyr.io/websocket, the
-// predecessor of github.com/coder/websocket (see the coder adapter, which
-// shares its code through package coderstyle).
+// Package nhooyr runs websock handlers on nhooyr.io/websocket.
 //
 // [New] returns an http.Handler that upgrades requests through a
 // websock.AcceptFunc and runs the returned Handler; [Handler.ServeConn]
 // runs one over a connection the caller accepted itself.
 //
-// The library answers pings itself and consumes pongs, with no hook to
-// report either, so HandleControl is never called, pings do not count as
-// activity for the idle timeout, and keepalive pings cannot work: New
-// refuses Options.PingInterval with an error matching
-// adapters.ErrUnsupportedOption. Everything else in the conformance suite
-// is supported on connections New accepts. The library can write a close
-// frame only as part of a handshake that waits for the peer, so the
-// adapter writes close, ping and pong frames on the hijacked connection
-// itself, between the library's frames. Compression uses no context
-// takeover.
+// nhooyr.io/websocket is the predecessor of github.com/coder/websocket
+// (see the coder adapter, which shares its code through package
+// coderstyle). The library answers pings itself and consumes pongs, with
+// no hook to report either, so HandleControl is never called: [Adapter]
+// declares it. Keepalive still works, through the library's Ping, which
+// waits for the pong itself. Everything else in the conformance suite is
+// supported on connections New accepts. The library can write a close frame
+// only as part of a handshake that waits for the peer, so the adapter
+// writes close, ping and pong frames on the hijacked connection itself,
+// between the library's frames. Compression uses no context takeover.
 //
 // A connection accepted elsewhere and given to ServeConn has only the
-// library's API, with these further limits: a pushed ping or pong fails
-// with errors.ErrUnsupported, ending the connection; closing waits for
-// the peer's close frame for up to the library's 5 seconds rather than
-// the CloseTimeout option; and the library may send a second close frame
-// when it echoes the peer's.
+// library's API, with these further limits: a pushed ping or pong fails with
+// errors.ErrUnsupported, ending the connection; closing waits for the
+// peer's close frame for up to the library's 5 seconds rather than the
+// CloseTimeout option. Keepalive works on both, through the library's
+// Ping.
 package nhooyr
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -36,35 +35,43 @@ import (
 	"github.com/websock-go/websock/websock"
 )
 
-// Name is this adapter's name, as shown in ConnInfo.Adapter.
-const Name = "nhooyr"
+// Options configures a Handler; nil means defaults. See adapters.Options.
+type Options = adapters.Options
+
+// Adapter describes this adapter: its name, shown in ConnInfo.Adapter, and
+// what its library lacks.
+var Adapter = adapters.Adapter{
+	Name:    "nhooyr",
+	Library: "nhooyr.io/websocket",
+	Server:  "net/http",
+	Lacks: adapters.Lacks{
+		HandleControl: "nhooyr.io/websocket answers pings itself and has no hook that reports ping or pong frames",
+	},
+}
 
 // Handler is an http.Handler that upgrades WebSocket requests with
-// nhooyr.io/websocket and runs websock handlers on them. Its embedded
-// Engine gives Shutdown and Live.
+// nhooyr.io/websocket and runs websock handlers on them.
 type Handler struct {
-	*adapters.Engine
-	ep *coderstyle.Endpoint[websocket.MessageType, websocket.StatusCode]
+	e       *adapters.Engine
+	upgrade adapters.HTTPUpgradeFunc
 }
 
 var _ http.Handler = (*Handler)(nil)
 
 // New returns a Handler that accepts upgrades through accept, configured
-// by opts (nil means defaults). Options.PingInterval is refused with an
-// error matching adapters.ErrUnsupportedOption: the library consumes the
-// pongs that keepalive needs to see.
-func New(accept websock.AcceptFunc, opts *adapters.Options) (*Handler, error) {
-	e, err := adapters.NewEngine(Name, opts, adapters.Unsupported{
-		"PingInterval": "nhooyr.io/websocket consumes pongs without reporting them, so keepalive cannot see the answers to its pings",
-	})
+// by opts. nhooyr.io/websocket honours every option, so the error is always
+// nil; every adapter's New has the same shape.
+func New(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
+	e, err := adapters.NewEngine(Adapter, accept, opts)
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{Engine: e, ep: coderstyle.NewEndpoint(e, accept, library)}, nil
+	return &Handler{e: e, upgrade: coderstyle.Upgrade(library, e.Options().MaxMessageSize)}, nil
 }
 
-// ServeHTTP upgrades r and runs the connection until it ends.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.ep.ServeHTTP(w, r) }
+// ServeHTTP upgrades r and returns; the connection runs on a goroutine of
+// its own until it ends (Shutdown waits for it).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.e.ServeHTTP(w, r, h.upgrade) }
 
 // ServeConn runs handler over ws, a connection the caller accepted with
 // websocket.Accept, until it ends, and returns why it ended; it closes
@@ -73,11 +80,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.ep.Serve
 // Options apply to it: MaxMessageSize replaces the library's read limit.
 // The package documentation lists what such a connection cannot do.
 func (h *Handler) ServeConn(ws *websocket.Conn, r *http.Request, handler websock.Handler) websock.Reason {
-	return h.ep.ServeConn(ws, r, handler)
+	info := &websock.ConnInfo{Subprotocol: ws.Subprotocol()}
+	if r != nil {
+		info.RemoteAddr, info.URL, info.Header = r.RemoteAddr, r.URL, r.Header
+	}
+	return h.e.Run(coderstyle.Transport(library, ws, h.e.Options().MaxMessageSize), handler, info)
 }
 
-// library ignores the ping and pong hooks of coderstyle.AcceptOptions:
-// this library has none, and answers pings itself.
+// Shutdown closes every connection with 1001 and waits for their
+// Terminate; see adapters.Engine.Shutdown. Call it before the HTTP
+// server's own Shutdown, which does not close upgraded connections.
+func (h *Handler) Shutdown(ctx context.Context) error { return h.e.Shutdown(ctx) }
+
+// Restart is Shutdown with close 1012 (service restart).
+func (h *Handler) Restart(ctx context.Context) error { return h.e.Restart(ctx) }
+
+// Live returns how many connections are running.
+func (h *Handler) Live() int { return h.e.Live() }
+
 var library = coderstyle.Library[websocket.MessageType, websocket.StatusCode]{
 	Accept: func(w http.ResponseWriter, r *http.Request, o *coderstyle.AcceptOptions) (coderstyle.Conn[websocket.MessageType, websocket.StatusCode], error) {
 		opts := &websocket.AcceptOptions{

@@ -4,9 +4,9 @@ import (
 	"testing"
 
 	"github.com/websock-go/websock/adapters/nhooyr"
-	"github.com/websock-go/websock/internal/builtintest"
+	"github.com/websock-go/websock/conformance"
 )
 
 func TestConformance(t *testing.T) {
-	builtintest.Run(t, nhooyr.Name)
+	conformance.Run(t, conformance.Adapter{Adapter: nhooyr.Adapter, Serve: conformance.ServeHTTP(nhooyr.New)})
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/websock-go/websock/internal/builtin"
+	"github.com/websock-go/websock/cmd/internal/builtin"
 )
 
 // config is what the parent's flags say.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/websock-go/websock/internal/builtin"
+	"github.com/websock-go/websock/cmd/internal/builtin"
 )
 
 // TestMain lets the test binary act as the benchmark's server and client

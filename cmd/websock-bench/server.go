@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/websock-go/websock/adapters"
-	"github.com/websock-go/websock/internal/builtin"
+	"github.com/websock-go/websock/cmd/internal/builtin"
 	"github.com/websock-go/websock/websock"
 )
 

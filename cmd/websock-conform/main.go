@@ -22,8 +22,9 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/cmd/internal/builtin"
 	"github.com/websock-go/websock/conformance"
-	"github.com/websock-go/websock/internal/builtin"
 )
 
 func main() {
@@ -50,28 +51,28 @@ func main() {
 // row is one line of the matrix: a feature, or the core every adapter
 // must pass.
 type row struct {
-	feature conformance.Feature
+	feature adapters.Feature
 	title   string
 }
 
 func rows() []row {
-	r := []row{{"", "Core: lifecycle, results, close codes, bad input, ordering, shutdown, options"}}
-	for _, f := range conformance.Features() {
-		r = append(r, row{f, string(f)})
+	r := []row{{0, "Core: lifecycle, results, close codes, bad input, ordering, shutdown, options"}}
+	for _, f := range adapters.Features() {
+		r = append(r, row{f, f.String()})
 	}
 	return r
 }
 
 // matrix renders the Markdown table. results maps adapter → case → pass,
 // fail or skip; nil means nothing was run.
-func matrix(adapters []builtin.Adapter, results map[string]map[string]string) string {
+func matrix(all []builtin.Adapter, results map[string]map[string]string) string {
 	var b strings.Builder
 	b.WriteString("| feature (cases) |")
-	for _, a := range adapters {
+	for _, a := range all {
 		b.WriteString(" " + a.Name + " |")
 	}
 	b.WriteString("\n|---|")
-	for range adapters {
+	for range all {
 		b.WriteString("---|")
 	}
 	b.WriteString("\n")
@@ -84,9 +85,9 @@ func matrix(adapters []builtin.Adapter, results map[string]map[string]string) st
 			}
 		}
 		fmt.Fprintf(&b, "| %s (%d) |", r.title, n)
-		for _, a := range adapters {
+		for _, a := range all {
 			cell := "✅ supported"
-			if why, ok := a.Unsupported[string(r.feature)]; ok && r.feature != "" {
+			if why := a.Lacks.Why(r.feature); why != "" {
 				cell = fmt.Sprintf("➖ unsupported by the library [%d]", len(notes)+1)
 				notes = append(notes, fmt.Sprintf("[%d] %s, %s: %s", len(notes)+1, a.Name, r.feature, why))
 			} else if results != nil {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/websock-go/websock/internal/builtin"
+	"github.com/websock-go/websock/cmd/internal/builtin"
 )
 
 // TestReadmeMatrixCurrent fails when README.md's capability matrix differs

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/websock-go/websock/adapters"
-	"github.com/websock-go/websock/internal/builtin"
+	"github.com/websock-go/websock/cmd/internal/builtin"
 )
 
 //go:embed page.html

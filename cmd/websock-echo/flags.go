@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/websock-go/websock/adapters"
-	"github.com/websock-go/websock/internal/builtin"
+	"github.com/websock-go/websock/cmd/internal/builtin"
 )
 
 // config is what the flags say. The flags are a stable interface: test

@@ -21,7 +21,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/websock-go/websock/internal/builtin"
+	"github.com/websock-go/websock/cmd/internal/builtin"
 )
 
 func main() {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/websock-go/websock/internal/builtin"
+	"github.com/websock-go/websock/cmd/internal/builtin"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine and the test.

@@ -18,7 +18,6 @@ import (
 
 	"github.com/websock-go/websock/adapters"
 	"github.com/websock-go/websock/adapters/coder"
-	"github.com/websock-go/websock/adapters/internal/coderstyle"
 	"github.com/websock-go/websock/adapters/nhooyr"
 	"github.com/websock-go/websock/websock"
 )
@@ -44,7 +43,7 @@ type library struct {
 
 var libraries = []library{
 	{
-		name: coder.Name,
+		name: coder.Adapter.Name,
 		serve: func(t *testing.T, opts *adapters.Options) *server {
 			h, err := coder.New(nil, opts)
 			if err != nil {
@@ -64,7 +63,7 @@ var libraries = []library{
 		},
 	},
 	{
-		name: nhooyr.Name,
+		name: nhooyr.Adapter.Name,
 		serve: func(t *testing.T, opts *adapters.Options) *server {
 			h, err := nhooyr.New(nil, opts)
 			if err != nil {
@@ -220,19 +219,24 @@ func TestServeConn(t *testing.T) {
 					t.Errorf("Shutdown: %v", err)
 				}
 			})
-			t.Run("KeepaliveRefused", func(t *testing.T) {
-				if _, err := lib.new(nil, &adapters.Options{PingInterval: time.Second}); err != nil {
-					// The adapter refuses keepalive outright (nhooyr).
-					if !errors.Is(err, adapters.ErrUnsupportedOption) {
-						t.Errorf("New with PingInterval: %v; want ErrUnsupportedOption", err)
-					}
-					return
-				}
-				s := lib.serve(t, &adapters.Options{PingInterval: time.Second})
+			t.Run("Keepalive", func(t *testing.T) {
+				// The library consumes pongs; keepalive pings through it
+				// and waits for the pong itself.
+				s := lib.serve(t, &adapters.Options{PingInterval: 50 * time.Millisecond, PongTimeout: 100 * time.Millisecond})
 				ws := dial(t, s)
-				wantClose(t, ws, 1011)
-				if r := s.reason(t); !errors.Is(r, coderstyle.ErrKeepalive) {
-					t.Errorf("reason %v; want ErrKeepalive", r)
+				ws.SetReadDeadline(time.Now().Add(400 * time.Millisecond))
+				if _, _, err := ws.ReadMessage(); err == nil {
+					t.Fatal("read a message; want none, only pings answered while reading")
+				}
+				select {
+				case r := <-s.reasons:
+					t.Fatalf("the connection ended (%v) although the client answered every ping", r)
+				default:
+				}
+				// The client no longer reads, so no pong answers: the
+				// pong timeout ends the connection.
+				if r := s.reason(t); r.Kind != websock.KindTimeout || !errors.Is(r, websock.ErrPongTimeout) {
+					t.Errorf("reason %v; want Timeout with ErrPongTimeout", r)
 				}
 			})
 		})

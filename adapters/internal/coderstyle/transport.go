@@ -28,7 +28,8 @@ import (
 // handler's own.
 type transport[M ~int, S ~int] struct {
 	ws         Conn[M, S]
-	wire       *wire // nil without one
+	wire       *wire        // nil without one
+	hook       *controlHook // the library's ping and pong hooks, when it has them
 	closeError func(error) (websock.CloseCode, string, bool)
 	max        int64 // 0: no limit
 	buf        adapters.MessageBuffer
@@ -40,7 +41,11 @@ type transport[M ~int, S ~int] struct {
 	cancel context.CancelFunc
 }
 
-var _ adapters.Transport = (*transport[int, int])(nil)
+var (
+	_ adapters.Transport = (*transport[int, int])(nil)
+	_ adapters.Pinger    = (*transport[int, int])(nil)
+	_ adapters.Releaser  = (*transport[int, int])(nil)
+)
 
 func newTransport[M ~int, S ~int](ws Conn[M, S], w *wire, closeError func(error) (websock.CloseCode, string, bool), max int64) *transport[M, S] {
 	t := &transport[M, S]{ws: ws, wire: w, closeError: closeError, max: max}
@@ -64,7 +69,20 @@ var _ adapters.NetConner = netTransport[int, int]{}
 // NetConn returns the network connection, under the wire.
 func (t netTransport[M, S]) NetConn() net.Conn { return t.wire.Conn }
 
-func (t *transport[M, S]) ReadMessage() (websock.Opcode, []byte, error) {
+// Read reads messages until the connection ends. The library's ping and
+// pong hooks report to ev from then on.
+func (t *transport[M, S]) Read(ev adapters.Events) error {
+	if t.hook != nil {
+		t.hook.ev = ev
+	}
+	return adapters.ReadMessages(ev, t.readMessage)
+}
+
+// Ping pings the peer and waits for the pong, which the library consumes
+// itself: the engine's keepalive uses it.
+func (t *transport[M, S]) Ping(ctx context.Context) error { return t.ws.Ping(ctx) }
+
+func (t *transport[M, S]) readMessage() (websock.Opcode, []byte, error) {
 	mt, r, err := t.ws.Reader(t.ctx)
 	if err != nil {
 		return 0, nil, t.classify(err)
@@ -161,9 +179,9 @@ func (t *transport[M, S]) Close() error {
 	return t.ws.CloseNow()
 }
 
-// release frees what the library holds for the connection, once the
+// Release frees what the library holds for the connection, once the
 // engine is done with it.
-func (t *transport[M, S]) release() {
+func (t *transport[M, S]) Release() {
 	t.cancel()
 	t.ws.CloseNow()
 }

@@ -1,0 +1,113 @@
+package adapters
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Adapter describes an adapter to the engine, the conformance suite and
+// the documentation. Each adapter package declares one, next to its code,
+// and passes it to [NewEngine]; it is the one place that says what the
+// library cannot do.
+type Adapter struct {
+	Name    string // short and unique, such as "gorilla"; shown in ConnInfo.Adapter
+	Library string // the module path of the WebSocket library, such as "github.com/gorilla/websocket"
+	Server  string // the HTTP server it runs on, such as "net/http"
+
+	// Lacks says what the library cannot give, each with the reason.
+	Lacks Lacks
+}
+
+// Lacks names what a library cannot give: each field, when not empty,
+// says why the capability is missing. The zero value lacks nothing.
+//
+// A library that breaks RFC 6455 has no field here: the conformance suite
+// fails it, and the adapter must work around it (see package wire) rather
+// than declare it.
+type Lacks struct {
+	// HandleControl: the library does not report the pings and pongs it
+	// receives, so HandleControl is never called.
+	HandleControl string
+
+	// Keepalive: the engine cannot see the answers to its keepalive
+	// pings. Options.PingInterval then defaults to off, and setting it is
+	// refused with ErrUnsupportedOption.
+	Keepalive string
+
+	// Compression: the library cannot speak permessage-deflate; setting
+	// Options.Compression is refused with ErrUnsupportedOption.
+	Compression string
+}
+
+// Feature is a capability that a library may lack (see [Lacks]).
+type Feature uint8
+
+// The features of [Lacks], in the order [Features] lists them.
+const (
+	FeatureHandleControl Feature = iota + 1
+	FeatureKeepalive
+	FeatureCompression
+)
+
+// Features lists every Feature, in a stable order.
+func Features() []Feature {
+	return []Feature{FeatureHandleControl, FeatureKeepalive, FeatureCompression}
+}
+
+// String returns the feature's name, that of its field in [Lacks].
+func (f Feature) String() string {
+	switch f {
+	case FeatureHandleControl:
+		return "HandleControl"
+	case FeatureKeepalive:
+		return "Keepalive"
+	case FeatureCompression:
+		return "Compression"
+	}
+	return fmt.Sprintf("Feature(%d)", uint8(f))
+}
+
+// Why returns why the library lacks f, or "" when it does not.
+func (l Lacks) Why(f Feature) string {
+	switch f {
+	case FeatureHandleControl:
+		return l.HandleControl
+	case FeatureKeepalive:
+		return l.Keepalive
+	case FeatureCompression:
+		return l.Compression
+	}
+	return ""
+}
+
+// ErrUnsupportedOption is matched (with errors.Is) by the error
+// [NewEngine] returns for an option the adapter's library cannot honour;
+// so is errors.ErrUnsupported.
+var ErrUnsupportedOption = errors.New("websock: option not supported by the adapter's library")
+
+// unsupportedError says which option an adapter refused, and why.
+type unsupportedError struct{ adapter, option, why string }
+
+func (e *unsupportedError) Error() string {
+	return fmt.Sprintf("websock: adapter %s cannot honour Options.%s: %s; leave it unset or choose another adapter",
+		e.adapter, e.option, e.why)
+}
+
+func (e *unsupportedError) Is(target error) bool {
+	return target == ErrUnsupportedOption || target == errors.ErrUnsupported
+}
+
+// check returns an error naming the first option set in o that the
+// adapter lacks.
+func (a *Adapter) check(o *Options) error {
+	if o == nil {
+		return nil
+	}
+	switch {
+	case o.Compression && a.Lacks.Compression != "":
+		return &unsupportedError{a.Name, "Compression", a.Lacks.Compression}
+	case o.PingInterval > 0 && a.Lacks.Keepalive != "":
+		return &unsupportedError{a.Name, "PingInterval", a.Lacks.Keepalive}
+	}
+	return nil
+}

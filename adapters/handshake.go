@@ -1,0 +1,311 @@
+package adapters
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"strings"
+
+	"github.com/websock-go/websock/websock"
+)
+
+// Handshake is the HTTP side of one upgrade, as an adapter's server sees
+// it. The engine drives it (see [Engine.Serve]): it reads the request,
+// validates it, runs the AcceptFunc, and then either refuses the request or
+// upgrades it, exactly once. Adapters on net/http need not implement it:
+// [Engine.ServeHTTP] does, around the library's upgrade call.
+type Handshake interface {
+	// Method returns the request method.
+	Method() string
+
+	// Request returns the server-agnostic view of the request, made with
+	// websock.NewRequest. The engine calls it once.
+	Request() *websock.Request
+
+	// Refuse answers the request with e's status, headers and body
+	// instead of upgrading.
+	Refuse(e *websock.HTTPError)
+
+	// Upgrade answers the request with 101 Switching Protocols, with the
+	// subprotocol and compression of u, and then calls serve with the
+	// connection, on the goroutine that is to run it: serve returns when
+	// the connection has ended. Upgrade may return before serve is called
+	// (a server that runs upgraded connections after the request handler
+	// returns) or after it returned. When the upgrade fails, Upgrade
+	// answers the request if it still can and returns the error, and serve
+	// is never called.
+	Upgrade(u Upgrade, serve func(Upgraded)) error
+}
+
+// Upgrade is what the engine decided about a connection, for the library
+// to answer the handshake with.
+type Upgrade struct {
+	// Subprotocol is the subprotocol to answer with, chosen from those the
+	// client offered; "" means none.
+	Subprotocol string
+
+	// Compression: the client offered permessage-deflate and the server
+	// allows it; negotiate it if the library can serve the offer.
+	Compression bool
+}
+
+// Upgraded is the connection a library has upgraded.
+type Upgraded struct {
+	Transport  Transport
+	Compressed bool // permessage-deflate was negotiated
+}
+
+// HTTPUpgradeFunc upgrades a net/http request with a library: it answers
+// with 101 and u's subprotocol and compression, and returns the
+// connection. On failure it answers the request if it still can (the
+// library usually does) and returns the error.
+type HTTPUpgradeFunc func(w http.ResponseWriter, r *http.Request, u Upgrade) (Upgraded, error)
+
+// ServeHTTP runs the whole upgrade of a net/http request with up, the
+// library's upgrade call, and returns once it is done: the connection then
+// runs on a goroutine of its own until it ends, so that the request's
+// goroutine and buffers are freed. [Engine.Shutdown] waits for it.
+func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request, up HTTPUpgradeFunc) {
+	e.Serve(&httpHandshake{w: w, r: r, up: up})
+}
+
+// httpHandshake is the Handshake of a net/http request.
+type httpHandshake struct {
+	w  http.ResponseWriter
+	r  *http.Request
+	up HTTPUpgradeFunc
+}
+
+func (h *httpHandshake) Method() string { return h.r.Method }
+
+func (h *httpHandshake) Request() *websock.Request {
+	u := *h.r.URL
+	req := websock.NewRequest(h.r.Context(), h.r)
+	req.URL = &u
+	req.Host = h.r.Host
+	req.Header = h.r.Header
+	req.RemoteAddr = h.r.RemoteAddr
+	req.Subprotocols = ParseSubprotocols(h.r.Header.Values("Sec-WebSocket-Protocol"))
+	return req
+}
+
+func (h *httpHandshake) Refuse(e *websock.HTTPError) {
+	hdr := h.w.Header()
+	for k, vs := range e.Header {
+		for _, v := range vs {
+			hdr.Add(k, v)
+		}
+	}
+	hdr.Set("Content-Type", "text/plain; charset=utf-8")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	h.w.WriteHeader(e.Status)
+	h.w.Write([]byte(e.Body))
+}
+
+func (h *httpHandshake) Upgrade(u Upgrade, serve func(Upgraded)) error {
+	up, err := h.up(h.w, h.r, u)
+	if err != nil {
+		return err
+	}
+	go serve(up)
+	return nil
+}
+
+// Serve runs the whole upgrade of one request through hs: it validates
+// the handshake (RFC 6455, section 4.2.1) before any user code runs,
+// refuses new connections while shutting down, applies the origin policy
+// and the subprotocol options, runs the AcceptFunc, upgrades, and then
+// runs the connection until it ends. An adapter whose server is not
+// net/http calls it from its request handler with a Handshake of its own.
+func (e *Engine) Serve(hs Handshake) {
+	if he := checkMethod(hs.Method()); he != nil {
+		hs.Refuse(he)
+		return
+	}
+	req := hs.Request()
+	if he := checkHandshake(req.Header); he != nil {
+		hs.Refuse(he)
+		return
+	}
+	h, he := e.accept(req)
+	if he != nil {
+		hs.Refuse(he)
+		return
+	}
+	if e.closing() {
+		hs.Refuse(refuseShutdown())
+		abandon(h, websock.ErrShutdown)
+		return
+	}
+	u := Upgrade{
+		Subprotocol: e.chooseSubprotocol(req.Subprotocols),
+		Compression: e.opts.Compression && offersCompression(req.Header),
+	}
+	err := hs.Upgrade(u, func(up Upgraded) {
+		info := &websock.ConnInfo{
+			RemoteAddr:  req.RemoteAddr,
+			URL:         req.URL,
+			Header:      req.Header,
+			Subprotocol: u.Subprotocol,
+			Compressed:  up.Compressed,
+		}
+		e.Run(up.Transport, h, info)
+	})
+	if err != nil {
+		abandon(h, fmt.Errorf("websock: upgrade failed: %w", err))
+	}
+}
+
+// abandon tells h, if it wants to know, that it will never start.
+func abandon(h websock.Handler, err error) {
+	if a, ok := h.(websock.Abandoner); ok {
+		defer func() { recover() }() // like a panic in Terminate: dropped
+		a.Abandon(err)
+	}
+}
+
+func refuseShutdown() *websock.HTTPError {
+	he := websock.Refuse(http.StatusServiceUnavailable, "websocket: the server is shutting down; reconnect later\n")
+	he.Header = http.Header{"Retry-After": {"5"}}
+	return he
+}
+
+// accept applies the origin policy and the subprotocol options to req and
+// runs the AcceptFunc. It returns the Handler to run, or the refusal to
+// answer with: 503 while shutting down, 403 when the origin policy refuses
+// the request, 400 when a required subprotocol is missing, the hook's own
+// refusal, or 500 when the hook failed, panicked or returned no Handler.
+func (e *Engine) accept(req *websock.Request) (websock.Handler, *websock.HTTPError) {
+	if e.closing() {
+		return nil, refuseShutdown()
+	}
+	if he := checkOrigin(&e.opts, req); he != nil {
+		return nil, he
+	}
+	if e.opts.RequireSubprotocol && e.chooseSubprotocol(req.Subprotocols) == "" {
+		return nil, websock.Refuse(http.StatusBadRequest, fmt.Sprintf(
+			"websocket: none of the offered subprotocols %q is spoken here; offer one of %q in Sec-WebSocket-Protocol\n",
+			req.Subprotocols, e.opts.Subprotocols))
+	}
+	h, err := callAccept(req, e.acceptFunc)
+	if err != nil {
+		var he *websock.HTTPError
+		if errors.As(err, &he) {
+			return nil, he
+		}
+		e.opts.Logger.Error("websock: upgrade hook failed", "adapter", e.ad.Name, "url", req.URL.String(), "err", err)
+		return nil, websock.Refuse(http.StatusInternalServerError, "websocket upgrade failed\n")
+	}
+	if h == nil {
+		e.opts.Logger.Error("websock: upgrade hook returned neither a Handler nor an error", "adapter", e.ad.Name)
+		return nil, websock.Refuse(http.StatusInternalServerError, "websocket upgrade failed\n")
+	}
+	return h, nil
+}
+
+func callAccept(req *websock.Request, accept websock.AcceptFunc) (h websock.Handler, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			h, err = nil, fmt.Errorf("upgrade hook panicked: %v", v)
+		}
+	}()
+	if accept == nil {
+		return nil, errors.New("no AcceptFunc given to the adapter")
+	}
+	return accept(req)
+}
+
+// chooseSubprotocol returns the first of the server's subprotocols (from
+// Options.Subprotocols, in preference order) that the client offered, or
+// "".
+func (e *Engine) chooseSubprotocol(offered []string) string {
+	for _, s := range e.opts.Subprotocols {
+		for _, o := range offered {
+			if o == s {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// checkMethod refuses, with 405, an upgrade request that is not a GET.
+func checkMethod(method string) *websock.HTTPError {
+	if method != http.MethodGet {
+		he := websock.Refuse(http.StatusMethodNotAllowed, "websocket: the upgrade request must use GET\n")
+		he.Header = http.Header{"Allow": {http.MethodGet}}
+		return he
+	}
+	return nil
+}
+
+// checkHandshake refuses, with 400 (or 426 for an unsupported protocol
+// version), a request that is not a valid WebSocket upgrade (RFC 6455,
+// section 4.2.1).
+func checkHandshake(header http.Header) *websock.HTTPError {
+	switch {
+	case !headerHasToken(header, "Connection", "upgrade"):
+		return websock.Refuse(http.StatusBadRequest, "websocket: this endpoint speaks WebSocket only; the request lacks \"Connection: Upgrade\"\n")
+	case !headerHasToken(header, "Upgrade", "websocket"):
+		return websock.Refuse(http.StatusBadRequest, "websocket: this endpoint speaks WebSocket only; the request lacks \"Upgrade: websocket\"\n")
+	case header.Get("Sec-WebSocket-Version") != "13":
+		e := websock.Refuse(http.StatusUpgradeRequired, "websocket: unsupported Sec-WebSocket-Version; this server speaks version 13\n")
+		e.Header = http.Header{"Sec-Websocket-Version": {"13"}}
+		return e
+	case !validKey(header.Values("Sec-WebSocket-Key")):
+		return websock.Refuse(http.StatusBadRequest, "websocket: Sec-WebSocket-Key must be one value, 16 bytes in base64 (RFC 6455, section 4.1)\n")
+	}
+	return nil
+}
+
+// validKey reports whether values hold one Sec-WebSocket-Key that is 16
+// bytes in base64.
+func validKey(values []string) bool {
+	if len(values) != 1 || len(values[0]) != 24 {
+		return false
+	}
+	var b [18]byte
+	n, err := base64.StdEncoding.Decode(b[:], []byte(values[0]))
+	return err == nil && n == 16
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h[textproto.CanonicalMIMEHeaderKey(name)] {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// offersCompression reports whether the client offered permessage-deflate.
+func offersCompression(header http.Header) bool {
+	for _, v := range header.Values("Sec-WebSocket-Extensions") {
+		for _, ext := range strings.Split(v, ",") {
+			name, _, _ := strings.Cut(ext, ";")
+			if strings.EqualFold(strings.TrimSpace(name), "permessage-deflate") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ParseSubprotocols splits the values of Sec-WebSocket-Protocol headers
+// into the subprotocols a client offers, in order. Adapters whose server
+// is not net/http use it to fill websock.Request.Subprotocols.
+func ParseSubprotocols(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}

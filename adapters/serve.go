@@ -1,0 +1,133 @@
+package adapters
+
+import (
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/websock-go/websock/websock"
+)
+
+// errEnding is what Message returns once the connection is ending, to stop
+// the Transport's Read.
+var errEnding = errors.New("websock: connection is ending")
+
+// serve runs the connection: Init, then the Transport's Read, which hands
+// every message to HandleIn, until the connection ends; then it closes the
+// Transport, waits for the connection's other goroutines, calls Terminate
+// and returns the Reason.
+func (c *conn) serve() websock.Reason {
+	c.mu.Lock()
+	if d := c.e.opts.IdleTimeout; d > 0 {
+		c.idle = c.afterFuncLocked(d, c.checkIdle)
+	}
+	if d := c.e.opts.PingInterval; d > 0 {
+		c.alive = c.afterFuncLocked(d, c.keepalive)
+	}
+	c.mu.Unlock()
+
+	c.amu.Lock()
+	c.apply(c.callInit())
+	c.amu.Unlock()
+
+	c.readFailed(c.tr.Read(c))
+	return c.finish()
+}
+
+// Message hands a message the Transport read to HandleIn. See Events.
+func (c *conn) Message(op websock.Opcode, data []byte) error {
+	c.touchRead()
+	if c.state.Load() != stateOpen {
+		return nil // closing: discard until the peer's close arrives
+	}
+	if op == websock.OpText && c.checkUTF8 && !utf8.Valid(data) {
+		c.fail(websock.ErrInvalidUTF8, websock.CloseInvalidPayload, "invalid UTF-8 in text message")
+		return errEnding
+	}
+	c.amu.Lock()
+	if c.state.Load() == stateOpen {
+		c.apply(c.callIn(websock.Frame{Op: op, Data: data}))
+	}
+	c.amu.Unlock()
+	return nil
+}
+
+// Ping answers a ping with a pong of the same payload, then shows it to
+// HandleControl. See Events.
+func (c *conn) Ping(payload []byte) {
+	c.touchRead()
+	c.write(websock.OpPong, payload) // a failed pong surfaces as a read error next
+	c.Control(websock.OpPing, payload)
+}
+
+// Control shows a control frame to HandleControl. See Events.
+func (c *conn) Control(op websock.Opcode, payload []byte) {
+	c.touchRead()
+	if op == websock.OpPong {
+		c.pingSent.Store(0)
+	}
+	if c.ctl == nil || c.state.Load() != stateOpen {
+		return
+	}
+	c.amu.Lock()
+	if c.state.Load() == stateOpen {
+		c.apply(c.callControl(websock.Frame{Op: op, Data: payload}))
+	}
+	c.amu.Unlock()
+}
+
+// readFailed handles the error that ended the Transport's Read.
+func (c *conn) readFailed(err error) {
+	var ce *websock.CloseError
+	switch {
+	case err == nil, errors.Is(err, errEnding):
+		c.tr.Close()
+	case errors.As(err, &ce) && !utf8.ValidString(ce.Text):
+		// RFC 6455 section 7.1.6: a close reason that is not UTF-8 fails
+		// the connection. Every adapter answers it with 1002.
+		c.fail(fmt.Errorf("%w: close reason is not valid UTF-8 (close code %d)", websock.ErrProtocol, ce.Code),
+			websock.CloseProtocolError, "invalid UTF-8 in close reason")
+	case errors.As(err, &ce):
+		if c.decide(websock.Reason{Kind: websock.KindRemote, Code: ce.Code, Text: ce.Text, Err: ce}) {
+			c.writeCloseBy(ce.Code, "", c.e.writeDeadline(noLimit)) // echo the code (RFC 6455 section 5.5.1)
+		}
+		c.tr.Close()
+	case errors.Is(err, websock.ErrProtocol):
+		c.fail(err, websock.CloseProtocolError, "protocol error")
+	case errors.Is(err, websock.ErrInvalidUTF8):
+		c.fail(err, websock.CloseInvalidPayload, "invalid UTF-8")
+	case errors.Is(err, websock.ErrMessageTooBig):
+		c.fail(err, websock.CloseMessageTooBig, "message too big")
+	default:
+		if !errors.Is(err, websock.ErrConnectionLost) {
+			err = fmt.Errorf("%w: %w", websock.ErrConnectionLost, err)
+		}
+		c.decide(errorReason(err, websock.CloseAbnormal, ""))
+		c.tr.Close()
+	}
+}
+
+// finish ends the connection after reading stopped.
+func (c *conn) finish() websock.Reason {
+	c.tr.Close()
+	c.wmu.Lock() // wait for a write under way; none may start after this
+	c.closeSent = true
+	c.wmu.Unlock()
+	c.decide(errorReason(websock.ErrConnectionLost, websock.CloseAbnormal, "")) // if nothing else did
+	c.mu.Lock()
+	c.ended = true
+	for _, t := range c.timers {
+		t.Stop()
+	}
+	c.timers = nil
+	c.mailbox.reset()
+	reason := c.reason
+	c.mu.Unlock()
+	c.wg.Wait()
+
+	c.amu.Lock()
+	c.callTerminate(reason)
+	c.amu.Unlock()
+	c.e.remove(c)
+	return reason
+}

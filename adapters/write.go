@@ -1,0 +1,88 @@
+package adapters
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/websock-go/websock/websock"
+)
+
+// apply carries out a callback's Result. Called with amu held.
+func (c *conn) apply(r websock.Result) {
+	for i := 0; i < r.NumFrames(); i++ {
+		f := r.Frame(i)
+		if !validPush(f) {
+			c.closeWith(errorReason(fmt.Errorf("%w: %v frame of %d bytes", errInvalidPush, f.Op, len(f.Data)),
+				websock.CloseInternalError, "internal error"))
+			return
+		}
+		if err := c.write(f.Op, f.Data); err != nil {
+			return
+		}
+	}
+	if r.IsStop() {
+		reason, code, text := r.StopReason()
+		c.closeWith(stopReason(reason, code, text))
+	}
+}
+
+var errInvalidPush = errors.New("websock: handler pushed an invalid frame; control frames carry at most 125 bytes and opcodes are text, binary, ping or pong")
+
+func validPush(f websock.Frame) bool {
+	switch f.Op {
+	case websock.OpText, websock.OpBinary:
+		return true
+	case websock.OpPing, websock.OpPong:
+		return len(f.Data) <= 125
+	}
+	return false
+}
+
+// write writes one frame, unless a close frame went out already, within
+// the write timeout. A failed write ends the connection with
+// ErrWriteFailed.
+func (c *conn) write(op websock.Opcode, data []byte) error {
+	c.wmu.Lock()
+	if c.closeSent {
+		c.wmu.Unlock()
+		return websock.ErrClosed
+	}
+	if d := c.e.opts.WriteTimeout; d > 0 {
+		c.tr.SetWriteDeadline(time.Now().Add(d))
+	}
+	err := c.tr.WriteFrame(op, data)
+	c.wmu.Unlock()
+	if err != nil {
+		c.writeFailed(err)
+	}
+	return err
+}
+
+// writeClose writes a close frame within the write timeout, unless one
+// went out already; nothing is written after it.
+func (c *conn) writeClose(code websock.CloseCode, text string) error {
+	return c.writeCloseBy(code, text, c.e.writeDeadline(noLimit))
+}
+
+// writeCloseBy writes a close frame that must be written by deadline (the
+// zero time: no deadline), unless one went out already.
+func (c *conn) writeCloseBy(code websock.CloseCode, text string, deadline time.Time) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closeSent {
+		return nil
+	}
+	c.closeSent = true
+	c.tr.SetWriteDeadline(deadline)
+	err := c.tr.WriteClose(code, text)
+	if err != nil {
+		c.writeFailed(err)
+	}
+	return err
+}
+
+func (c *conn) writeFailed(err error) {
+	c.decide(errorReason(fmt.Errorf("%w: %w", websock.ErrWriteFailed, err), websock.CloseAbnormal, ""))
+	c.tr.Close()
+}

@@ -1,0 +1,128 @@
+// Package builtin lists the adapters that ship with this module, so that
+// the echo server, the demo, the benchmarks and the capability matrix share
+// one list. What each adapter's library lacks comes from the adapter's own
+// declaration (its Adapter variable), never from here.
+package builtin
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/coder"
+	fasthttpws "github.com/websock-go/websock/adapters/fasthttp"
+	"github.com/websock-go/websock/adapters/gobws"
+	"github.com/websock-go/websock/adapters/gorilla"
+	"github.com/websock-go/websock/adapters/nhooyr"
+	"github.com/websock-go/websock/websock"
+)
+
+// Server is one running adapter endpoint.
+type Server struct {
+	Addr string // host:port it listens on
+	// Shutdown closes every WebSocket connection gracefully (close 1001,
+	// Terminate(Shutdown)), then stops the listener.
+	Shutdown func(ctx context.Context) error
+	Live     func() int // live WebSocket connections
+}
+
+// StartFunc starts an adapter endpoint on addr that serves accept at every
+// path.
+type StartFunc func(addr string, accept websock.AcceptFunc, opts *adapters.Options) (*Server, error)
+
+// Adapter is a built-in adapter: its declaration and how to start it.
+type Adapter struct {
+	adapters.Adapter
+	Start StartFunc
+}
+
+// all is every built-in adapter, sorted by name.
+var all = []Adapter{
+	{coder.Adapter, netHTTP(coder.New)},
+	{fasthttpws.Adapter, startFastHTTP},
+	{gobws.Adapter, netHTTP(gobws.New)},
+	{gorilla.Adapter, netHTTP(gorilla.New)},
+	{nhooyr.Adapter, netHTTP(nhooyr.New)},
+}
+
+// All returns the built-in adapters, sorted by name.
+func All() []Adapter { return append([]Adapter(nil), all...) }
+
+// Names returns the built-in adapters' names, sorted.
+func Names() []string {
+	var out []string
+	for _, a := range all {
+		out = append(out, a.Name)
+	}
+	return out
+}
+
+// Lookup returns the adapter called name, or an error listing the valid
+// names.
+func Lookup(name string) (Adapter, error) {
+	for _, a := range all {
+		if a.Name == name {
+			return a, nil
+		}
+	}
+	return Adapter{}, fmt.Errorf("unknown adapter %q; valid adapters are: %s", name, strings.Join(Names(), ", "))
+}
+
+// endpoint is what every adapter's handler offers.
+type endpoint interface {
+	Shutdown(ctx context.Context) error
+	Live() int
+}
+
+// netHTTP returns the StartFunc of a net/http adapter whose constructor
+// is newHandler.
+func netHTTP[H interface {
+	http.Handler
+	endpoint
+}](newHandler func(websock.AcceptFunc, *adapters.Options) (H, error)) StartFunc {
+	return func(addr string, accept websock.AcceptFunc, opts *adapters.Options) (*Server, error) {
+		h, err := newHandler(accept, opts)
+		if err != nil {
+			return nil, err
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			srv.Serve(ln)
+		}()
+		return &Server{
+			Addr: ln.Addr().String(),
+			Shutdown: func(ctx context.Context) error {
+				err := h.Shutdown(ctx)
+				if e := srv.Shutdown(ctx); err == nil {
+					err = e
+				}
+				<-done
+				return err
+			},
+			Live: h.Live,
+		}, nil
+	}
+}
+
+// startFastHTTP serves the fasthttp adapter with a fasthttp server on addr.
+func startFastHTTP(addr string, accept websock.AcceptFunc, opts *adapters.Options) (*Server, error) {
+	h, err := fasthttpws.New(accept, opts)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{Addr: ln.Addr().String(), Shutdown: fasthttpws.Serve(ln, h), Live: h.Live}, nil
+}

@@ -1,7 +1,0 @@
-package builtin
-
-import "github.com/websock-go/websock/adapters/gobws"
-
-func init() {
-	register(Adapter{Name: gobws.Name, Start: netHTTP(gobws.New)})
-}
