@@ -143,4 +143,3 @@ func pick[T int | int64 | time.Duration](v, def T) T {
 	}
 	return v
 }
-

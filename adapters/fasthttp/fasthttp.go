@@ -186,7 +186,9 @@ func writeRefusal(ctx *fasthttp.RequestCtx, e *websock.HTTPError) {
 // NewRequest returns the server-agnostic view of ctx's request. Everything
 // in it but its Context and RequestCtx is copied, so it stays valid after
 // the request handler returns, when fasthttp reuses ctx.
-func NewRequest(ctx *fasthttp.RequestCtx) *websock.Request { return newRequest(ctx, requestHeader(ctx)) }
+func NewRequest(ctx *fasthttp.RequestCtx) *websock.Request {
+	return newRequest(ctx, requestHeader(ctx))
+}
 
 // ServeConn runs handler over ws, a connection the caller upgraded with
 // websocket.FastHTTPUpgrader, until it ends, and returns why it ended.

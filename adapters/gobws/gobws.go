@@ -195,4 +195,3 @@ func refuse(nc net.Conn, timeout time.Duration, code websock.CloseCode, text str
 	t.WriteClose(code, text)
 	nc.Close()
 }
-

@@ -17,9 +17,9 @@ import (
 type transport struct {
 	nc        net.Conn
 	ev        adapters.Events // control frames are reported to it; set by Read
-	max       int64          // MaxMessageSize; 0 means no limit
-	deflate   bool           // permessage-deflate was negotiated
-	checkUTF8 bool           // validate text messages
+	max       int64           // MaxMessageSize; 0 means no limit
+	deflate   bool            // permessage-deflate was negotiated
+	checkUTF8 bool            // validate text messages
 
 	// The read side. An idle connection holds only these few hundred
 	// bytes: br and msg are pooled and held only while a message is read
