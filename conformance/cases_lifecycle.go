@@ -75,6 +75,10 @@ var cases = []testCase{
 	{name: "MailboxFull", run: mailboxFull},
 	{name: "BadInputIsolated", run: badInputIsolated},
 	{name: "ManyConnections", run: manyConnections},
+	{name: "AcceptSeesRequest", run: acceptSeesRequest},
+	{name: "AbandonOnShutdown", run: abandonOnShutdown},
+	{name: "ShutdownDeadline", run: shutdownDeadline},
+	{name: "Restart", run: restart},
 }
 
 func echoText(e *env) {

@@ -35,6 +35,9 @@ type Server struct {
 	// Shutdown: close 1001 and Terminate(Shutdown)), then stops the
 	// listener. It returns once every connection has terminated.
 	Shutdown func(ctx context.Context) error
+	// Restart, when set, is Shutdown with close 1012 (the adapter's
+	// Restart), then stops the listener.
+	Restart func(ctx context.Context) error
 }
 
 // ServeFunc starts a fresh endpoint of the adapter under test on
@@ -78,17 +81,21 @@ func ServeHTTP[H HTTPHandler](newHandler func(websock.AcceptFunc, *adapters.Opti
 			defer close(done)
 			srv.Serve(ln)
 		}()
-		return &Server{
-			URL: "ws://" + ln.Addr().String() + "/",
-			Shutdown: func(ctx context.Context) error {
-				err := h.Shutdown(ctx)
+		stop := func(closeAll func(context.Context) error) func(context.Context) error {
+			return func(ctx context.Context) error {
+				err := closeAll(ctx)
 				if e := srv.Shutdown(ctx); err == nil {
 					err = e
 				}
 				<-done
 				return err
-			},
-		}, nil
+			}
+		}
+		s := &Server{URL: "ws://" + ln.Addr().String() + "/", Shutdown: stop(h.Shutdown)}
+		if r, ok := any(h).(interface{ Restart(context.Context) error }); ok {
+			s.Restart = stop(r.Restart)
+		}
+		return s, nil
 	}
 }
 

@@ -53,7 +53,7 @@ func next(t *testing.T, ws *websocket.Conn, typ string) event {
 // marked with the server it came through, and shutdown closes every
 // client with 1001 and leaves no goroutine behind.
 func TestChatOnEveryAdapter(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), fasthttpDate)
 	d, err := start(config{pageAddr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +100,10 @@ func TestChatOnEveryAdapter(t *testing.T) {
 }
 
 // closeCode reads until the server's close frame and returns its code.
+// fasthttpDate is the goroutine fasthttp starts, once per process and for
+// the life of the process, to keep the Date response header current.
+var fasthttpDate = goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1")
+
 func closeCode(t *testing.T, ws *websocket.Conn) int {
 	t.Helper()
 	for {
@@ -117,7 +121,7 @@ func closeCode(t *testing.T, ws *websocket.Conn) int {
 // TestChatRefusesAndCloses checks the upgrade hook's refusals and the
 // close a client gets for a message that is not a chat command.
 func TestChatRefusesAndCloses(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), fasthttpDate)
 	d, err := start(config{pageAddr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
