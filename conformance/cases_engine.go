@@ -171,7 +171,7 @@ func shutdownDeadline(e *env) {
 	ph := e.next(ch)
 	healthy.sendText("hi")
 	e.wantMessage(healthy, opText, "hi")
-	stuck.sendText("flood me") // and never read again
+	stuck.sendText("flood me")         // and never read again
 	time.Sleep(200 * time.Millisecond) // let the pushes fill the buffers
 
 	start := time.Now()
