@@ -2,12 +2,12 @@
 
 GO ?= go
 
-.PHONY: all test vet fmt-check race demo echo bench matrix
+.PHONY: all test vet fmt-check lint race demo echo bench matrix
 
 all: test
 
-## test: vet, gofmt check, and every test under the race detector
-test: vet fmt-check
+## test: vet, gofmt check, staticcheck, and every test under the race detector
+test: vet fmt-check lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 vet:
@@ -15,6 +15,11 @@ vet:
 
 fmt-check:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+## lint: staticcheck at a pinned version, run without adding it to go.mod
+STATICCHECK_VERSION ?= v0.8.2
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 ## demo: the chat demo on every adapter at once, page on http://127.0.0.1:8080
 demo:

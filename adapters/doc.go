@@ -1,17 +1,67 @@
 // Package adapters is the lifecycle engine that every websock adapter
 // shares, and the package an adapter author imports to write a new one.
 //
-// An adapter turns its library's connection into a [Transport] (read a
-// message, write a frame, write a close, close) and hands it to an
-// [Engine], which does everything else once for all adapters: it runs the
+// The [Engine] does everything that is the same on every library, once:
+// it validates the upgrade request, applies the origin and subprotocol
+// policy of [Options], runs the websock.AcceptFunc, runs the
 // [websock.Handler] as a serial actor, keeps the mailbox behind
 // [websock.Conn.Send], applies Results, serialises writes, recovers
-// panics, enforces the idle timeout, performs the closing handshake, maps
-// every ending to its close code and [websock.Reason], and shuts every live
-// connection down gracefully with [Engine.Shutdown].
+// panics, enforces the idle timeout and keepalive, performs the closing
+// handshake, maps every ending to its close code and [websock.Reason], and
+// ends every connection gracefully with [Engine.Shutdown] (close 1001) or
+// [Engine.Restart] (close 1012). An adapter supplies only what depends on
+// its library.
+//
+// # What an adapter implements
+//
+//   - An [Adapter] value: its name, library and server, and in [Lacks]
+//     what the library cannot give, each with the reason. The engine
+//     refuses options that need a lacking feature with
+//     [ErrUnsupportedOption]; the conformance suite skips exactly the cases
+//     of that feature.
+//   - The HTTP side of the upgrade. On net/http, an [HTTPUpgradeFunc] that
+//     calls the library's upgrade with the engine's [Upgrade] decision;
+//     the adapter's ServeHTTP calls [Engine.ServeHTTP] with it. On any
+//     other server, a [Handshake] over the server's request, passed to
+//     [Engine.Serve] from the server's request handler.
+//   - A [Transport] over the library's connection: Read, WriteFrame,
+//     WriteClose, SetWriteDeadline, Close. [ReadMessages] implements Read
+//     for a library that returns whole messages; [MessageBuffer] reads one
+//     from a per-message io.Reader into a buffer reused from message to
+//     message.
+//   - Optionally, on the Transport: [NetConner] (the engine can then linger
+//     on close so the peer reads the close frame), [UTF8Validator] (the
+//     library validates text itself), [Pinger] (the library hides pongs but
+//     can ping and wait), [Releaser] (free the connection once it ended).
+//
+// The adapter package then exports New(accept, opts), built on
+// [NewEngine]; ServeHTTP (or its server's equivalent); ServeConn, for a
+// connection the caller upgraded, built on [Engine.Run]; Shutdown,
+// Restart and Live, which forward to the Engine; and
+// "type Options = adapters.Options".
+//
+// # Who calls what, and from which goroutine
+//
+// [Engine.Serve] runs on the request's goroutine. It calls the
+// Handshake's Method and Request, then the AcceptFunc, then either Refuse
+// or Upgrade, once. Upgrade hands the [Upgraded] Transport to a function
+// that runs the connection; it may call it on a goroutine of its own
+// ([Engine.ServeHTTP] does, so that the request's goroutine is freed).
+//
+// [Engine.Run] runs one connection on the calling goroutine and returns
+// its Reason once Terminate has run. It calls [Transport.Read] once, with
+// the connection's [Events]; Read reports every message, ping and pong to
+// them, on that same goroutine. Init, HandleIn, HandleControl and
+// Terminate run on that goroutine; HandleInfo runs on the mailbox's, never
+// at the same time as another callback. The engine writes from that goroutine and from others (the
+// mailbox's delivery, timers, Shutdown), never two writes at once, and
+// may call Close from any goroutine at any time. After Terminate, and
+// Release when implemented, it calls no method of the Transport again.
 //
 // Per connection the engine adds no goroutine while the connection is
-// idle: callbacks run on the goroutine that reads the connection, and a
-// short-lived goroutine delivers mailbox messages only while some are
-// waiting.
+// idle: a short-lived goroutine delivers mailbox messages only while some
+// are waiting, and timers run only when they fire.
+//
+// To check an adapter, run the conformance suite from its test; see
+// package github.com/websock-go/websock/conformance.
 package adapters

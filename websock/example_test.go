@@ -16,7 +16,8 @@ import (
 // counter is a Handler: it numbers every message it echoes, and stops when
 // told to. Its fields need no lock: callbacks never run concurrently.
 type counter struct {
-	n int
+	n     int
+	ended chan<- websock.Reason // receives the Reason from Terminate, if set
 }
 
 func (c *counter) Init(conn websock.Conn) websock.Result {
@@ -35,15 +36,20 @@ func (c *counter) HandleInfo(msg any) websock.Result {
 	return websock.Push(websock.TextString(fmt.Sprint("info: ", msg)))
 }
 
+// Terminate runs on the server's goroutine; it hands the Reason over
+// rather than printing it, so that the example prints in a fixed order.
 func (c *counter) Terminate(r websock.Reason) {
-	fmt.Println("terminated:", r.Kind, r.Code)
+	if c.ended != nil {
+		c.ended <- r
+	}
 }
 
 // A Handler written once runs on any adapter; here it is served by the
 // gorilla adapter.
 func ExampleHandler() {
+	ended := make(chan websock.Reason, 1)
 	h, err := gorilla.New(func(*websock.Request) (websock.Handler, error) {
-		return &counter{}, nil
+		return &counter{ended: ended}, nil
 	}, nil)
 	if err != nil {
 		fmt.Println(err)
@@ -71,8 +77,11 @@ func ExampleHandler() {
 	read()
 	ws.WriteMessage(websocket.TextMessage, []byte("bye"))
 	read()
-	for i := 0; i < 500 && h.Live() > 0; i++ { // wait for Terminate
-		time.Sleep(10 * time.Millisecond)
+	select {
+	case r := <-ended: // Terminate has run
+		fmt.Println("terminated:", r.Kind, r.Code)
+	case <-time.After(5 * time.Second):
+		fmt.Println("Terminate did not run")
 	}
 	// Output:
 	// welcome

@@ -9,8 +9,8 @@ type Kind uint8
 const (
 	KindNormal   Kind = iota + 1 // the handler stopped with a nil reason
 	KindRemote                   // the peer sent a close frame
-	KindShutdown                 // the server shut down, or the handler stopped with ErrRestart
-	KindTimeout                  // idle for longer than the idle timeout
+	KindShutdown                 // the server shut down or restarted, or the handler stopped with ErrRestart
+	KindTimeout                  // idle for longer than the idle timeout, or no pong to a keepalive ping
 	KindError                    // anything else: bad input, handler error or panic, lost connection, failed write
 )
 
@@ -46,6 +46,7 @@ func (k Kind) String() string {
 //	peer sent close with code c            c echoed (empty      Remote    *CloseError{Code: c}
 //	                                       if c is 1005)
 //	server Shutdown                        1001                 Shutdown  ErrShutdown
+//	server Restart                         1012                 Shutdown  ErrShutdown and ErrRestart
 //	idle timeout                           1001                 Timeout   ErrIdleTimeout
 //	no pong to a keepalive ping            1001                 Timeout   ErrPongTimeout
 //	mailbox full, if set to close          1013                 Error     ErrMailboxFull

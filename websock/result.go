@@ -101,6 +101,8 @@ func (r Result) Frame(i int) Frame {
 
 // StopReason returns the reason, close code and text of a Stop result, as
 // given to the constructor (code 0 when none was given).
+//
+//lint:ignore ST1008 reason is the stop's cause, a value and not a failure of StopReason; the results mirror StopCode's parameters
 func (r Result) StopReason() (reason error, code CloseCode, text string) {
 	return r.reason, r.code, r.text
 }
