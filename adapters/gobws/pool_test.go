@@ -19,7 +19,7 @@ func TestGrowGeometric(t *testing.T) {
 	if grows > 20 {
 		t.Errorf("%d reallocations to reach %d bytes; want about log2(%d/%d)", grows, size, size, minBuffer)
 	}
-	if b := grow(make([]byte, 100, 100), 150); cap(b) != 150 {
+	if b := grow(make([]byte, 100), 150); cap(b) != 150 {
 		t.Errorf("grow past the limit: capacity %d; want the limit, 150", cap(b))
 	}
 }

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the raw nhooyr server measures nhooyr.io/websocket itself, deprecated in favour of its successor, which has its own raw server
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 these tests cover nhooyr.io/websocket, deprecated in favour of its successor, beside coder/websocket
+
 package coderstyle_test
 
 import (
