@@ -18,8 +18,10 @@ package gws
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -117,7 +119,14 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upg
 	if u.Compression {
 		hdr.Set("Sec-WebSocket-Extensions", "permessage-deflate")
 	}
-	// brw.Reader holds what the client sent after the request, if anything.
+	// gws reads through t.in, after what the client sent right after the
+	// request, which brw.Reader may hold.
+	t.in = frames{r: nc, deflate: u.Compression}
+	if n := brw.Reader.Buffered(); n > 0 {
+		p, _ := brw.Reader.Peek(n)
+		t.in.r = io.MultiReader(bytes.NewReader(bytes.Clone(p)), nc)
+	}
+	brw.Reader.Reset(&t.in)
 	t.ws, err = h.up.UpgradeFromConn(&t.lib, brw.Reader, &http.Request{Method: http.MethodGet, Header: hdr})
 	if err != nil {
 		nc.Close()
@@ -130,6 +139,7 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upg
 type transport struct {
 	nc  net.Conn
 	lib libConn
+	in  frames
 	ws  *gws.Conn
 	ev  adapters.Events
 	err error // why the read loop ended
@@ -164,18 +174,65 @@ func (c *libConn) Write(p []byte) (int, error) {
 
 func (c *libConn) Close() error { return nil }
 
+// frames reads the client's frames ahead of gws and fails the connection
+// on what gws lets through (RFC 6455 section 5.2, RFC 7692 section 6): a
+// length with its top bit set, on which gws panics, and, with compression
+// on, RSV2 or RSV3, or RSV1 on a control or continuation frame (gws checks
+// reserved bits only without compression).
+type frames struct {
+	r       io.Reader
+	deflate bool
+	hdr     [14]byte
+	n       int    // header bytes read
+	left    uint64 // payload bytes left in the frame
+	err     error
+}
+
+var errFrame = fmt.Errorf("%w: reserved bit set or length too large", websock.ErrProtocol)
+
+func (f *frames) Read(p []byte) (int, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	n, err := f.r.Read(p)
+	for b := p[:n]; len(b) > 0; {
+		if f.left > 0 {
+			k := min(f.left, uint64(len(b)))
+			f.left, b = f.left-k, b[k:]
+			continue
+		}
+		f.hdr[f.n], f.n, b = b[0], f.n+1, b[1:]
+		h, need, l := f.hdr[:f.n], 2+int(f.hdr[1]>>7)*4, uint64(f.hdr[1]&0x7f)
+		if f.n < 2 || l == 126 && f.n < need+2 || l == 127 && f.n < need+8 || f.n < need {
+			continue
+		}
+		switch l {
+		case 126:
+			l = uint64(binary.BigEndian.Uint16(h[2:]))
+		case 127:
+			l = binary.BigEndian.Uint64(h[2:])
+		}
+		if op := h[0] & 0x0f; l>>63 != 0 || f.deflate && (h[0]&0x30 != 0 || h[0]&0x40 != 0 && (op == 0 || op >= 8)) {
+			f.err = errFrame
+			return 0, f.err
+		}
+		f.left, f.n = l, 0
+	}
+	return n, err
+}
+
 // stop carries the error that ends the read loop from a callback.
 type stop struct{ err error }
 
 func (t *transport) Read(ev adapters.Events) (err error) {
 	t.ev = ev
 	defer func() {
-		switch v := recover().(type) {
-		case nil:
-		case stop:
-			err = v.err
-		default: // gws panics on a frame length with the top bit set, which must be 0
-			err = fmt.Errorf("%w: gws: %v", websock.ErrProtocol, v)
+		if v := recover(); v != nil {
+			s, ok := v.(stop)
+			if !ok {
+				panic(v)
+			}
+			err = s.err
 		}
 	}()
 	t.ws.ReadLoop()
