@@ -274,7 +274,14 @@ func (t *transport) readError(err error) error {
 }
 
 func (t *transport) WriteFrame(op websock.Opcode, data []byte) error {
-	return t.ws.WriteMessage(gws.Opcode(op), data)
+	err := t.ws.WriteMessage(gws.Opcode(op), data)
+	if err == gws.ErrConnClosed {
+		// gws writes nothing once its read loop has seen the end (a close
+		// frame, bad input), which Read is about to report: the frame is
+		// dropped, as one written after the peer's close would be.
+		return nil
+	}
+	return err
 }
 
 func (t *transport) WriteClose(code websock.CloseCode, text string) error {

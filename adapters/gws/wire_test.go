@@ -170,3 +170,48 @@ func TestIncompressibleAtLimit(t *testing.T) {
 		t.Fatalf("got %#x, %d bytes; want the message of exactly MaxMessageSize back", b0, len(p))
 	}
 }
+
+// pusher pushes a message on every HandleInfo, forever, and reports how the
+// connection ended.
+type pusher struct {
+	conn websock.Conn
+	end  chan websock.Reason
+}
+
+func (p *pusher) Init(c websock.Conn) websock.Result { p.conn = c; c.Send(0); return websock.OK() }
+func (p *pusher) HandleIn(websock.Frame) websock.Result {
+	return websock.OK()
+}
+func (p *pusher) HandleInfo(any) websock.Result {
+	p.conn.Send(0)
+	return websock.Push(websock.TextString("push"))
+}
+func (p *pusher) Terminate(r websock.Reason) { p.end <- r }
+
+// A peer's close that arrives while the server pushes ends the connection
+// as a remote close, not as a failed write.
+func TestCloseWhilePushing(t *testing.T) {
+	end := make(chan websock.Reason, 1)
+	h, err := gws.New(func(*websock.Request) (websock.Handler, error) { return &pusher{end: end}, nil }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	defer srv.Shutdown(context.Background())
+	defer h.Shutdown(context.Background())
+	for i := 0; i < 50; i++ {
+		nc, br := dial(t, ln.Addr().String(), false, nil)
+		next(t, br)
+		nc.Write(frame(0x88, []byte{0x03, 0xe8}))
+		go io.Copy(io.Discard, br)
+		if r := <-end; r.Kind != websock.KindRemote || r.Code != websock.CloseNormal {
+			t.Fatalf("connection %d ended with %v; want the peer's close", i, r)
+		}
+		nc.Close()
+	}
+}
