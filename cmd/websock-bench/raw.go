@@ -16,6 +16,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 	gorillaws "github.com/gorilla/websocket"
+	"github.com/lxzan/gws"
 	"github.com/valyala/fasthttp"
 	nhooyrws "nhooyr.io/websocket"
 )
@@ -38,6 +39,7 @@ var rawServers = map[string]rawStart{
 	"coder":    rawCoder,
 	"gobws":    rawGobwas,
 	"fasthttp": rawFastHTTP,
+	"gws":      rawGws,
 }
 
 func rawNames() string {
@@ -256,4 +258,49 @@ func rawFastHTTP(ln net.Listener, st *rawState) (func(), error) {
 	}}
 	go srv.Serve(ln)
 	return func() { srv.Shutdown() }, nil
+}
+
+// rawGws is gws's examples/echo without compression: an Upgrader, then
+// ReadLoop on a goroutine of its own, echoing from the OnMessage callback.
+// gws serialises a connection's writes itself, so the echo takes no lock.
+func rawGws(ln net.Listener, st *rawState) (func(), error) {
+	up := gws.NewUpgrader(&gwsEcho{st: st}, &gws.ServerOption{
+		CheckUtf8Enabled:   true,
+		Recovery:           gws.Recovery,
+		ReadMaxPayloadSize: maxMessage,
+	})
+	return serveHTTP(ln, func(w http.ResponseWriter, r *http.Request) {
+		socket, err := up.Upgrade(w, r)
+		if err != nil {
+			return
+		}
+		go socket.ReadLoop()
+	})
+}
+
+// gwsEcho is the raw gws server's event handler.
+type gwsEcho struct {
+	gws.BuiltinEventHandler
+	st *rawState
+}
+
+func (h *gwsEcho) OnOpen(c *gws.Conn) {
+	if h.st.hub != nil {
+		c.Session().Store("hub", h.st.opened(func(b []byte) error { return c.WriteMessage(gws.OpcodeBinary, b) }))
+	} else {
+		h.st.opened(nil)
+	}
+}
+
+func (h *gwsEcho) OnClose(c *gws.Conn, _ error) {
+	v, _ := c.Session().Load("hub")
+	rc, _ := v.(*rawConn) // nil without a hub
+	h.st.closed(rc)
+}
+
+func (h *gwsEcho) OnPing(c *gws.Conn, payload []byte) { _ = c.WritePong(payload) }
+
+func (h *gwsEcho) OnMessage(c *gws.Conn, m *gws.Message) {
+	defer m.Close()
+	_ = c.WriteMessage(m.Opcode, m.Bytes())
 }

@@ -3,6 +3,7 @@
 //
 //	go run ./cmd/websock-conform          # runs the conformance suite on every adapter
 //	go run ./cmd/websock-conform -static  # from the adapters' declarations only
+//	go run ./cmd/websock-conform -table   # the table of adapters, from their declarations
 //
 // By default it runs each adapter's conformance test (go test -json, so
 // the Go toolchain must be on PATH) and marks a feature failing when any
@@ -29,7 +30,12 @@ import (
 
 func main() {
 	static := flag.Bool("static", false, "print the matrix from the adapters' declarations, without running the suite")
+	table := flag.Bool("table", false, "print the table of adapters (package, library, server, what the library lacks) from their declarations")
 	flag.Parse()
+	if *table {
+		io.WriteString(os.Stdout, adapterTable(builtin.All()))
+		return
+	}
 	var results map[string]map[string]string
 	if !*static {
 		var err error
@@ -107,6 +113,27 @@ func matrix(all []builtin.Adapter, results map[string]map[string]string) string 
 		for _, n := range notes {
 			b.WriteString(n + "\n\n")
 		}
+	}
+	return b.String()
+}
+
+// adapterTable renders the Markdown table of adapters from their
+// declarations.
+func adapterTable(all []builtin.Adapter) string {
+	var b strings.Builder
+	b.WriteString("| adapter | package | library | HTTP server | lacked by the library |\n|---|---|---|---|---|\n")
+	for _, a := range all {
+		var lacks []string
+		for _, f := range adapters.Features() {
+			if a.Lacks.Why(f) != "" {
+				lacks = append(lacks, "`"+f.String()+"`")
+			}
+		}
+		lacked := "—"
+		if len(lacks) > 0 {
+			lacked = strings.Join(lacks, ", ")
+		}
+		fmt.Fprintf(&b, "| `%s` | `adapters/%s` | %s | %s | %s |\n", a.Name, a.Name, a.Library, a.Server, lacked)
 	}
 	return b.String()
 }

@@ -17,6 +17,7 @@ import (
 	fasthttpws "github.com/websock-go/websock/adapters/fasthttp"
 	"github.com/websock-go/websock/adapters/gobws"
 	"github.com/websock-go/websock/adapters/gorilla"
+	"github.com/websock-go/websock/adapters/gws"
 	"github.com/websock-go/websock/adapters/nhooyr"
 	"github.com/websock-go/websock/websock"
 )
@@ -46,6 +47,7 @@ var all = []Adapter{
 	{fasthttpws.Adapter, startFastHTTP},
 	{gobws.Adapter, netHTTP(gobws.New)},
 	{gorilla.Adapter, netHTTP(gorilla.New)},
+	{gws.Adapter, netHTTP(gws.New)},
 	{nhooyr.Adapter, netHTTP(nhooyr.New)},
 }
 

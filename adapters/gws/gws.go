@@ -1,0 +1,321 @@
+// Package gws is the websock adapter for github.com/lxzan/gws on a
+// net/http server.
+//
+// The library runs its own read loop and calls back on every message,
+// ping and pong; the adapter runs that loop on the goroutine that runs the
+// connection, so an idle connection holds one goroutine, as it does on gws
+// alone. See [Adapter] for what the library lacks: nothing.
+//
+// What gws would do on its own and the engine does instead: gws answers
+// no ping (the engine does), and the close frames gws writes (the echo of
+// the peer's close, the code of a read error) never reach the peer: the
+// engine writes its own, with the codes every adapter sends.
+// Compression uses no context takeover either way, so a connection keeps
+// no compression window. gws cannot buffer a frame of 2 GiB or more: with
+// MaxMessageSize negative (no limit), larger messages still close 1009.
+package gws
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/lxzan/gws"
+
+	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/websock"
+)
+
+// Options configures the adapter; see [adapters.Options].
+type Options = adapters.Options
+
+// Adapter declares this adapter to the engine, the conformance suite and
+// the documentation.
+var Adapter = adapters.Adapter{
+	Name:    "gws",
+	Library: "github.com/lxzan/gws",
+	Server:  "net/http",
+}
+
+// Handler is an http.Handler that upgrades every request it serves to a
+// WebSocket connection run by the engine.
+type Handler struct {
+	e  *adapters.Engine
+	up *gws.Upgrader
+}
+
+// New returns a Handler that accepts upgrades through accept, configured
+// by opts (nil means defaults).
+func New(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
+	e, err := adapters.NewEngine(Adapter, accept, opts)
+	if err != nil {
+		return nil, err
+	}
+	o := e.Options()
+	return &Handler{e: e, up: gws.NewUpgrader(events{max: o.MaxMessageSize}, &gws.ServerOption{
+		ReadMaxPayloadSize:  readLimit(o.MaxMessageSize),
+		WriteMaxPayloadSize: math.MaxInt,
+		// Without context takeover either way (the zero value).
+		PermessageDeflate: gws.PermessageDeflate{Enabled: o.Compression},
+	})}, nil
+}
+
+// maxRead is the largest frame gws can buffer: it sizes its buffers with
+// 32-bit arithmetic.
+const maxRead = 1<<31 - 64
+
+// readLimit is gws's limit for max: a little above it, since gws applies
+// it to compressed payloads too, which may exceed their inflated size.
+// OnMessage checks max exactly.
+func readLimit(max int64) int {
+	l := max + max>>12 + 64
+	if max <= 0 || l > maxRead {
+		l = maxRead
+	}
+	return int(l)
+}
+
+// ServeHTTP upgrades the request and runs the connection.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.e.ServeHTTP(w, r, h.upgrade)
+}
+
+// Shutdown closes every connection gracefully; see [adapters.Engine.Shutdown].
+func (h *Handler) Shutdown(ctx context.Context) error { return h.e.Shutdown(ctx) }
+
+// Restart is Shutdown with close 1012; see [adapters.Engine.Restart].
+func (h *Handler) Restart(ctx context.Context) error { return h.e.Restart(ctx) }
+
+// Live returns how many connections are running.
+func (h *Handler) Live() int { return h.e.Live() }
+
+func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upgrade) (adapters.Upgraded, error) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		http.Error(w, "websocket: this connection cannot be upgraded", http.StatusInternalServerError)
+		return adapters.Upgraded{}, errors.New("websock/gws: the http.ResponseWriter is not an http.Hijacker")
+	}
+	nc, brw, err := hj.Hijack()
+	if err != nil {
+		return adapters.Upgraded{}, err
+	}
+	t := &transport{nc: nc}
+	t.lib = libConn{Conn: nc, t: t}
+	if u.Subprotocol != "" {
+		t.lib.hdr = "Sec-WebSocket-Protocol: " + u.Subprotocol + "\r\n\r\n"
+	}
+	// The engine validated the request and decided; gws reads these
+	// headers only, and answers them as the engine decided.
+	hdr := http.Header{"Connection": {"Upgrade"}, "Upgrade": {"websocket"}, "Sec-Websocket-Version": {"13"},
+		"Sec-Websocket-Key": {r.Header.Get("Sec-WebSocket-Key")}}
+	if u.Compression {
+		hdr.Set("Sec-WebSocket-Extensions", "permessage-deflate")
+	}
+	// gws reads through t.in, after what the client sent right after the
+	// request, which brw.Reader may hold.
+	t.in = frames{r: nc, deflate: u.Compression}
+	if n := brw.Reader.Buffered(); n > 0 {
+		p, _ := brw.Reader.Peek(n)
+		t.in.r = io.MultiReader(bytes.NewReader(bytes.Clone(p)), nc)
+	}
+	brw.Reader.Reset(&t.in)
+	t.ws, err = h.up.UpgradeFromConn(&t.lib, brw.Reader, &http.Request{Method: http.MethodGet, Header: hdr})
+	if err != nil {
+		nc.Close()
+		return adapters.Upgraded{}, err
+	}
+	return adapters.Upgraded{Transport: t, Compressed: u.Compression}, nil
+}
+
+// transport is the adapters.Transport of one connection.
+type transport struct {
+	nc  net.Conn
+	lib libConn
+	in  frames
+	ws  *gws.Conn
+	ev  adapters.Events
+	err error // why the read loop ended
+}
+
+// libConn is the connection as gws sees it. gws writes a close frame on
+// its own when reading fails or the peer closes, and then closes the
+// connection: libConn drops the frame, keeping its code, and ignores the
+// Close, so that the engine sends its own close frame and closes when it
+// is done.
+type libConn struct {
+	net.Conn
+	t    *transport
+	hdr  string        // a header for the handshake response, then ""
+	code atomic.Uint32 // the code of the close frame gws wrote
+}
+
+func (c *libConn) Write(p []byte) (int, error) {
+	switch {
+	case c.hdr != "" && bytes.HasSuffix(p, []byte("\r\n\r\n")):
+		_, err := c.Conn.Write(append(p[:len(p)-2:len(p)-2], c.hdr...))
+		c.hdr = ""
+		return len(p), err
+	case len(p) >= 4 && p[0] == 0x88: // gws writes unmasked frames, in one Write each
+		c.code.CompareAndSwap(0, uint32(p[2])<<8|uint32(p[3]))
+		return len(p), nil
+	case len(p) > 0 && p[0] == 0x88:
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *libConn) Close() error { return nil }
+
+// frames reads the client's frames ahead of gws and fails the connection
+// on what gws lets through (RFC 6455 section 5.2, RFC 7692 section 6): a
+// length with its top bit set, on which gws panics, and, with compression
+// on, RSV2 or RSV3, or RSV1 on a control or continuation frame (gws checks
+// reserved bits only without compression).
+type frames struct {
+	r       io.Reader
+	deflate bool
+	hdr     [14]byte
+	n       int    // header bytes read
+	left    uint64 // payload bytes left in the frame
+	err     error
+}
+
+var errFrame = fmt.Errorf("%w: reserved bit set or length too large", websock.ErrProtocol)
+
+func (f *frames) Read(p []byte) (int, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	n, err := f.r.Read(p)
+	for b := p[:n]; len(b) > 0; {
+		if f.left > 0 {
+			k := min(f.left, uint64(len(b)))
+			f.left, b = f.left-k, b[k:]
+			continue
+		}
+		f.hdr[f.n], f.n, b = b[0], f.n+1, b[1:]
+		h, need, l := f.hdr[:f.n], 2+int(f.hdr[1]>>7)*4, uint64(f.hdr[1]&0x7f)
+		if f.n < 2 || l == 126 && f.n < need+2 || l == 127 && f.n < need+8 || f.n < need {
+			continue
+		}
+		switch l {
+		case 126:
+			l = uint64(binary.BigEndian.Uint16(h[2:]))
+		case 127:
+			l = binary.BigEndian.Uint64(h[2:])
+		}
+		if op := h[0] & 0x0f; l>>63 != 0 || f.deflate && (h[0]&0x30 != 0 || h[0]&0x40 != 0 && (op == 0 || op >= 8)) {
+			f.err = errFrame
+			return 0, f.err
+		}
+		f.left, f.n = l, 0
+	}
+	return n, err
+}
+
+// stop carries the error that ends the read loop from a callback.
+type stop struct{ err error }
+
+func (t *transport) Read(ev adapters.Events) (err error) {
+	t.ev = ev
+	defer func() {
+		if v := recover(); v != nil {
+			s, ok := v.(stop)
+			if !ok {
+				panic(v)
+			}
+			err = s.err
+		}
+	}()
+	t.ws.ReadLoop()
+	return t.err
+}
+
+// statusCode is an error of gws's that carries a close code.
+type statusCode interface {
+	error
+	Uint16() uint16
+}
+
+// readError maps the error that ended gws's read loop to the engine's.
+func (t *transport) readError(err error) error {
+	var ce *gws.CloseError
+	if errors.As(err, &ce) {
+		code := websock.CloseCode(ce.Code)
+		switch {
+		case ce.Code == 0 && ce.Reason == nil: // an empty close frame; a one-byte one has a Reason
+			return &websock.CloseError{Code: websock.CloseNoStatus}
+		case !code.Sendable():
+			return fmt.Errorf("%w: close code %d", websock.ErrProtocol, ce.Code)
+		}
+		return &websock.CloseError{Code: code, Text: string(ce.Reason)}
+	}
+	code := t.lib.code.Load() // what gws would have sent
+	if sc, ok := errors.AsType[statusCode](err); ok {
+		code = uint32(sc.Uint16())
+	}
+	switch code {
+	case 1002, 1011: // 1011: the message did not inflate
+		return fmt.Errorf("%w: %w", websock.ErrProtocol, err)
+	case 1007:
+		return fmt.Errorf("%w: %w", websock.ErrInvalidUTF8, err)
+	case 1009:
+		return fmt.Errorf("%w: %w", websock.ErrMessageTooBig, err)
+	}
+	return err
+}
+
+func (t *transport) WriteFrame(op websock.Opcode, data []byte) error {
+	err := t.ws.WriteMessage(gws.Opcode(op), data)
+	if err == gws.ErrConnClosed {
+		// gws writes nothing once its read loop has seen the end (a close
+		// frame, bad input), which Read is about to report: the frame is
+		// dropped, as one written after the peer's close would be.
+		return nil
+	}
+	return err
+}
+
+func (t *transport) WriteClose(code websock.CloseCode, text string) error {
+	b := []byte{0x88, 0}
+	if code != websock.CloseNoStatus {
+		b = append(b, byte(code>>8), byte(code))
+		b = append(b, text[:min(len(text), 123)]...)
+	}
+	b[1] = byte(len(b) - 2)
+	_, err := t.nc.Write(b)
+	return err
+}
+
+func (t *transport) SetWriteDeadline(d time.Time) error { return t.nc.SetWriteDeadline(d) }
+func (t *transport) Close() error                       { return t.nc.Close() }
+func (t *transport) NetConn() net.Conn                  { return t.nc }
+
+// events is the gws.Event of every connection: it hands what gws reads to
+// the engine, on the goroutine that runs the read loop.
+type events struct{ max int64 }
+
+func of(s *gws.Conn) *transport { return s.NetConn().(*libConn).t }
+
+func (events) OnOpen(*gws.Conn)               {}
+func (events) OnClose(s *gws.Conn, err error) { t := of(s); t.err = t.readError(err) }
+func (events) OnPing(s *gws.Conn, p []byte)   { of(s).ev.Ping(p) }
+func (events) OnPong(s *gws.Conn, p []byte)   { of(s).ev.Control(websock.OpPong, p) }
+func (e events) OnMessage(s *gws.Conn, m *gws.Message) {
+	defer m.Close()
+	data := m.Bytes()
+	if e.max > 0 && int64(len(data)) > e.max {
+		panic(stop{fmt.Errorf("%w: %d bytes", websock.ErrMessageTooBig, len(data))})
+	}
+	if err := of(s).ev.Message(websock.Opcode(m.Opcode), data); err != nil {
+		panic(stop{err})
+	}
+}
