@@ -82,6 +82,11 @@ func (c *conn) readFailed(err error) {
 	switch {
 	case err == nil, errors.Is(err, errEnding):
 		c.tr.Close()
+	case errors.As(err, &ce) && !ce.Code.Sendable() && ce.Code != websock.CloseNoStatus:
+		// RFC 6455 section 7.4: a peer may not send 1005, 1006, 1015 or an
+		// unassigned code; an empty payload is reported as 1005.
+		c.fail(fmt.Errorf("%w: peer sent close code %d, which may not be sent (RFC 6455 section 7.4)", websock.ErrProtocol, ce.Code),
+			websock.CloseProtocolError, "invalid close code")
 	case errors.As(err, &ce) && !utf8.ValidString(ce.Text):
 		// RFC 6455 section 7.1.6: a close reason that is not UTF-8 fails
 		// the connection. Every adapter answers it with 1002.

@@ -27,7 +27,11 @@ type Transport interface {
 	// connection, and is given before anything is read.
 	//
 	// Read returns the error that ended reading. When the peer sent a close
-	// frame, an error wrapping a *websock.CloseError; for bad input, one
+	// frame, an error wrapping a *websock.CloseError with the frame's code
+	// and reason, or websock.CloseNoStatus for an empty payload (the engine
+	// refuses a code that may not be sent, and a reason that is not
+	// UTF-8, with 1002; a 1-byte payload is the Transport's to refuse, as
+	// a protocol error); for bad input, one
 	// wrapping websock.ErrProtocol, websock.ErrInvalidUTF8 or
 	// websock.ErrMessageTooBig; when ev.Message returns an error, that
 	// error (or any other: the engine has decided already). Anything else
