@@ -14,6 +14,8 @@ package conformance
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -99,17 +101,38 @@ func ServeHTTP[H HTTPHandler](newHandler func(websock.AcceptFunc, *adapters.Opti
 	}
 }
 
+// Case is one check of the suite. [Cases] lists them all, so that an
+// author can read what each checks before it fails.
+type Case struct {
+	Name        string           // stable; the subtest name under Run
+	Feature     adapters.Feature // the feature it needs; 0 when every adapter must pass it
+	Source      string           // where its rule is written: an RFC section or a websock contract
+	Rule        string           // the rule it checks
+	Description string           // what it does to check it
+
+	run func(e *env)
+}
+
+// Cases returns every case of the suite, in the order it runs.
+func Cases() []Case { return append([]Case(nil), cases...) }
+
 // Run runs every case of the suite against a, each as a subtest with a
-// fresh server, and checks after each that no goroutine leaked.
+// fresh server, and checks after each that no goroutine leaked. A case of
+// a feature the adapter declares lacking is skipped with the declared
+// reason; when it passes anyway, the declaration is stale and Run fails.
 func Run(t *testing.T, a Adapter) {
 	t.Helper()
 	if a.Serve == nil {
 		t.Fatal("conformance: Adapter.Serve is nil; give a function that starts the adapter on 127.0.0.1:0")
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if why := a.Lacks.Why(c.feature); why != "" {
-				t.Skipf("adapter %s lacks feature %v: %s", a.Name, c.feature, why)
+		t.Run(c.Name, func(t *testing.T) {
+			if why := a.Lacks.Why(c.Feature); why != "" {
+				if problems, _ := runRecorded(a, c); len(problems) == 0 {
+					t.Fatalf("adapter %s declares feature %v lacking (%s), but case %s passes: the declaration is stale; remove it from Lacks",
+						a.Name, c.Feature, why, c.Name)
+				}
+				t.Skipf("adapter %s lacks feature %v: %s", a.Name, c.Feature, why)
 			}
 			ignore := goleak.IgnoreCurrent()
 			t.Cleanup(func() {
@@ -117,23 +140,64 @@ func Run(t *testing.T, a Adapter) {
 					t.Errorf("goroutines outlived the connections (rule: no goroutine outlives its connection):\n%v", err)
 				}
 			})
-			c.run(&env{T: t, adapter: a})
+			c.run(&env{reporter: testingT{t}, adapter: a})
+			if t.Failed() {
+				t.Logf("case %s checks: %s (%s)", c.Name, c.Rule, c.Source)
+			}
 		})
 	}
 }
 
-// A case is one named check.
-type testCase struct {
-	name    string
-	feature adapters.Feature // 0 when every adapter must pass
-	run     func(e *env)
+// Test runs every case of the suite against a, as Run does, without the
+// testing package, and returns the failures: an errors.Join of one
+// *CaseError per failing case (nil when every case passes or is skipped).
+// A case that blocks for over two minutes fails.
+func Test(a Adapter) error {
+	if a.Serve == nil {
+		return errors.New("conformance: Adapter.Serve is nil; give a function that starts the adapter on 127.0.0.1:0")
+	}
+	var errs []error
+	for _, c := range cases {
+		problems, skipped := runRecorded(a, c)
+		if why := a.Lacks.Why(c.Feature); why != "" {
+			if len(problems) == 0 && skipped == "" {
+				errs = append(errs, &CaseError{Adapter: a.Name, Case: c, Problems: []string{fmt.Sprintf(
+					"declares feature %v lacking (%s), but the case passes: the declaration is stale; remove it from Lacks", c.Feature, why)}})
+			}
+			continue
+		}
+		if len(problems) > 0 {
+			errs = append(errs, &CaseError{Adapter: a.Name, Case: c, Problems: problems})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// runRecorded runs case c on a with a recorder, checking for leaked
+// goroutines, and returns what went wrong and why it skipped, if it did.
+func runRecorded(a Adapter, c Case) (problems []string, skipped string) {
+	ignore := goleak.IgnoreCurrent()
+	r := &recorder{name: c.Name}
+	r.run(func(r reporter) { c.run(&env{reporter: r, adapter: a}) })
+	if len(r.problems) == 0 && r.skipped == "" {
+		if err := goleak.Find(ignore); err != nil {
+			r.problems = append(r.problems, fmt.Sprintf("goroutines outlived the connections (rule: no goroutine outlives its connection):\n%v", err))
+		}
+	}
+	return r.problems, r.skipped
 }
 
 // env is what a case works with.
 type env struct {
-	*testing.T
+	reporter
 	adapter Adapter
 }
+
+// Fatal reports a problem and ends the case.
+func (e *env) Fatal(args ...any) { e.Helper(); e.Fatalf("%s", fmt.Sprint(args...)) }
+
+// Skip ends the case as skipped.
+func (e *env) Skip(args ...any) { e.Skipf("%s", fmt.Sprint(args...)) }
 
 // quiet is a logger for the panics the suite provokes on purpose.
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -175,21 +239,4 @@ func (e *env) dial(srv *Server) *client {
 	}
 	e.Cleanup(c.close)
 	return c
-}
-
-// Case describes one case of the suite: its subtest name and the feature
-// it needs (0 when every adapter must pass it).
-type Case struct {
-	Name    string
-	Feature adapters.Feature
-}
-
-// Cases lists the suite's cases in the order Run runs them, so that tools
-// can report on them (for example a capability matrix).
-func Cases() []Case {
-	out := make([]Case, len(cases))
-	for i, c := range cases {
-		out[i] = Case{Name: c.name, Feature: c.feature}
-	}
-	return out
 }

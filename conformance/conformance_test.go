@@ -1,13 +1,16 @@
 package conformance_test
 
 import (
+	"errors"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/gobws"
 	"github.com/websock-go/websock/adapters/gorilla"
 	"github.com/websock-go/websock/conformance"
 	"github.com/websock-go/websock/websock"
@@ -140,4 +143,49 @@ func TestBrokenAdapter(t *testing.T) {
 		t.Fatalf("unknown fault %q", fault)
 	}
 	conformance.Run(t, b.adapter(t))
+}
+
+// TestTestEntryPoint runs the suite through Test, without the testing
+// package's subtests: a sound adapter gives nil, and a broken one an error
+// naming the cases it fails, each a *CaseError with its rule. (The broken
+// adapter fails more than the must-fail cases: every Stop with a code, and
+// the optional interfaces its wrapper hides.)
+func TestTestEntryPoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole suite twice; skipped in -short mode")
+	}
+	if err := conformance.Test(gobwsAdapter()); err != nil {
+		t.Fatalf("Test on the gobws adapter: %v; want nil", err)
+	}
+	b := broken["wrong-stop-code"]
+	err := conformance.Test(b.adapter(t))
+	if err == nil {
+		t.Fatal("Test passed an adapter that stops with the wrong code")
+	}
+	var failed []string
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var ce *conformance.CaseError
+		if !errors.As(e, &ce) {
+			t.Fatalf("Test's error %v is not a *CaseError", e)
+		}
+		if ce.Case.Rule == "" || ce.Case.Source == "" || len(ce.Problems) == 0 {
+			t.Errorf("CaseError %v lacks its rule, source or problems", ce)
+		}
+		failed = append(failed, ce.Case.Name)
+	}
+	for _, name := range b.mustFail {
+		if !slices.Contains(failed, name) {
+			t.Errorf("Test failed cases %v; want %s among them", failed, name)
+		}
+	}
+	for _, name := range []string{"EchoText", "Shutdown", "InvalidUTF8"} {
+		if slices.Contains(failed, name) {
+			t.Errorf("Test failed case %s, which the broken adapter passes", name)
+		}
+	}
+}
+
+// gobwsAdapter is the gobws adapter, which passes every case.
+func gobwsAdapter() conformance.Adapter {
+	return conformance.Adapter{Adapter: gobws.Adapter, Serve: conformance.ServeHTTP(gobws.New)}
 }

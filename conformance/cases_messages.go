@@ -3,7 +3,6 @@ package conformance
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -12,74 +11,6 @@ import (
 	"github.com/websock-go/websock/adapters"
 	"github.com/websock-go/websock/websock"
 )
-
-// cases is the suite, in the order it runs. Names are stable: tools and
-// adapters refer to them.
-var cases = []testCase{
-	{name: "EchoText", run: echoText},
-	{name: "EchoBinary", run: echoBinary},
-	{name: "EchoEmpty", run: echoEmpty},
-	{name: "InitPush", run: initPush},
-	{name: "PushSeveral", run: pushSeveral},
-	{name: "ConnInfo", run: connInfo},
-	{name: "UpgradeRefused", run: upgradeRefused},
-	{name: "UpgradeHookError", run: upgradeHookError},
-	{name: "NotAnUpgrade", run: notAnUpgrade},
-	{name: "StopNormal", run: stopNormal},
-	{name: "StopError", run: stopError},
-	{name: "StopRestart", run: stopRestart},
-	{name: "StopCode", run: stopCode},
-	{name: "StopAfterFrames", run: stopAfterFrames},
-	{name: "StopInvalidCode", run: stopInvalidCode},
-	{name: "StopFromInit", run: stopFromInit},
-	{name: "StopFromInfo", run: stopFromInfo},
-	{name: "RemoteClose", run: remoteClose},
-	{name: "RemoteCloseNoStatus", run: remoteCloseNoStatus},
-	{name: "RemoteCloseCodes", run: remoteCloseCodes(1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 3000, 3999, 4000, 4999)},
-	{name: "RemoteCloseCode1014", run: remoteCloseCodes(1014)},
-	{name: "PanicInInit", run: panicIn("Init")},
-	{name: "PanicInHandleIn", run: panicIn("HandleIn")},
-	{name: "PanicInHandleInfo", run: panicIn("HandleInfo")},
-	{name: "PanicInTerminate", run: panicInTerminate},
-	{name: "PingAnswered", run: pingAnswered},
-	{name: "HandleControlPing", feature: adapters.FeatureHandleControl, run: handleControlPing},
-	{name: "HandleControlPong", feature: adapters.FeatureHandleControl, run: handleControlPong},
-	{name: "Fragmented", run: fragmented},
-	{name: "LargeMessage", run: largeMessage},
-	{name: "InvalidUTF8", run: invalidUTF8},
-	{name: "UTF8SplitAcrossFragments", run: utf8Split},
-	{name: "InvalidUTF8Fragmented", run: invalidUTF8Fragmented},
-	{name: "MessageTooBig", run: messageTooBig},
-	{name: "MessageTooBigFragmented", run: messageTooBigFragmented},
-	{name: "ProtocolReservedOpcode", run: protocolError(frame{fin: true, op: 0x3, payload: []byte("x")}, false)},
-	{name: "ProtocolReservedControlOpcode", run: protocolError(frame{fin: true, op: 0xB}, false)},
-	{name: "ProtocolRSVBits", run: protocolError(frame{fin: true, rsv: 0x2, op: opText, payload: []byte("x")}, false)},
-	{name: "ProtocolUnmaskedFrame", run: protocolError(frame{fin: true, op: opText, payload: []byte("x")}, true)},
-	{name: "ProtocolControlTooLong", run: protocolError(frame{fin: true, op: opPing, payload: make([]byte, 126)}, false)},
-	{name: "ProtocolFragmentedControl", run: protocolError(frame{fin: false, op: opPing, payload: []byte("x")}, false)},
-	{name: "ProtocolContinuationWithoutStart", run: protocolError(frame{fin: true, op: opCont, payload: []byte("x")}, false)},
-	{name: "ProtocolNewMessageInFragment", run: protocolNewMessageInFragment},
-	{name: "ProtocolCloseCodeInvalid", run: protocolCloseCodeInvalid},
-	{name: "ProtocolCloseReasonInvalidUTF8", run: violation(frame{fin: true, op: opClose, payload: []byte{0x03, 0xe8, 'o', 'k', 0xff, 0xfe}}, false,
-		"RFC 6455 section 7.1.6: a close reason that is not UTF-8 fails the connection (1002 on every adapter)")},
-	{name: "ProtocolCloseOneBytePayload", run: protocolError(frame{fin: true, op: opClose, payload: []byte{0x03}}, false)},
-	{name: "ConnectionDropped", run: connectionDropped},
-	{name: "ConnectionDroppedMidMessage", run: connectionDroppedMidMessage},
-	{name: "IdleTimeout", run: idleTimeout},
-	{name: "ActivityKeepsAlive", run: activityKeepsAlive},
-	{name: "SlowConsumer", run: slowConsumer},
-	{name: "Shutdown", run: shutdown},
-	{name: "SendFromGoroutines", run: sendFromGoroutines},
-	{name: "SendInterleavedWithHandleIn", run: sendInterleaved},
-	{name: "SendAfterEnd", run: sendAfterEnd},
-	{name: "MailboxFull", run: mailboxFull},
-	{name: "BadInputIsolated", run: badInputIsolated},
-	{name: "ManyConnections", run: manyConnections},
-	{name: "AcceptSeesRequest", run: acceptSeesRequest},
-	{name: "AbandonOnShutdown", run: abandonOnShutdown},
-	{name: "ShutdownDeadline", run: shutdownDeadline},
-	{name: "Restart", run: restart},
-}
 
 func echoText(e *env) {
 	accept, ch := probes(nil, false)
@@ -182,86 +113,9 @@ func connInfo(e *env) {
 	}
 }
 
-func upgradeRefused(e *env) {
-	created := 0
-	accept := func(r *websock.Request) (websock.Handler, error) {
-		if r.URL.Query().Get("token") != "good" {
-			return nil, websock.Refuse(http.StatusUnauthorized, "missing or bad token")
-		}
-		created++
-		return newProbe(), nil
-	}
-	srv := e.serve(accept, nil)
-	_, resp, err := dial(srv.URL+"?token=bad", nil)
-	if err == nil || resp == nil {
-		e.Fatalf("dial with a bad token: err %v; want the upgrade refused with 401", err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "missing or bad token") {
-		e.Errorf("refused upgrade answered %d %q; want 401 with the hook's body", resp.StatusCode, body)
-	}
-	if created != 0 {
-		e.Errorf("a handler was created for a refused upgrade")
-	}
-	c, _, err := dial(srv.URL+"?token=good", nil)
-	if err != nil {
-		e.Fatalf("dial with a good token: %v", err)
-	}
-	c.close()
-}
-
-func upgradeHookError(e *env) {
-	accept := func(r *websock.Request) (websock.Handler, error) {
-		if r.URL.Query().Has("panic") {
-			panic("hook panicked")
-		}
-		return nil, errors.New("database unavailable: secret detail")
-	}
-	srv := e.serve(accept, nil)
-	for _, q := range []string{"", "?panic"} {
-		_, resp, err := dial(srv.URL+q, nil)
-		if err == nil || resp == nil {
-			e.Fatalf("dial: err %v; want the upgrade refused with 500", err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusInternalServerError {
-			e.Errorf("hook failure%s answered %d; want 500", q, resp.StatusCode)
-		}
-		if strings.Contains(string(body), "secret") {
-			e.Errorf("hook error text leaked to the client: %q", body)
-		}
-	}
-}
-
-func notAnUpgrade(e *env) {
-	accept, _ := probes(nil, false)
-	srv := e.serve(accept, nil)
-	resp, err := http.Get("http" + strings.TrimPrefix(srv.URL, "ws"))
-	if err != nil {
-		e.Fatalf("plain GET: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode < 400 || resp.StatusCode >= 500 {
-		e.Errorf("plain GET answered %d; want a 4xx refusal (RFC 6455 section 4.2.1)", resp.StatusCode)
-	}
-}
-
 // stopOn makes a probe setup whose HandleIn returns r.
 func stopOn(r websock.Result) func(p *probe) {
 	return func(p *probe) { p.in = func(*probe, websock.Frame) websock.Result { return r } }
-}
-
-// closeAndReply waits for the server's close, answers it, and checks the
-// server then closes the TCP connection.
-func (e *env) closeAndReply(c *client, code uint16, rule string) *closeFrame {
-	e.Helper()
-	cf := e.wantClose(c, code, rule)
-	c.sendClose(cf.code, "")
-	if err := c.expectEOF(5 * time.Second); err != nil {
-		e.Errorf("%v (RFC 6455 section 7.1.1: the server closes TCP after the closing handshake)", err)
-	}
-	c.close()
-	return cf
 }
 
 func stopNormal(e *env) {
@@ -356,49 +210,6 @@ func stopFromInfo(e *env) {
 	e.wantReason(p, websock.KindNormal, websock.CloseNormal, nil, "HandleInfo stop")
 }
 
-// remoteCloseCodes checks that each valid close code a peer sends is
-// echoed and reaches Terminate.
-func remoteCloseCodes(codes ...uint16) func(e *env) {
-	return func(e *env) {
-		e.eachCloseCode(codes, func(sub *env, c *client, p *probe, code uint16) {
-			c.sendClose(code, "bye")
-			sub.wantClose(c, code, "RFC 6455 sections 5.5.1 and 7.4: a valid close code from the peer is echoed")
-			sub.wantReason(p, websock.KindRemote, websock.CloseCode(code), nil, "peer close")
-		})
-	}
-}
-
-func remoteClose(e *env) {
-	accept, ch := probes(nil, false)
-	c := e.dial(e.serve(accept, nil))
-	p := e.next(ch)
-	c.sendClose(4100, "client done")
-	e.wantClose(c, 4100, "RFC 6455 section 5.5.1: the close code is echoed")
-	if err := c.expectEOF(5 * time.Second); err != nil {
-		e.Errorf("%v (RFC 6455 section 7.1.1)", err)
-	}
-	r := e.wantReason(p, websock.KindRemote, 4100, nil, "peer close")
-	var ce *websock.CloseError
-	if !errors.As(r, &ce) || ce.Code != 4100 || ce.Text != "client done" || r.Text != "client done" {
-		e.Errorf("Reason %v; want a *websock.CloseError with code 4100 and text %q", r, "client done")
-	}
-}
-
-func remoteCloseNoStatus(e *env) {
-	accept, ch := probes(nil, false)
-	c := e.dial(e.serve(accept, nil))
-	p := e.next(ch)
-	c.sendClose(0, "")
-	cf, err := c.expectClose(10 * time.Second)
-	if err != nil {
-		e.Fatalf("want the close echoed: %v", err)
-	}
-	if !cf.empty && cf.code != 1000 {
-		e.Errorf("server answered an empty close with %d; want an empty close (or 1000)", cf.code)
-	}
-	e.wantReason(p, websock.KindRemote, websock.CloseNoStatus, nil, "an empty close is Remote with 1005")
-}
-
 func panicIn(callback string) func(e *env) {
 	return func(e *env) {
 		accept, ch := probes(func(p *probe) {
@@ -451,7 +262,10 @@ func panicInTerminate(e *env) {
 
 type terminatePanicker struct{ done chan struct{} }
 
-func (terminatePanicker) Init(websock.Conn) websock.Result        { return websock.OK() }
+func (terminatePanicker) Init(websock.Conn) websock.Result { return websock.OK() }
+
 func (terminatePanicker) HandleIn(f websock.Frame) websock.Result { return websock.Push(f) }
-func (terminatePanicker) HandleInfo(any) websock.Result           { return websock.OK() }
-func (t terminatePanicker) Terminate(websock.Reason)              { close(t.done); panic("boom in Terminate") }
+
+func (terminatePanicker) HandleInfo(any) websock.Result { return websock.OK() }
+
+func (t terminatePanicker) Terminate(websock.Reason) { close(t.done); panic("boom in Terminate") }
