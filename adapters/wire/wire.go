@@ -259,7 +259,10 @@ func (c *Conn) Write(p []byte) (int, error) {
 			c.outMode = modeFrames
 		}
 	}
-	from := 0 // the first byte of p not yet written
+	from := 0 // the first byte of p not yet written, or len(p): none is to be
+	if c.collect {
+		from = len(p) // gathered, not written
+	}
 	t := &c.out
 	for i < len(p) {
 		if t.left > 0 {
