@@ -67,7 +67,9 @@ func header(op byte, n int, masked bool) []byte {
 }
 
 // frame returns an unmasked frame, as a server writes it.
-func frame(op byte, payload []byte) []byte { return append(header(op, len(payload), false), payload...) }
+func frame(op byte, payload []byte) []byte {
+	return append(header(op, len(payload), false), payload...)
+}
 
 // clientFrame returns a frame masked with key, as a client writes it.
 func clientFrame(op byte, payload []byte, key [4]byte) []byte {
@@ -272,7 +274,7 @@ func TestReadSide(t *testing.T) {
 // (fragmented, or over 125 bytes) is not reported.
 func TestReadSideBadClose(t *testing.T) {
 	for _, f := range [][]byte{
-		{0x08, 0x80, 0, 0, 0, 0},    // not final
+		{0x08, 0x80, 0, 0, 0, 0},   // not final
 		{0x88, 0x80 | 126, 0, 200}, // over 125 bytes
 	} {
 		server, client := pair(t)
