@@ -41,7 +41,9 @@ type Transport interface {
 	// [ReadMessages]. A library that runs its own read loop and calls back
 	// on every message runs that loop in Read, on the calling goroutine,
 	// and calls ev from its callbacks: the connection then costs no
-	// goroutine beyond the library's own.
+	// goroutine beyond the library's own (package wire shows the pattern).
+	// When the library hides or refuses what the peer's close frame said,
+	// a wire.Conn under its connection reports the frame itself.
 	Read(ev Events) error
 
 	// WriteFrame writes one complete text, binary, ping or pong frame.

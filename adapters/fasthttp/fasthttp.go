@@ -16,6 +16,13 @@
 //
 // The AcceptFunc sees the fasthttp request through [RequestCtx]. What the
 // library lacks is declared once, in [Adapter]: nothing.
+//
+// The library refuses close code 1014 with 1002 and reports a close frame
+// with a 1-byte payload as one without a code; the adapter corrects both
+// through a wire under the connection (package
+// github.com/websock-go/websock/adapters/wire), which fasthttp lets it put
+// there only through the listener: [Serve] does. On a fasthttp.Server of
+// your own, serve on a wire.Listener wrapping your listener for the same.
 package fasthttp
 
 import (
@@ -32,6 +39,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/wire"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -218,6 +226,9 @@ func (h *Handler) ServeConn(ws *websocket.Conn, req *websock.Request, handler we
 // closed. Shutdown returns once the server's Serve has returned, even when
 // called before fasthttp started listening.
 func Serve(ln net.Listener, h *Handler) (shutdown func(ctx context.Context) error) {
+	// The listener puts a wire under every connection, which the transport
+	// uses once the connection is upgraded (see transport).
+	ln = wire.Listener{Listener: ln}
 	srv := &fasthttp.Server{
 		Handler: h.ServeFastHTTP,
 		Name:    "websock",

@@ -4,20 +4,29 @@ import (
 	"errors"
 	"io"
 	"net"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/fasthttp/websocket"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/wire"
 	"github.com/websock-go/websock/websock"
 )
 
 // transport adapts a *websocket.Conn to adapters.Transport.
+//
+// When the server accepted the connection on a wire.Listener (as [Serve]
+// does), a wire is under the library's connection: close frames are then
+// the wire's, which writes the engine's between the library's frames,
+// sends none after the library's, and answers the peer's close as RFC 6455
+// asks where the library would not (it refuses code 1014 with 1002); and
+// the reason a read ended is taken from the peer's close frame as the wire
+// read it (the library reports a 1-byte payload as 1005).
 type transport struct {
 	ws       *websocket.Conn
-	raw      net.Conn // the network connection under fasthttp's hijacked wrapper
+	wire     *wire.Conn // nil when the server's listener is not a wire.Listener
+	raw      net.Conn   // the network connection under fasthttp's hijacked wrapper and the wire
 	max      int64
 	buf      adapters.MessageBuffer
 	deadline time.Time
@@ -51,7 +60,14 @@ func newTransport(ws *websocket.Conn, max int64, compressed bool) *transport {
 	if u, ok := raw.(unsafeConner); ok {
 		raw = u.UnsafeConn() // taken now: fasthttp clears it once the handler returns
 	}
-	return &transport{ws: ws, raw: raw, max: max}
+	t := &transport{ws: ws, raw: raw, max: max}
+	if w, ok := raw.(*wire.Conn); ok {
+		// fasthttp has written the 101 response, and the library has read
+		// nothing yet.
+		w.Upgraded()
+		t.wire, t.raw = w, w.NetConn()
+	}
+	return t
 }
 
 func (t *transport) Read(ev adapters.Events) error {
@@ -64,21 +80,27 @@ func (t *transport) Read(ev adapters.Events) error {
 func (t *transport) readMessage() (websock.Opcode, []byte, error) {
 	mt, r, err := t.ws.NextReader()
 	if err != nil {
-		return 0, nil, classify(err)
+		return 0, nil, t.classify(err)
 	}
 	data, err := t.buf.ReadMessage(r, t.max) // the size after decompression: the library limits wire bytes
 	if err == websock.ErrMessageTooBig {
 		return 0, nil, err
 	}
 	if err != nil {
-		return 0, nil, classify(err)
+		return 0, nil, t.classify(err)
 	}
 	return websock.Opcode(mt), data, nil
 }
 
 // classify maps a fasthttp/websocket read error to the errors
-// adapters.Transport documents.
-func classify(err error) error {
+// adapters.Transport documents. Once the library has read the peer's
+// close frame, the frame itself says why reading ended.
+func (t *transport) classify(err error) error {
+	if t.wire != nil {
+		if p, ok := t.wire.PeerClose(); ok {
+			return wire.CloseError(p)
+		}
+	}
 	var ce *websocket.CloseError
 	var ne net.Error
 	switch {
@@ -91,12 +113,10 @@ func classify(err error) error {
 		return errors.Join(websock.ErrMessageTooBig, err) // the library sent 1009
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &ne), errors.Is(err, net.ErrClosed):
 		return err
-	case strings.HasPrefix(err.Error(), "websocket: "):
-		// Protocol errors are plain errors; the library has already sent
-		// close 1002 for them.
-		return errors.Join(websock.ErrProtocol, err)
 	}
-	return errors.Join(websock.ErrProtocol, err) // e.g. corrupt compressed data
+	// The library's protocol errors are plain errors (it has sent close
+	// 1002 for most of them); corrupt compressed data is bad input too.
+	return errors.Join(websock.ErrProtocol, err)
 }
 
 // errEnded is returned by writes after the connection's handler returned.
@@ -123,14 +143,18 @@ func (t *transport) WriteFrame(op websock.Opcode, data []byte) error {
 	return t.ws.WriteMessage(int(op), data)
 }
 
-// WriteClose writes a close frame, unless the library sent one itself
-// (after a protocol error or an oversized message): it then refuses every
-// write with ErrCloseSent.
+// WriteClose writes a close frame, unless one went out already: the
+// library's own (after a protocol error or an oversized message), or an
+// earlier one of the engine's. Without a wire the library says so: it then
+// refuses every write with ErrCloseSent.
 func (t *transport) WriteClose(code websock.CloseCode, text string) error {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
 	if t.ended {
 		return errEnded
+	}
+	if t.wire != nil {
+		return t.wire.WriteClose(code, text, t.deadline)
 	}
 	var payload []byte
 	if code != websock.CloseNoStatus {

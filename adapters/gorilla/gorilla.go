@@ -13,14 +13,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/wire"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -73,7 +72,10 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upg
 	if u.Subprotocol != "" {
 		hdr = http.Header{"Sec-Websocket-Protocol": {u.Subprotocol}}
 	}
-	ws, err := h.up.Upgrade(w, r, hdr)
+	// The library hijacks the connection through rw, which puts a wire
+	// under it: see transport.
+	rw := &wire.ResponseWriter{ResponseWriter: w}
+	ws, err := h.up.Upgrade(rw, r, hdr)
 	if err != nil {
 		// The engine validated the request, so the upgrade failed in the
 		// hijack or the response write: the connection is gone.
@@ -86,6 +88,11 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upg
 // gorilla/websocket, until it ends, and returns why it ended. r is the
 // upgrade request, for ConnInfo; it may be nil. The connection is tracked
 // by h, so h.Shutdown closes it too.
+//
+// Unless the caller upgraded through a wire.ResponseWriter, the adapter
+// sees the peer's close frame only as the library reports it: a close
+// with a 1-byte payload is taken for one without a code, and code 1014 is
+// refused with 1002, as the library does.
 func (h *Handler) ServeConn(ws *websocket.Conn, r *http.Request, handler websock.Handler) websock.Reason {
 	info := &websock.ConnInfo{RemoteAddr: ws.RemoteAddr().String(), Subprotocol: ws.Subprotocol()}
 	if r != nil {
@@ -106,12 +113,20 @@ func (h *Handler) Restart(ctx context.Context) error { return h.e.Restart(ctx) }
 func (h *Handler) Live() int { return h.e.Live() }
 
 // transport adapts a *websocket.Conn to adapters.Transport.
+//
+// With a wire under the library's connection (the adapter upgraded it),
+// close frames are the wire's: it writes the engine's between the
+// library's frames, sends none after the library's, and answers the
+// peer's close as RFC 6455 asks where the library would not (it refuses
+// code 1014 with 1002); and the reason a read ended is taken from the
+// peer's close frame as the wire read it (the library reports a 1-byte
+// payload as 1005).
 type transport struct {
 	ws       *websocket.Conn
+	wire     *wire.Conn // nil on a connection upgraded without one
 	max      int64
 	buf      adapters.MessageBuffer
 	deadline time.Time
-	libClose atomic.Bool // gorilla sent a close frame itself
 }
 
 var (
@@ -122,7 +137,8 @@ var (
 func newTransport(ws *websocket.Conn, max int64, compressed bool) *transport {
 	ws.SetReadLimit(max) // 0: no limit
 	ws.EnableWriteCompression(compressed)
-	return &transport{ws: ws, max: max}
+	w, _ := ws.NetConn().(*wire.Conn)
+	return &transport{ws: ws, wire: w, max: max}
 }
 
 func (t *transport) Read(ev adapters.Events) error {
@@ -148,8 +164,14 @@ func (t *transport) readMessage() (websock.Opcode, []byte, error) {
 }
 
 // classify maps a gorilla read error to the errors adapters.Transport
-// documents.
+// documents. Once the library has read the peer's close frame, the frame
+// itself says why reading ended.
 func (t *transport) classify(err error) error {
+	if t.wire != nil {
+		if p, ok := t.wire.PeerClose(); ok {
+			return wire.CloseError(p)
+		}
+	}
 	var ce *websocket.CloseError
 	var ne net.Error
 	switch {
@@ -159,17 +181,13 @@ func (t *transport) classify(err error) error {
 		}
 		return &websock.CloseError{Code: websock.CloseCode(ce.Code), Text: ce.Text}
 	case errors.Is(err, websocket.ErrReadLimit):
-		t.libClose.Store(true)
 		return websock.ErrMessageTooBig
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &ne), errors.Is(err, net.ErrClosed):
 		return err
-	case strings.HasPrefix(err.Error(), "websocket: "):
-		// gorilla's protocol errors are plain errors; it has already sent
-		// close 1002 for them.
-		t.libClose.Store(true)
-		return errors.Join(websock.ErrProtocol, err)
 	}
-	return errors.Join(websock.ErrProtocol, err) // e.g. corrupt compressed data
+	// gorilla's protocol errors are plain errors (it has sent close 1002
+	// for most of them); corrupt compressed data is bad input too.
+	return errors.Join(websock.ErrProtocol, err)
 }
 
 func (t *transport) WriteFrame(op websock.Opcode, data []byte) error {
@@ -179,15 +197,22 @@ func (t *transport) WriteFrame(op websock.Opcode, data []byte) error {
 	return t.ws.WriteMessage(int(op), data)
 }
 
+// WriteClose writes a close frame, unless one went out already: the
+// library's own (after a protocol error or an oversized message), or an
+// earlier one of the engine's.
 func (t *transport) WriteClose(code websock.CloseCode, text string) error {
-	if t.libClose.Load() {
-		return nil
+	if t.wire != nil {
+		return t.wire.WriteClose(code, text, t.deadline)
 	}
 	var payload []byte
 	if code != websock.CloseNoStatus {
 		payload = websocket.FormatCloseMessage(int(code), text)
 	}
-	return t.ws.WriteControl(websocket.CloseMessage, payload, t.deadline)
+	err := t.ws.WriteControl(websocket.CloseMessage, payload, t.deadline)
+	if errors.Is(err, websocket.ErrCloseSent) {
+		return nil // the library sent one: it says so, and refuses a second
+	}
+	return err
 }
 
 func (t *transport) SetWriteDeadline(d time.Time) error {
@@ -195,5 +220,12 @@ func (t *transport) SetWriteDeadline(d time.Time) error {
 	return t.ws.SetWriteDeadline(d)
 }
 
-func (t *transport) Close() error      { return t.ws.Close() }
-func (t *transport) NetConn() net.Conn { return t.ws.NetConn() }
+func (t *transport) Close() error { return t.ws.Close() }
+
+// NetConn returns the network connection, under the wire if there is one.
+func (t *transport) NetConn() net.Conn {
+	if t.wire != nil {
+		return t.wire.NetConn()
+	}
+	return t.ws.NetConn()
+}

@@ -7,10 +7,11 @@
 // The libraries read and write with a context and close the connection
 // when it ends, write close frames only as part of a close handshake that
 // waits for the peer, and answer pings and echo close frames themselves.
-// The upgrade therefore wraps the connection the library hijacks, to see
-// every byte the library writes: it writes close, ping and pong frames
-// itself, never two close frames, and enforces deadlines on the network
-// connection, so the library's contexts are never cancelled.
+// The upgrade therefore puts a wire (package adapters/wire) under the
+// connection the library hijacks, to see every byte the library writes: it
+// writes close, ping and pong frames itself, never two close frames, and
+// enforces deadlines on the network connection, so the library's contexts
+// are never cancelled.
 //
 // This package is an implementation detail of those two adapters. It is
 // not internal only because Go's internal rule would not let both import
@@ -24,6 +25,7 @@ import (
 	"net/http"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/wire"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -85,16 +87,16 @@ func Upgrade[M ~int, S ~int](lib Library[M, S], max int64) adapters.HTTPUpgradeF
 		if u.Subprotocol != "" {
 			opts.Subprotocols = []string{u.Subprotocol}
 		}
-		hj := &hijacker{ResponseWriter: w}
-		ws, err := lib.Accept(hj, r, opts)
+		rw := &wire.ResponseWriter{ResponseWriter: w}
+		ws, err := lib.Accept(rw, r, opts)
 		if err != nil {
 			return adapters.Upgraded{}, err // Accept has answered the request
 		}
-		if hj.wire == nil {
+		if rw.Conn() == nil {
 			ws.CloseNow()
 			return adapters.Upgraded{}, errNoHijack
 		}
-		t := newTransport(ws, hj.wire, lib.CloseError, max)
+		t := newTransport(ws, rw.Conn(), lib.CloseError, max)
 		t.hook = hook
 		return adapters.Upgraded{
 			Transport:  netTransport[M, S]{t},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/wire"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -28,7 +29,7 @@ import (
 // handler's own.
 type transport[M ~int, S ~int] struct {
 	ws         Conn[M, S]
-	wire       *wire        // nil without one
+	wire       *wire.Conn   // nil without one
 	hook       *controlHook // the library's ping and pong hooks, when it has them
 	closeError func(error) (websock.CloseCode, string, bool)
 	max        int64 // 0: no limit
@@ -47,7 +48,7 @@ var (
 	_ adapters.Releaser  = (*transport[int, int])(nil)
 )
 
-func newTransport[M ~int, S ~int](ws Conn[M, S], w *wire, closeError func(error) (websock.CloseCode, string, bool), max int64) *transport[M, S] {
+func newTransport[M ~int, S ~int](ws Conn[M, S], w *wire.Conn, closeError func(error) (websock.CloseCode, string, bool), max int64) *transport[M, S] {
 	t := &transport[M, S]{ws: ws, wire: w, closeError: closeError, max: max}
 	if w != nil {
 		t.ctx, t.cancel = context.Background(), func() {}
@@ -67,7 +68,7 @@ type netTransport[M ~int, S ~int] struct{ *transport[M, S] }
 var _ adapters.NetConner = netTransport[int, int]{}
 
 // NetConn returns the network connection, under the wire.
-func (t netTransport[M, S]) NetConn() net.Conn { return t.wire.Conn }
+func (t netTransport[M, S]) NetConn() net.Conn { return t.wire.NetConn() }
 
 // Read reads messages until the connection ends. The library's ping and
 // pong hooks report to ev from then on.
@@ -119,21 +120,17 @@ func (t *transport[M, S]) classify(err error) error {
 var errControlUnsupported = fmt.Errorf("%w: the library cannot write a ping or pong of the handler's own; "+
 	"let the adapter accept the connection (New) instead of accepting it yourself (ServeConn)", errors.ErrUnsupported)
 
-// errControlTooLong reports a control frame over 125 bytes; the engine
-// never writes one.
-var errControlTooLong = errors.New("websock: control frame payload over 125 bytes")
-
 func (t *transport[M, S]) WriteFrame(op websock.Opcode, data []byte) error {
 	switch {
 	case op.IsControl() && t.wire == nil:
 		return errControlUnsupported
 	case op.IsControl():
-		return t.wire.writeControl(op, data, t.deadline)
+		return t.wire.WriteControl(op, data, t.deadline)
 	case t.wire != nil:
 		t.wire.SetWriteDeadline(t.deadline)
 		err := t.ws.Write(context.Background(), M(op), data)
 		t.wire.SetWriteDeadline(time.Time{}) // the library's own writes keep their own timeouts
-		if err != nil && t.wire.closed() {
+		if err != nil && t.wire.CloseSent() {
 			// The library refuses to write after the close frame it sent
 			// (echoing the peer's, or refusing bad input) while this write
 			// waited: ReadMessage is about to report why, which a write
@@ -156,7 +153,7 @@ func (t *transport[M, S]) WriteFrame(op websock.Opcode, data []byte) error {
 // gives way to the library's.
 func (t *transport[M, S]) WriteClose(code websock.CloseCode, text string) error {
 	if t.wire != nil {
-		return t.wire.writeClose(code, text, t.deadline)
+		return t.wire.WriteClose(code, text, t.deadline)
 	}
 	t.ws.Close(S(code), text) // its errors all end with the connection closed
 	return nil
