@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/websock-go/websock/websock"
@@ -21,8 +22,11 @@ type Engine struct {
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
-	shutdown bool
-	idle     chan struct{} // closed when shutdown began and no connection is left
+	pending  int            // upgrades under way: accepted, not yet running
+	shutdown bool           // a stop began: no new upgrade is accepted
+	stopping websock.Reason // the reason of the stop, for connections that register during it
+	limit    time.Time      // the stop's deadline, if any
+	changed  chan struct{}  // closed, and replaced, whenever conns or pending change
 }
 
 // NewEngine returns an Engine for adapter a that accepts upgrades through
@@ -34,7 +38,8 @@ func NewEngine(a Adapter, accept websock.AcceptFunc, opts *Options) (*Engine, er
 	if err := a.check(opts); err != nil {
 		return nil, err
 	}
-	return &Engine{ad: a, acceptFunc: accept, opts: opts.withDefaults(a.Lacks), conns: make(map[*conn]struct{})}, nil
+	return &Engine{ad: a, acceptFunc: accept, opts: opts.withDefaults(a.Lacks), conns: make(map[*conn]struct{}),
+		changed: make(chan struct{})}, nil
 }
 
 // Options returns the options in force, with defaults filled in; a limit
@@ -48,22 +53,23 @@ func (e *Engine) Live() int {
 	return len(e.conns)
 }
 
-func (e *Engine) closing() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.shutdown
-}
-
 // Run runs h over tr, a connection already upgraded, until it ends, on the
 // calling goroutine, and returns why it ended; Terminate has been called
 // by then and tr is no longer used. info is kept, not copied; its Adapter
 // is filled in. It is how an adapter serves a connection its caller
-// upgraded (ServeConn), and what [Engine.Serve] runs after upgrading.
+// upgraded (ServeConn).
 //
 // After Shutdown has begun, the handler never starts: tr gets close 1001
 // and is closed, h's Abandon (see websock.Abandoner) is called, and the
 // Reason wraps websock.ErrShutdown.
 func (e *Engine) Run(tr Transport, h websock.Handler, info *websock.ConnInfo) websock.Reason {
+	return e.run(tr, h, info, nil)
+}
+
+// run is Run for a connection Serve reserved before upgrading it (res may
+// be nil): a stop that began since waits for it and closes it with the
+// stop's reason, instead of refusing it.
+func (e *Engine) run(tr Transport, h websock.Handler, info *websock.ConnInfo, res *reservation) websock.Reason {
 	if info.Adapter == "" {
 		info.Adapter = e.ad.Name
 	}
@@ -71,7 +77,8 @@ func (e *Engine) Run(tr Transport, h websock.Handler, info *websock.ConnInfo) we
 		defer rel.Release()
 	}
 	c := newConn(e, tr, h, info)
-	if !e.add(c) {
+	stopping, ok := e.add(c, res != nil && res.claim())
+	if !ok {
 		r := websock.Reason{Kind: websock.KindShutdown, Code: websock.CloseGoingAway,
 			Text: "server shutting down", Err: websock.ErrShutdown}
 		c.writeClose(r.Code, r.Text)
@@ -79,27 +86,110 @@ func (e *Engine) Run(tr Transport, h websock.Handler, info *websock.ConnInfo) we
 		abandon(h, websock.ErrShutdown)
 		return r
 	}
+	if stopping != nil {
+		// The client has its 101: it is a connection like any other,
+		// closed as the stop closes them all.
+		r, limit := *stopping, e.limit
+		c.goTracked(func() { c.closeWithin(r, limit) })
+	}
 	return c.serve()
 }
 
-func (e *Engine) add(c *conn) bool {
+// reservation holds the place of an upgrade under way, so that a stop that
+// begins before the connection runs waits for it. A server may answer
+// 101 and then never hand the connection over (fasthttp, when writing the
+// response fails); a reservation not claimed within the write timeout,
+// and a second, is dropped.
+type reservation struct {
+	e     *Engine
+	state atomic.Int32 // reserved, claimed or dropped
+	timer *time.Timer
+}
+
+const (
+	reserved int32 = iota
+	claimed
+	dropped
+)
+
+// reserve counts an upgrade under way, unless a stop began.
+func (e *Engine) reserve() *reservation {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.shutdown {
+		return nil
+	}
+	e.pending++
+	r := &reservation{e: e}
+	d := e.opts.WriteTimeout
+	if d <= 0 {
+		d = DefaultWriteTimeout
+	}
+	r.timer = time.AfterFunc(d+time.Second, r.drop)
+	return r
+}
+
+// claim turns the reservation into the connection's registration, and
+// reports whether it was still held.
+func (r *reservation) claim() bool {
+	if !r.state.CompareAndSwap(reserved, claimed) {
 		return false
 	}
-	e.conns[c] = struct{}{}
+	r.timer.Stop()
 	return true
+}
+
+// cancel gives the reservation up because the upgrade failed.
+func (r *reservation) cancel() {
+	r.timer.Stop()
+	r.drop()
+}
+
+// drop gives the reservation up, if it is still held: the upgrade failed
+// or the connection never came. It is the timer's function, so it does
+// not touch the timer.
+func (r *reservation) drop() {
+	if !r.state.CompareAndSwap(reserved, dropped) {
+		return
+	}
+	r.e.mu.Lock()
+	defer r.e.mu.Unlock()
+	r.e.pending--
+	r.e.changedLocked()
+}
+
+// add registers c, from a reservation when reserved. It reports false when
+// c may not run (a stop began and c was not reserved), and the stop's
+// reason when c runs during a stop.
+func (e *Engine) add(c *conn, reserved bool) (stopping *websock.Reason, ok bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if reserved {
+		e.pending--
+	} else if e.shutdown {
+		return nil, false
+	}
+	e.conns[c] = struct{}{}
+	e.changedLocked()
+	if e.shutdown {
+		r := e.stopping
+		return &r, true
+	}
+	return nil, true
 }
 
 func (e *Engine) remove(c *conn) {
 	e.mu.Lock()
 	delete(e.conns, c)
-	if e.shutdown && len(e.conns) == 0 && e.idle != nil {
-		close(e.idle)
-		e.idle = nil
-	}
+	e.changedLocked()
 	e.mu.Unlock()
+}
+
+// changedLocked wakes whoever waits for the connections to change. Called
+// with mu held.
+func (e *Engine) changedLocked() {
+	close(e.changed)
+	e.changed = make(chan struct{})
 }
 
 // Shutdown closes every live connection gracefully: each gets close 1001
@@ -130,44 +220,55 @@ func (e *Engine) Restart(ctx context.Context) error {
 var errRestartShutdown = errors.Join(websock.ErrShutdown, websock.ErrRestart)
 
 func (e *Engine) stop(ctx context.Context, r websock.Reason) error {
+	deadline, _ := ctx.Deadline()
 	e.mu.Lock()
-	e.shutdown = true
+	if !e.shutdown {
+		e.shutdown, e.stopping, e.limit = true, r, deadline
+	}
+	r = e.stopping // a second call waits for the first's
 	conns := make([]*conn, 0, len(e.conns))
 	for c := range e.conns {
 		conns = append(conns, c)
 	}
-	var idle chan struct{}
-	if len(e.conns) > 0 {
-		if e.idle == nil {
-			e.idle = make(chan struct{})
-		}
-		idle = e.idle
-	}
 	e.mu.Unlock()
-	if idle == nil {
-		return nil
-	}
 
 	// Each connection sends its close frame on a goroutine of its own: a
 	// write may block behind a push to a peer that stopped reading, and
-	// must hold up neither the others nor ctx's deadline.
-	deadline, _ := ctx.Deadline()
+	// must hold up neither the others nor ctx's deadline. Connections
+	// still upgrading close themselves when they register.
 	for _, c := range conns {
 		c.goTracked(func() { c.closeWithin(r, deadline) })
 	}
 
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
+	// Wait for every connection, and every upgrade under way, to end.
+	for {
+		e.mu.Lock()
+		done, changed := len(e.conns) == 0 && e.pending == 0, e.changed
+		e.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-changed:
+			continue
+		case <-ctx.Done():
+		}
+		break
 	}
-	e.mu.Lock()
-	for c := range e.conns {
-		c.tr.Close()
+	// Out of time: close what remains at once, and wait for its
+	// Terminate; an upgrade still under way is not waited for.
+	for {
+		e.mu.Lock()
+		for c := range e.conns {
+			c.tr.Close()
+		}
+		done, changed := len(e.conns) == 0, e.changed
+		e.mu.Unlock()
+		if done {
+			return ctx.Err()
+		}
+		<-changed
 	}
-	e.mu.Unlock()
-	<-idle
-	return ctx.Err()
 }
 
 // writeDeadline returns when a write that starts now must end: after the

@@ -134,7 +134,8 @@ func (e *Engine) Serve(hs Handshake) {
 		hs.Refuse(he)
 		return
 	}
-	if e.closing() {
+	res := e.reserve()
+	if res == nil {
 		hs.Refuse(refuseShutdown())
 		abandon(h, websock.ErrShutdown)
 		return
@@ -151,9 +152,10 @@ func (e *Engine) Serve(hs Handshake) {
 			Subprotocol: u.Subprotocol,
 			Compressed:  up.Compressed,
 		}
-		e.Run(up.Transport, h, info)
+		e.run(up.Transport, h, info, res)
 	})
 	if err != nil {
+		res.cancel()
 		abandon(h, fmt.Errorf("websock: upgrade failed: %w", err))
 	}
 }
@@ -178,7 +180,10 @@ func refuseShutdown() *websock.HTTPError {
 // the request, 400 when a required subprotocol is missing, the hook's own
 // refusal, or 500 when the hook failed, panicked or returned no Handler.
 func (e *Engine) accept(req *websock.Request) (websock.Handler, *websock.HTTPError) {
-	if e.closing() {
+	e.mu.Lock()
+	closing := e.shutdown
+	e.mu.Unlock()
+	if closing {
 		return nil, refuseShutdown()
 	}
 	if he := checkOrigin(&e.opts, req); he != nil {

@@ -46,15 +46,21 @@ func TestMailboxRing(t *testing.T) {
 type memTransport struct {
 	once   sync.Once
 	closed chan struct{}
+	codes  chan websock.CloseCode // the codes of the close frames written, if not nil
 }
 
 func newMemTransport() *memTransport { return &memTransport{closed: make(chan struct{})} }
 
-func (t *memTransport) Read(Events) error                          { <-t.closed; return io.EOF }
-func (t *memTransport) WriteFrame(websock.Opcode, []byte) error    { return nil }
-func (t *memTransport) WriteClose(websock.CloseCode, string) error { return nil }
-func (t *memTransport) SetWriteDeadline(time.Time) error           { return nil }
-func (t *memTransport) Close() error                               { t.once.Do(func() { close(t.closed) }); return nil }
+func (t *memTransport) Read(Events) error                       { <-t.closed; return io.EOF }
+func (t *memTransport) WriteFrame(websock.Opcode, []byte) error { return nil }
+func (t *memTransport) WriteClose(code websock.CloseCode, _ string) error {
+	if t.codes != nil {
+		t.codes <- code
+	}
+	return nil
+}
+func (t *memTransport) SetWriteDeadline(time.Time) error { return nil }
+func (t *memTransport) Close() error                     { t.once.Do(func() { close(t.closed) }); return nil }
 
 // infoCounter hands its Conn out and counts HandleInfo calls.
 type infoCounter struct {

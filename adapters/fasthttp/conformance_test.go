@@ -1,6 +1,7 @@
 package fasthttp_test
 
 import (
+	"context"
 	"net"
 	"testing"
 
@@ -37,5 +38,16 @@ func serveSuite(accept websock.AcceptFunc, opts *adapters.Options) (*conformance
 	if err != nil {
 		return nil, err
 	}
-	return &conformance.Server{URL: "ws://" + ln.Addr().String() + "/", Shutdown: wsfasthttp.Serve(ln, h)}, nil
+	shutdown := wsfasthttp.Serve(ln, h)
+	return &conformance.Server{
+		URL:      "ws://" + ln.Addr().String() + "/",
+		Shutdown: shutdown,
+		Restart: func(ctx context.Context) error {
+			err := h.Restart(ctx)
+			if e := shutdown(ctx); err == nil {
+				err = e
+			}
+			return err
+		},
+	}, nil
 }

@@ -128,10 +128,11 @@ func TestLengthTopBit(t *testing.T) {
 func TestReservedBitsWithCompression(t *testing.T) {
 	addr := serve(t, &gws.Options{Compression: true})
 	for name, frames := range map[string][]byte{
-		"RSV2":                 frame(0x80|0x20|0x1, []byte("x")),
-		"RSV3":                 frame(0x80|0x10|0x2, []byte("x")),
-		"RSV1 on ping":         frame(0x80|0x40|0x9, nil),
-		"RSV1 on continuation": append(frame(0x1, []byte("a")), frame(0x80|0x40|0x0, []byte("b"))...),
+		"RSV2":         frame(0x80|0x20|0x1, []byte("x")),
+		"RSV3":         frame(0x80|0x10|0x2, []byte("x")),
+		"RSV1 on ping": frame(0x80|0x40|0x9, nil),
+		"RSV1 on continuation": append( // the second frame continues the first: opcode 0
+			frame(0x1, []byte("a")), frame(0x80|0x40, []byte("b"))...),
 	} {
 		t.Run(name, func(t *testing.T) {
 			nc, br := dial(t, addr, true, nil)

@@ -1,37 +1,62 @@
 // Command websock-conform prints the adapter × feature matrix of the
 // built-in adapters as Markdown:
 //
-//	go run ./cmd/websock-conform          # runs the conformance suite on every adapter
-//	go run ./cmd/websock-conform -static  # from the adapters' declarations only
-//	go run ./cmd/websock-conform -table   # the table of adapters, from their declarations
+//	go run ./cmd/websock-conform                    # runs the conformance suite on every adapter
+//	go run ./cmd/websock-conform -adapters gorilla  # on some
+//	go run ./cmd/websock-conform -static            # from the adapters' declarations only
+//	go run ./cmd/websock-conform -table             # the table of adapters, from their declarations
+//	go run ./cmd/websock-conform -list              # every case: name, feature, source, rule
 //
-// By default it runs each adapter's conformance test (go test -json, so
-// the Go toolchain must be on PATH) and marks a feature failing when any
-// of its cases failed. With -static it prints what the adapters declare,
-// without running anything: that is the copy kept in README.md, and a test
-// checks that copy is current (the suite itself runs in CI, so a declared
-// feature that fails turns CI red).
+// By default it runs the suite in this process, through conformance.Test,
+// prints each failure with the rule it broke to standard error, marks a
+// feature failing when any of its cases failed, and exits 1 if any did.
+// With -static it prints what the adapters declare, without running
+// anything: that is the copy kept in README.md, and a test checks that
+// copy is current.
+//
+// An adapter that is not built in runs the same suite from a main of its
+// own:
+//
+//	func main() {
+//		err := conformance.Test(conformance.Adapter{Adapter: mylib.Adapter, Serve: conformance.ServeHTTP(mylib.New)})
+//		if err != nil {
+//			log.Fatal(err)
+//		}
+//	}
 package main
 
 import (
-	"bufio"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
+	"slices"
 	"strings"
 
+	"github.com/valyala/fasthttp"
 	"github.com/websock-go/websock/adapters"
 	"github.com/websock-go/websock/cmd/internal/builtin"
 	"github.com/websock-go/websock/conformance"
+	"github.com/websock-go/websock/websock"
 )
 
 func main() {
 	static := flag.Bool("static", false, "print the matrix from the adapters' declarations, without running the suite")
+	list := flag.Bool("list", false, "list every case: name, feature, source and rule, description")
+	only := flag.String("adapters", "", "comma-separated built-in adapters to run the suite on (default: all)")
 	table := flag.Bool("table", false, "print the table of adapters (package, library, server, what the library lacks) from their declarations")
 	flag.Parse()
+	if *list {
+		for _, c := range conformance.Cases() {
+			feature := "core"
+			if c.Feature != 0 {
+				feature = c.Feature.String()
+			}
+			fmt.Printf("%s\t%s\t%s: %s\t%s\n", c.Name, feature, c.Source, c.Rule, c.Description)
+		}
+		return
+	}
 	if *table {
 		io.WriteString(os.Stdout, adapterTable(builtin.All()))
 		return
@@ -39,7 +64,11 @@ func main() {
 	var results map[string]map[string]string
 	if !*static {
 		var err error
-		if results, err = runSuites(); err != nil {
+		var names []string
+		if *only != "" {
+			names = strings.Split(*only, ",")
+		}
+		if results, err = runSuites(names); err != nil {
 			fmt.Fprintln(os.Stderr, "websock-conform:", err)
 			os.Exit(1)
 		}
@@ -96,6 +125,8 @@ func matrix(all []builtin.Adapter, results map[string]map[string]string) string 
 			if why := a.Lacks.Why(r.feature); why != "" {
 				cell = fmt.Sprintf("➖ unsupported by the library [%d]", len(notes)+1)
 				notes = append(notes, fmt.Sprintf("[%d] %s, %s: %s", len(notes)+1, a.Name, r.feature, why))
+			} else if results != nil && results[a.Name] == nil {
+				cell = "· not run"
 			} else if results != nil {
 				cell = "✅ passing"
 				for _, c := range conformance.Cases() {
@@ -138,42 +169,62 @@ func adapterTable(all []builtin.Adapter) string {
 	return b.String()
 }
 
-// runSuites runs every adapter's conformance test and returns each case's
-// outcome.
-func runSuites() (map[string]map[string]string, error) {
+// runSuites runs the conformance suite on the named built-in adapters (all
+// when names is empty), in this process, through conformance.Test, and
+// returns each case's outcome: fail for the cases Test reports, skip for
+// the cases of a feature the adapter lacks, pass for the rest. Each
+// failure is printed to standard error with the rule it broke.
+func runSuites(names []string) (map[string]map[string]string, error) {
+	startFastHTTPDate()
 	out := map[string]map[string]string{}
 	for _, a := range builtin.All() {
-		cmd := exec.Command("go", "test", "-json", "-count=1", "-run", "^TestConformance$", "./adapters/"+a.Name+"/")
-		cmd.Stderr = os.Stderr
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			return nil, err
-		}
-		if err := cmd.Start(); err != nil {
-			return nil, fmt.Errorf("running go test (is the Go toolchain on PATH?): %w", err)
+		if len(names) > 0 && !slices.Contains(names, a.Name) {
+			continue
 		}
 		byCase := map[string]string{}
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var ev struct{ Action, Test string }
-			if json.Unmarshal(sc.Bytes(), &ev) != nil {
-				continue
-			}
-			name, ok := strings.CutPrefix(ev.Test, "TestConformance/")
-			if !ok || strings.Contains(name, "/") {
-				continue
-			}
-			if ev.Action == "pass" || ev.Action == "fail" || ev.Action == "skip" {
-				byCase[name] = ev.Action
+		for _, c := range conformance.Cases() {
+			byCase[c.Name] = "pass"
+			if a.Lacks.Why(c.Feature) != "" {
+				byCase[c.Name] = "skip"
 			}
 		}
-		cmd.Wait() // a failing suite exits non-zero; its cases say which
-		if len(byCase) == 0 {
-			return nil, fmt.Errorf("adapter %s: no conformance results from ./adapters/%s", a.Name, a.Name)
+		err := conformance.Test(suiteAdapter(a))
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				var ce *conformance.CaseError
+				if !errors.As(e, &ce) {
+					return nil, e
+				}
+				byCase[ce.Case.Name] = "fail"
+				fmt.Fprintln(os.Stderr, ce)
+			}
+		} else if err != nil {
+			return nil, err
 		}
 		fmt.Fprintf(os.Stderr, "websock-conform: %s: %d cases run\n", a.Name, len(byCase))
 		out[a.Name] = byCase
 	}
 	return out, nil
+}
+
+// suiteAdapter describes a built-in adapter to the suite.
+func suiteAdapter(a builtin.Adapter) conformance.Adapter {
+	return conformance.Adapter{
+		Adapter: a.Adapter,
+		Serve: func(accept websock.AcceptFunc, opts *adapters.Options) (*conformance.Server, error) {
+			srv, err := a.Start("127.0.0.1:0", accept, opts)
+			if err != nil {
+				return nil, err
+			}
+			return &conformance.Server{URL: "ws://" + srv.Addr + "/", Shutdown: srv.Shutdown, Restart: srv.Restart}, nil
+		},
+	}
+}
+
+// startFastHTTPDate starts the goroutine fasthttp runs, once per process
+// and for its life, to keep the Date header current, so that the suite's
+// leak check does not take it for one that outlived a connection.
+func startFastHTTPDate() {
+	var h fasthttp.ResponseHeader
+	_ = h.Header()
 }

@@ -28,7 +28,9 @@ type Server struct {
 	// Shutdown closes every WebSocket connection gracefully (close 1001,
 	// Terminate(Shutdown)), then stops the listener.
 	Shutdown func(ctx context.Context) error
-	Live     func() int // live WebSocket connections
+	// Restart is Shutdown with close 1012 (service restart).
+	Restart func(ctx context.Context) error
+	Live    func() int // live WebSocket connections
 }
 
 // StartFunc starts an adapter endpoint on addr that serves accept at every
@@ -77,6 +79,7 @@ func Lookup(name string) (Adapter, error) {
 // endpoint is what every adapter's handler offers.
 type endpoint interface {
 	Shutdown(ctx context.Context) error
+	Restart(ctx context.Context) error
 	Live() int
 }
 
@@ -101,18 +104,17 @@ func netHTTP[H interface {
 			defer close(done)
 			srv.Serve(ln)
 		}()
-		return &Server{
-			Addr: ln.Addr().String(),
-			Shutdown: func(ctx context.Context) error {
-				err := h.Shutdown(ctx)
+		stop := func(closeAll func(context.Context) error) func(context.Context) error {
+			return func(ctx context.Context) error {
+				err := closeAll(ctx)
 				if e := srv.Shutdown(ctx); err == nil {
 					err = e
 				}
 				<-done
 				return err
-			},
-			Live: h.Live,
-		}, nil
+			}
+		}
+		return &Server{Addr: ln.Addr().String(), Shutdown: stop(h.Shutdown), Restart: stop(h.Restart), Live: h.Live}, nil
 	}
 }
 
@@ -126,5 +128,13 @@ func startFastHTTP(addr string, accept websock.AcceptFunc, opts *adapters.Option
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Addr: ln.Addr().String(), Shutdown: fasthttpws.Serve(ln, h), Live: h.Live}, nil
+	shutdown := fasthttpws.Serve(ln, h)
+	restart := func(ctx context.Context) error {
+		err := h.Restart(ctx)
+		if e := shutdown(ctx); err == nil {
+			err = e
+		}
+		return err
+	}
+	return &Server{Addr: ln.Addr().String(), Shutdown: shutdown, Restart: restart, Live: h.Live}, nil
 }
