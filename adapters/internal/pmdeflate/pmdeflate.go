@@ -26,6 +26,7 @@ const (
 
 // Param is one extension parameter as the client wrote it.
 type Param struct {
+	Raw      string // as written, without surrounding space
 	Name     string
 	Value    string // unquoted
 	HasValue bool
@@ -78,7 +79,7 @@ func parseOffer(s string) (o Offer, clean bool) {
 	clean = isToken(o.Name)
 	for _, p := range parts[1:] {
 		k, v, has := strings.Cut(p, "=")
-		prm := Param{Name: strings.TrimSpace(k), HasValue: has}
+		prm := Param{Raw: strings.TrimSpace(p), Name: strings.TrimSpace(k), HasValue: has}
 		if has {
 			v = strings.TrimSpace(v)
 			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
@@ -179,6 +180,31 @@ func FirstValid(offers []Offer) *Offer {
 		}
 	}
 	return nil
+}
+
+// NoContextResponse is the answer of the libraries that accept
+// permessage-deflate only without context takeover, whatever the offer.
+const NoContextResponse = Name + "; " + ServerNoContextTakeover + "; " + ClientNoContextTakeover
+
+// Selected returns the offer of h that a library would accept, given the
+// offers in order and its own test of an offer, but only when answering
+// it with NoContextResponse is right (RFC 7692 section 7.1): the offer is
+// valid and asks for no server window, which that answer would leave
+// out. ok is false when the library would answer wrongly or accept
+// nothing, or when the header is not clean, so that the library's own
+// parser might see other offers: the adapter then has the library
+// decline compression.
+func Selected(h http.Header, accepts func(*Offer) bool) (o *Offer, ok bool) {
+	offers, clean := Parse(h)
+	if !clean {
+		return nil, false
+	}
+	for i := range offers {
+		if o = &offers[i]; accepts(o) {
+			return o, o.Err == nil && o.ServerMaxWindowBits == 0
+		}
+	}
+	return nil, false
 }
 
 // Response is the extension response of a server that compresses without
