@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -54,4 +55,31 @@ func compressLevel(p, dict []byte, level int) []byte {
 	w.Write(p)
 	w.Flush()
 	return bytes.TrimSuffix(buf.Bytes(), []byte{0x00, 0x00, 0xff, 0xff})
+}
+
+// TestClientContextTakeover checks the client's compressor and decoder
+// with context takeover: each message compressed with the previous ones
+// as context, read back with the history.
+func TestClientContextTakeover(t *testing.T) {
+	for _, ext := range []string{"permessage-deflate", "permessage-deflate; client_max_window_bits=9", "permessage-deflate; client_no_context_takeover"} {
+		c := &client{deflate: true, resp: &http.Response{Header: http.Header{"Sec-Websocket-Extensions": {ext}}}}
+		server := &client{deflate: true, resp: c.resp}
+		for i := 0; i < 50; i++ {
+			msg := []byte(strings.Repeat("again and again ", i%5+1))
+			p := c.compressMessage(msg)
+			window := 1 << 15
+			if c.agreement().clientBits < 15 {
+				window = 1 << c.agreement().clientBits
+			}
+			hist := server.history
+			if c.agreement().clientNoContext {
+				hist = nil
+			}
+			got, err := inflate(p, hist, window, 1<<20)
+			if err != nil || !bytes.Equal(got, msg) {
+				t.Fatalf("%s: message %d: %v", ext, i, err)
+			}
+			server.history = append(server.history, got...)
+		}
+	}
 }
