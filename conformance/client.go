@@ -2,6 +2,8 @@ package conformance
 
 import (
 	"bufio"
+	"bytes"
+	"compress/flate"
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
@@ -35,6 +37,12 @@ type client struct {
 	resp    *http.Response
 	deflate bool   // permessage-deflate was negotiated
 	history []byte // the server's last 32 KiB of decompressed output
+
+	// Permessage-deflate: what was agreed, parsed from resp when first
+	// needed, and the client's compressor when it keeps context.
+	pmd        *agreement
+	deflater   *flate.Writer
+	deflateBuf *bytes.Buffer
 }
 
 // dial connects to rawURL and performs the opening handshake with extra
@@ -221,13 +229,9 @@ func (c *client) readMessage(d time.Duration, pongs *[]string) (byte, []byte, er
 		data = append(data, f.payload...)
 		if f.fin {
 			if compressed {
-				out, err := inflate(data, c.history, 64<<20)
+				out, err := c.inflateMessage(data)
 				if err != nil {
 					return 0, nil, fmt.Errorf("inflating the server's message: %w", err)
-				}
-				c.history = append(c.history, out...)
-				if len(c.history) > 32<<10 {
-					c.history = c.history[len(c.history)-32<<10:]
 				}
 				data = out
 			}

@@ -23,6 +23,12 @@
 // github.com/websock-go/websock/adapters/wire), which fasthttp lets it put
 // there only through the listener: [Serve] does. On a fasthttp.Server of
 // your own, serve on a wire.Listener wrapping your listener for the same.
+//
+// The library compresses with a window of 32 KiB and no context takeover
+// whatever the client offers, so the adapter declines (the connection
+// runs uncompressed) a permessage-deflate offer that limits the server's
+// window (server_max_window_bits) or is invalid, where RFC 7692 would let
+// a server that can limit its window accept the first.
 package fasthttp
 
 import (
@@ -39,6 +45,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/internal/pmdeflate"
 	"github.com/websock-go/websock/adapters/wire"
 	"github.com/websock-go/websock/websock"
 )
@@ -133,7 +140,13 @@ func (hs *handshake) Upgrade(u adapters.Upgrade, serve func(adapters.Upgraded)) 
 	}
 	var compressed bool
 	max := hs.h.e.Options().MaxMessageSize
-	err := hs.h.up.Upgrade(hs.ctx, func(ws *websocket.Conn) {
+	up := &hs.h.up
+	if up.EnableCompression && !(u.Compression && deflateAnswerable(hs.ctx)) {
+		up = &websocket.FastHTTPUpgrader{}
+		*up = hs.h.up
+		up.EnableCompression = false
+	}
+	err := up.Upgrade(hs.ctx, func(ws *websocket.Conn) {
 		t := newTransport(ws, max, compressed)
 		serve(adapters.Upgraded{Transport: t, Compressed: compressed})
 		t.end()
@@ -146,6 +159,18 @@ func (hs *handshake) Upgrade(u adapters.Upgrade, serve func(adapters.Upgraded)) 
 	// returns.
 	compressed = len(hs.ctx.Response.Header.Peek("Sec-WebSocket-Extensions")) > 0
 	return nil
+}
+
+// deflateAnswerable reports whether the library answers the
+// permessage-deflate offer of ctx as RFC 7692 section 7.1 requires: it
+// accepts any extension whose name begins with permessage-deflate,
+// whatever its parameters, with pmdeflate.NoContextResponse, which is
+// right only for a valid offer that does not limit the server's window.
+// The library reads the first Sec-WebSocket-Extensions header only.
+func deflateAnswerable(ctx *fasthttp.RequestCtx) bool {
+	h := http.Header{"Sec-Websocket-Extensions": {string(ctx.Request.Header.Peek("Sec-WebSocket-Extensions"))}}
+	_, ok := pmdeflate.Selected(h, func(o *pmdeflate.Offer) bool { return strings.HasPrefix(o.Name, pmdeflate.Name) })
+	return ok
 }
 
 func newRequest(ctx *fasthttp.RequestCtx, header http.Header) *websock.Request {

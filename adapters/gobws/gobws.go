@@ -23,9 +23,10 @@
 // compression: permessage-deflate is negotiated without context takeover
 // in either direction, so that no compression state outlives a message
 // (repetitive streams of small messages compress less than with context
-// takeover), and an offer that restricts the server's window
-// (server_max_window_bits) is declined, so the connection runs
-// uncompressed. The adapter serves the server side of a connection only.
+// takeover), and when an offer limits the server's window
+// (server_max_window_bits) below 32 KiB, the adapter accepts it and
+// compresses with Huffman codes only, without back-references, which
+// compresses less. The adapter serves the server side of a connection only.
 package gobws
 
 import (
@@ -38,11 +39,11 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsflate"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/internal/pmdeflate"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -88,17 +89,15 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upg
 	if u.Subprotocol != "" {
 		up.Protocol = func(p string) bool { return p == u.Subprotocol }
 	}
-	var ext *wsflate.Extension
+	// The adapter negotiates permessage-deflate itself (RFC 7692 section
+	// 7.1): it declines invalid offers and accepts the first valid one,
+	// without context takeover either way and with the server window it
+	// asks for.
+	var offer *pmdeflate.Offer
 	if u.Compression {
-		ext = &wsflate.Extension{Parameters: wsflate.DefaultParameters}
-		up.Negotiate = func(offer httphead.Option) (httphead.Option, error) {
-			accept, err := ext.Negotiate(offer)
-			if err != nil {
-				// An offer with parameters RFC 7692 does not define is
-				// declined (section 5), not a reason to fail the upgrade.
-				return httphead.Option{}, nil
-			}
-			return accept, nil
+		offers, _ := pmdeflate.Parse(r.Header)
+		if offer = pmdeflate.FirstValid(offers); offer != nil {
+			up.Header = http.Header{"Sec-Websocket-Extensions": {offer.Response()}}
 		}
 	}
 	nc, rw, _, err := up.Upgrade(r, w)
@@ -108,11 +107,9 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upg
 		}
 		return adapters.Upgraded{}, err
 	}
-	compressed := false
-	if ext != nil {
-		_, compressed = ext.Accepted()
-	}
-	return adapters.Upgraded{Transport: newTransport(nc, readAhead(rw.Reader), compressed, &h.opts), Compressed: compressed}, nil
+	t := newTransport(nc, readAhead(rw.Reader), offer != nil, &h.opts)
+	t.huffman = offer != nil && offer.ServerMaxWindowBits != 0 && offer.ServerMaxWindowBits < 15
+	return adapters.Upgraded{Transport: t, Compressed: offer != nil}, nil
 }
 
 // ServeConn runs handler over nc, a connection the caller upgraded with
@@ -131,13 +128,15 @@ func (h *Handler) ServeConn(nc net.Conn, br *bufio.Reader, hs ws.Handshake, r *h
 	if r != nil {
 		info.URL, info.Header = r.URL, r.Header
 	}
-	compressed, err := deflateNegotiated(hs)
+	p, compressed, err := deflateNegotiated(hs)
 	if err != nil {
 		refuse(nc, h.opts.WriteTimeout, websock.CloseInternalError, "unsupported permessage-deflate parameters")
 		return websock.Reason{Kind: websock.KindError, Code: websock.CloseInternalError, Err: err}
 	}
 	info.Compressed = compressed
-	return h.e.Run(newTransport(nc, readAhead(br), compressed, &h.opts), handler, info)
+	t := newTransport(nc, readAhead(br), compressed, &h.opts)
+	t.huffman = p.ServerMaxWindowBits.Defined() && p.ServerMaxWindowBits < 15
+	return h.e.Run(t, handler, info)
 }
 
 // Shutdown closes every connection with 1001 and waits for their
@@ -157,22 +156,23 @@ func (h *Handler) Live() int { return h.e.Live() }
 var errContextTakeover = errors.New("gobws: permessage-deflate negotiated without client_no_context_takeover; negotiate wsflate.DefaultParameters")
 
 // deflateNegotiated reports whether hs negotiated permessage-deflate, and
-// fails if it did so with parameters the adapter cannot serve.
-func deflateNegotiated(hs ws.Handshake) (bool, error) {
+// with which parameters, and fails if it did so with parameters the
+// adapter cannot serve.
+func deflateNegotiated(hs ws.Handshake) (wsflate.Parameters, bool, error) {
+	var p wsflate.Parameters
 	for _, opt := range hs.Extensions {
 		if !bytes.Equal(opt.Name, wsflate.ExtensionNameBytes) {
 			continue
 		}
-		var p wsflate.Parameters
 		if err := p.Parse(opt); err != nil {
-			return false, fmt.Errorf("gobws: negotiated permessage-deflate parameters: %w", err)
+			return p, false, fmt.Errorf("gobws: negotiated permessage-deflate parameters: %w", err)
 		}
 		if !p.ClientNoContextTakeover {
-			return false, errContextTakeover
+			return p, false, errContextTakeover
 		}
-		return true, nil
+		return p, true, nil
 	}
-	return false, nil
+	return p, false, nil
 }
 
 // readAhead returns a copy of what br buffered past the handshake, or nil,

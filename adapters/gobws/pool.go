@@ -117,19 +117,27 @@ func putInflater(fr *wsflate.Reader) {
 // without context, so a higher level gains little.
 const compressLevel = flate.BestSpeed
 
-var deflaterPool = sync.Pool{New: func() any {
-	return wsflate.NewWriter(nil, func(w io.Writer) wsflate.Compressor {
-		fw, _ := flate.NewWriter(w, compressLevel) // the level is valid: no error
-		return fw
-	})
-}}
+// deflaterPool holds compressors with the 32 KiB window of compress/flate,
+// huffmanPool those that make no back-references, for a connection whose
+// client asked for a smaller window. A pooled compressor still refers to
+// the buffer it last wrote to, which is pooled too: getDeflater resets it
+// before any write.
+var (
+	deflaterPool = newDeflaterPool(compressLevel)
+	huffmanPool  = newDeflaterPool(flate.HuffmanOnly)
+)
 
-func getDeflater(dst io.Writer) *wsflate.Writer {
-	fw := deflaterPool.Get().(*wsflate.Writer)
+func newDeflaterPool(level int) sync.Pool {
+	return sync.Pool{New: func() any {
+		return wsflate.NewWriter(nil, func(w io.Writer) wsflate.Compressor {
+			fw, _ := flate.NewWriter(w, level) // the level is valid: no error
+			return fw
+		})
+	}}
+}
+
+func getDeflater(pool *sync.Pool, dst io.Writer) *wsflate.Writer {
+	fw := pool.Get().(*wsflate.Writer)
 	fw.Reset(dst)
 	return fw
 }
-
-// putDeflater pools fw. It still refers to the buffer it last wrote to,
-// which is pooled too: the next getDeflater resets it before any write.
-func putDeflater(fw *wsflate.Writer) { deflaterPool.Put(fw) }

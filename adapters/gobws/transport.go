@@ -19,6 +19,7 @@ type transport struct {
 	ev        adapters.Events // control frames are reported to it; set by Read
 	max       int64           // MaxMessageSize; 0 means no limit
 	deflate   bool            // permessage-deflate was negotiated
+	huffman   bool            // with a server window under 32 KiB: compress without back-references
 	checkUTF8 bool            // validate text messages
 
 	// The read side. An idle connection holds only these few hundred

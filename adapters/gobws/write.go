@@ -45,12 +45,19 @@ func (t *transport) WriteClose(code websock.CloseCode, text string) error {
 }
 
 // writeCompressed compresses data as one permessage-deflate message, with
-// a pooled compressor that keeps no context between messages.
+// a pooled compressor that keeps no context between messages. When the
+// client limited the server's window below the 32 KiB compress/flate
+// uses, the compressor makes no back-references at all (Huffman codes
+// only), which fits any window (RFC 7692 section 7.1.2.1).
 func (t *transport) writeCompressed(h ws.Header, data []byte) error {
 	c := getBuffer()
 	defer putBuffer(c)
-	fw := getDeflater(c)
-	defer putDeflater(fw)
+	pool := &deflaterPool
+	if t.huffman {
+		pool = &huffmanPool
+	}
+	fw := getDeflater(pool, c)
+	defer pool.Put(fw)
 	if _, err := fw.Write(data); err != nil {
 		return err
 	}

@@ -5,6 +5,12 @@
 // runs one over a connection the caller upgraded itself. What the library
 // cannot do is declared once, in [Adapter]: nothing, so every conformance
 // case passes.
+//
+// The library compresses with a window of 32 KiB and no context takeover
+// whatever the client offers, so the adapter declines (the connection
+// runs uncompressed) a permessage-deflate offer that limits the server's
+// window (server_max_window_bits) or is invalid, where RFC 7692 would let
+// a server that can limit its window accept the first.
 package gorilla
 
 import (
@@ -19,6 +25,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/internal/pmdeflate"
 	"github.com/websock-go/websock/adapters/wire"
 	"github.com/websock-go/websock/websock"
 )
@@ -75,13 +82,30 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upg
 	// The library hijacks the connection through rw, which puts a wire
 	// under it: see transport.
 	rw := &wire.ResponseWriter{ResponseWriter: w}
-	ws, err := h.up.Upgrade(rw, r, hdr)
+	up := &h.up
+	compressed := u.Compression && deflateAnswerable(r.Header)
+	if up.EnableCompression != compressed {
+		up = &websocket.Upgrader{}
+		*up = h.up
+		up.EnableCompression = compressed
+	}
+	ws, err := up.Upgrade(rw, r, hdr)
 	if err != nil {
 		// The engine validated the request, so the upgrade failed in the
 		// hijack or the response write: the connection is gone.
 		return adapters.Upgraded{}, err
 	}
-	return adapters.Upgraded{Transport: newTransport(ws, h.e.Options().MaxMessageSize, u.Compression), Compressed: u.Compression}, nil
+	return adapters.Upgraded{Transport: newTransport(ws, h.e.Options().MaxMessageSize, compressed), Compressed: compressed}, nil
+}
+
+// deflateAnswerable reports whether the library answers the
+// permessage-deflate offers of h as RFC 7692 section 7.1 requires: it
+// accepts the first offer named permessage-deflate, whatever its
+// parameters, with pmdeflate.NoContextResponse, which is right only for
+// a valid offer that does not limit the server's window.
+func deflateAnswerable(h http.Header) bool {
+	_, ok := pmdeflate.Selected(h, (*pmdeflate.Offer).Deflate)
+	return ok
 }
 
 // ServeConn runs handler over ws, a connection the caller upgraded with

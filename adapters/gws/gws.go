@@ -11,7 +11,8 @@
 // the peer's close, the code of a read error) never reach the peer: the
 // engine writes its own, with the codes every adapter sends.
 // Compression uses no context takeover either way, so a connection keeps
-// no compression window. gws cannot buffer a frame of 2 GiB or more: with
+// no compression window; the adapter negotiates it, accepting every valid
+// offer, with the server window a client asks for. gws cannot buffer a frame of 2 GiB or more: with
 // MaxMessageSize negative (no limit), larger messages still close 1009.
 package gws
 
@@ -25,12 +26,14 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/lxzan/gws"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/internal/pmdeflate"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -49,7 +52,15 @@ var Adapter = adapters.Adapter{
 // WebSocket connection run by the engine.
 type Handler struct {
 	e  *adapters.Engine
-	up *gws.Upgrader
+	up *gws.Upgrader // compresses, if at all, with a window of 32 KiB
+
+	// windowed holds the upgraders for the server windows of 2^8 to 2^14
+	// bytes a client may ask for (RFC 7692 section 7.1.2.1), made when
+	// first asked for: gws takes the window from its options.
+	windowed [7]struct {
+		once sync.Once
+		up   *gws.Upgrader
+	}
 }
 
 // New returns a Handler that accepts upgrades through accept, configured
@@ -59,13 +70,29 @@ func New(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := e.Options()
-	return &Handler{e: e, up: gws.NewUpgrader(events{max: o.MaxMessageSize}, &gws.ServerOption{
+	return &Handler{e: e, up: newUpgrader(e.Options(), 15)}, nil
+}
+
+// newUpgrader returns a gws upgrader for o that compresses with a window
+// of 2^bits bytes.
+func newUpgrader(o adapters.Options, bits int) *gws.Upgrader {
+	return gws.NewUpgrader(events{max: o.MaxMessageSize}, &gws.ServerOption{
 		ReadMaxPayloadSize:  readLimit(o.MaxMessageSize),
 		WriteMaxPayloadSize: math.MaxInt,
 		// Without context takeover either way (the zero value).
-		PermessageDeflate: gws.PermessageDeflate{Enabled: o.Compression},
-	})}, nil
+		PermessageDeflate: gws.PermessageDeflate{Enabled: o.Compression, ServerMaxWindowBits: bits},
+	})
+}
+
+// upgrader returns the upgrader that compresses with a window of 2^bits
+// bytes.
+func (h *Handler) upgrader(bits int) *gws.Upgrader {
+	if bits >= 15 {
+		return h.up
+	}
+	w := &h.windowed[bits-8]
+	w.once.Do(func() { w.up = newUpgrader(h.e.Options(), bits) })
+	return w.up
 }
 
 // maxRead is the largest frame gws can buffer: it sizes its buffers with
@@ -116,23 +143,35 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upg
 	// headers only, and answers them as the engine decided.
 	hdr := http.Header{"Connection": {"Upgrade"}, "Upgrade": {"websocket"}, "Sec-Websocket-Version": {"13"},
 		"Sec-Websocket-Key": {r.Header.Get("Sec-WebSocket-Key")}}
+	// The adapter negotiates permessage-deflate itself: gws would answer
+	// every offer alike. It accepts the first valid offer, with the
+	// server window it asks for, and has gws compress with that window.
+	up, compressed := h.up, false
 	if u.Compression {
-		hdr.Set("Sec-WebSocket-Extensions", "permessage-deflate")
+		offers, _ := pmdeflate.Parse(r.Header)
+		if o := pmdeflate.FirstValid(offers); o != nil {
+			compressed = true
+			hdr.Set("Sec-WebSocket-Extensions", "permessage-deflate")
+			t.lib.ext = o.Response()
+			if o.ServerMaxWindowBits != 0 {
+				up = h.upgrader(o.ServerMaxWindowBits)
+			}
+		}
 	}
 	// gws reads through t.in, after what the client sent right after the
 	// request, which brw.Reader may hold.
-	t.in = frames{r: nc, deflate: u.Compression}
+	t.in = frames{r: nc, deflate: compressed}
 	if n := brw.Reader.Buffered(); n > 0 {
 		p, _ := brw.Reader.Peek(n)
 		t.in.r = io.MultiReader(bytes.NewReader(bytes.Clone(p)), nc)
 	}
 	brw.Reader.Reset(&t.in)
-	t.ws, err = h.up.UpgradeFromConn(&t.lib, brw.Reader, &http.Request{Method: http.MethodGet, Header: hdr})
+	t.ws, err = up.UpgradeFromConn(&t.lib, brw.Reader, &http.Request{Method: http.MethodGet, Header: hdr})
 	if err != nil {
 		nc.Close()
 		return adapters.Upgraded{}, err
 	}
-	return adapters.Upgraded{Transport: t, Compressed: u.Compression}, nil
+	return adapters.Upgraded{Transport: t, Compressed: compressed}, nil
 }
 
 // transport is the adapters.Transport of one connection.
@@ -154,14 +193,24 @@ type libConn struct {
 	net.Conn
 	t    *transport
 	hdr  string        // a header for the handshake response, then ""
+	ext  string        // the extensions the handshake response accepts, then ""
 	code atomic.Uint32 // the code of the close frame gws wrote
 }
 
 func (c *libConn) Write(p []byte) (int, error) {
 	switch {
-	case c.hdr != "" && bytes.HasSuffix(p, []byte("\r\n\r\n")):
-		_, err := c.Conn.Write(append(p[:len(p)-2:len(p)-2], c.hdr...))
-		c.hdr = ""
+	case (c.hdr != "" || c.ext != "") && bytes.HasSuffix(p, []byte("\r\n\r\n")):
+		resp := p[: len(p)-2 : len(p)-2]
+		if c.ext != "" {
+			resp = replaceHeader(resp, "Sec-WebSocket-Extensions", c.ext)
+		}
+		if c.hdr != "" {
+			resp = append(resp, c.hdr...)
+		} else {
+			resp = append(resp, "\r\n"...)
+		}
+		_, err := c.Conn.Write(resp)
+		c.hdr, c.ext = "", ""
 		return len(p), err
 	case len(p) >= 4 && p[0] == 0x88: // gws writes unmasked frames, in one Write each
 		c.code.CompareAndSwap(0, uint32(p[2])<<8|uint32(p[3]))
@@ -173,6 +222,20 @@ func (c *libConn) Write(p []byte) (int, error) {
 }
 
 func (c *libConn) Close() error { return nil }
+
+// replaceHeader returns the response head resp, which ends with a CRLF,
+// with the value of header key, as gws writes it, replaced by value.
+func replaceHeader(resp []byte, key, value string) []byte {
+	line := []byte("\r\n" + key + ": ")
+	i := bytes.Index(resp, line)
+	if i < 0 {
+		return resp
+	}
+	start := i + len(line)
+	end := start + bytes.Index(resp[start:], []byte("\r\n"))
+	out := append(bytes.Clone(resp[:start]), value...)
+	return append(out, resp[end:]...)
+}
 
 // frames reads the client's frames ahead of gws and fails the connection
 // on what gws lets through (RFC 6455 section 5.2, RFC 7692 section 6): a

@@ -13,7 +13,10 @@
 // supported on connections New accepts. The library can write a close frame
 // only as part of a handshake that waits for the peer, so the adapter
 // writes close, ping and pong frames on the hijacked connection itself,
-// between the library's frames. Compression uses no context takeover.
+// between the library's frames. Compression uses no context takeover,
+// and an offer that limits the server's window (server_max_window_bits),
+// which the library cannot honour, or that is invalid is declined, so
+// that the connection runs uncompressed.
 //
 // A connection accepted elsewhere and given to ServeConn has only the
 // library's API, with these further limits: a pushed ping or pong fails with

@@ -23,8 +23,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/internal/pmdeflate"
 	"github.com/websock-go/websock/adapters/wire"
 	"github.com/websock-go/websock/websock"
 )
@@ -80,7 +82,7 @@ func Upgrade[M ~int, S ~int](lib Library[M, S], max int64) adapters.HTTPUpgradeF
 	return func(w http.ResponseWriter, r *http.Request, u adapters.Upgrade) (adapters.Upgraded, error) {
 		hook := new(controlHook)
 		opts := &AcceptOptions{
-			Compression:    u.Compression,
+			Compression:    u.Compression && deflateAnswerable(r.Header),
 			OnPingReceived: hook.ping,
 			OnPongReceived: hook.pong,
 		}
@@ -111,6 +113,32 @@ func Upgrade[M ~int, S ~int](lib Library[M, S], max int64) adapters.HTTPUpgradeF
 // connection cannot do.
 func Transport[M ~int, S ~int](lib Library[M, S], ws Conn[M, S], max int64) adapters.Transport {
 	return newTransport(ws, nil, lib.CloseError, max)
+}
+
+// deflateAnswerable reports whether the libraries, asked for compression
+// without context takeover, answer the permessage-deflate offers of h as
+// RFC 7692 section 7.1 requires. They accept the first offer named
+// permessage-deflate whose parameters, as written, are among those they
+// know (server_max_window_bits=15 included, and client_max_window_bits
+// with any value), with pmdeflate.NoContextResponse, which is right only
+// for a valid offer that does not limit the server's window.
+func deflateAnswerable(h http.Header) bool {
+	_, ok := pmdeflate.Selected(h, func(o *pmdeflate.Offer) bool {
+		if !o.Deflate() {
+			return false
+		}
+		for _, p := range o.Params {
+			switch {
+			case p.Raw == pmdeflate.ClientNoContextTakeover, p.Raw == pmdeflate.ServerNoContextTakeover,
+				p.Raw == pmdeflate.ClientMaxWindowBits, p.Raw == pmdeflate.ServerMaxWindowBits+"=15",
+				strings.HasPrefix(p.Raw, pmdeflate.ClientMaxWindowBits+"="):
+			default:
+				return false
+			}
+		}
+		return true
+	})
+	return ok
 }
 
 // controlHook passes the library's ping and pong callbacks, which run
