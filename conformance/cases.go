@@ -81,6 +81,10 @@ var cases = []Case{
 	{Name: "ProtocolContinuationWithoutStart", Source: "RFC 6455 section 5.4", Rule: "a continuation frame with no message to continue is a protocol error: 1002", Description: "a lone continuation frame", run: protocolError(frame{fin: true, op: opCont, payload: []byte("x")}, false)},
 	{Name: "ProtocolNewMessageInFragment", Source: "RFC 6455 section 5.4", Rule: "a new message inside a fragmented one is a protocol error: 1002", Description: "a text frame between fragments", run: protocolNewMessageInFragment},
 	{Name: "SkipUTF8Validation", Source: srcOptions, Rule: "SkipUTF8Validation passes text through unchecked", Description: "bad UTF-8 with the check off", run: skipUTF8Validation},
+	{Name: "PingsInOrder", Source: "RFC 6455 section 5.5.3", Rule: "every ping is answered with a pong of its payload, in the order the pings came", Description: "100 pings with distinct payloads in one write", run: pingsInOrder},
+	{Name: "FragmentedWithPings", Source: "RFC 6455 section 5.4", Rule: "a message in many fragments is reassembled, and the pings between them are answered", Description: "4 MiB in 64-byte fragments, a ping every 1000 fragments", run: fragmentedWithPings},
+	{Name: "InvalidUTF8FailFast", Source: "RFC 6455 section 8.1, Autobahn 6.4.1", Rule: "invalid UTF-8 fails the connection with 1007 as soon as the fragment holding it arrives", Description: "a valid fragment, then one with a bad code point, then nothing", run: invalidUTF8FailFast},
+	{Name: "InvalidUTF8FailFastMidFrame", Source: "RFC 6455 section 8.1, Autobahn 6.4.3", Rule: "invalid UTF-8 fails the connection with 1007 as soon as the bad octet arrives, mid-frame", Description: "a text frame sent in parts, stopping after the bad octet", run: invalidUTF8FailFastMidFrame},
 
 	// Ordering, the mailbox and isolation (cases_ordering.go).
 	{Name: "SendFromGoroutines", Source: srcConn, Rule: "each sender's messages reach HandleInfo in the order it sent them", Description: "100 goroutines send 20 messages each", run: sendFromGoroutines},
