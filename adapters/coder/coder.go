@@ -60,7 +60,7 @@ func New(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{e: e, upgrade: coderstyle.Upgrade(library, e.Options().MaxMessageSize)}, nil
+	return &Handler{e: e, upgrade: coderstyle.Upgrade(library, e.Options().MaxMessageSize, e.Options().SkipUTF8Validation)}, nil
 }
 
 // ServeHTTP upgrades r and returns; the connection runs on a goroutine of
@@ -78,7 +78,7 @@ func (h *Handler) ServeConn(ws *websocket.Conn, r *http.Request, handler websock
 	if r != nil {
 		info.RemoteAddr, info.URL, info.Header = r.RemoteAddr, r.URL, r.Header
 	}
-	return h.e.Run(coderstyle.Transport(library, ws, h.e.Options().MaxMessageSize), handler, info)
+	return h.e.Run(coderstyle.Transport(library, ws, h.e.Options().MaxMessageSize, h.e.Options().SkipUTF8Validation), handler, info)
 }
 
 // Shutdown closes every connection with 1001 and waits for their

@@ -132,9 +132,9 @@ func (hs *handshake) Upgrade(u adapters.Upgrade, serve func(adapters.Upgraded)) 
 		hs.ctx.Response.Header.Set("Sec-WebSocket-Protocol", u.Subprotocol)
 	}
 	var compressed bool
-	max := hs.h.e.Options().MaxMessageSize
+	opts := hs.h.e.Options()
 	err := hs.h.up.Upgrade(hs.ctx, func(ws *websocket.Conn) {
-		t := newTransport(ws, max, compressed)
+		t := newTransport(ws, opts, compressed)
 		serve(adapters.Upgraded{Transport: t, Compressed: compressed})
 		t.end()
 	})
@@ -213,7 +213,7 @@ func (h *Handler) ServeConn(ws *websocket.Conn, req *websock.Request, handler we
 	if req != nil {
 		info.URL, info.Header = req.URL, req.Header
 	}
-	t := newTransport(ws, h.e.Options().MaxMessageSize, false)
+	t := newTransport(ws, h.e.Options(), false)
 	defer t.end()
 	return h.e.Run(t, handler, info)
 }
