@@ -97,6 +97,11 @@ func Upgrade[M ~int, S ~int](lib Library[M, S], max int64, skipUTF8 bool) adapte
 			ws.CloseNow()
 			return adapters.Upgraded{}, errNoHijack
 		}
+		if !skipUTF8 {
+			// The libraries read a frame's payload whole before handing
+			// any of it over: the wire sees invalid text first.
+			rw.Conn().ValidateUTF8()
+		}
 		t := newTransport(ws, rw.Conn(), lib.CloseError, max, skipUTF8)
 		t.hook = hook
 		return adapters.Upgraded{

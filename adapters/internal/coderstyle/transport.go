@@ -116,6 +116,8 @@ func (t *transport[M, S]) classify(err error) error {
 	}
 	var ne net.Error
 	switch {
+	case errors.Is(err, websock.ErrInvalidUTF8): // the wire saw it
+		return err
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
 		errors.Is(err, context.Canceled), errors.As(err, &ne):
 		return err
