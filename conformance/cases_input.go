@@ -322,6 +322,7 @@ func (e *env) wantFailFast(c *client, p *probe, sent string) {
 	if err := c.expectEOF(5 * time.Second); err != nil {
 		e.Errorf("%v (RFC 6455 section 7.1.1: the server closes TCP after the closing handshake)", err)
 	}
+	c.close()
 	e.wantReason(p, websock.KindError, websock.CloseInvalidPayload, websock.ErrInvalidUTF8, "invalid UTF-8")
 }
 
