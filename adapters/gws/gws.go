@@ -147,6 +147,11 @@ type transport struct {
 	err error // why the read loop ended
 }
 
+var (
+	_ adapters.Transport     = (*transport)(nil)
+	_ adapters.UTF8Validator = (*transport)(nil)
+)
+
 // libConn is the connection as gws sees it. gws writes a close frame on
 // its own when reading fails or the peer closes, and then closes the
 // connection: libConn drops the frame, keeping its code, and ignores the
@@ -365,6 +370,11 @@ func (t *transport) WriteClose(code websock.CloseCode, text string) error {
 	_, err := t.nc.Write(b)
 	return err
 }
+
+// ValidatesUTF8 reports that the frames reader validates every text
+// message, as it arrives: when validation is on and compression is off
+// (a compressed message is validated by the engine once gws inflated it).
+func (t *transport) ValidatesUTF8() bool { return t.in.validate && !t.in.deflate }
 
 func (t *transport) SetWriteDeadline(d time.Time) error { return t.nc.SetWriteDeadline(d) }
 func (t *transport) Close() error                       { return t.nc.Close() }
