@@ -60,6 +60,7 @@ var cases = []Case{
 	{Name: "ProtocolCloseOneBytePayload", Source: "RFC 6455 section 5.5.1", Rule: "a close payload of one byte is a protocol error: 1002", Description: "closes with a 1-byte payload", run: protocolError(frame{fin: true, op: opClose, payload: []byte{0x03}}, false)},
 	{Name: "ConnectionDropped", Source: srcReason, Rule: "a peer that vanishes ends the connection with ErrConnectionLost, 1006", Description: "the client drops TCP", run: connectionDropped},
 	{Name: "ConnectionDroppedMidMessage", Source: srcReason, Rule: "a peer that vanishes mid-message ends the connection with ErrConnectionLost", Description: "the client drops TCP inside a frame", run: connectionDroppedMidMessage},
+	{Name: "PushAfterPeerClose", Source: "RFC 6455 section 5.5.1", Rule: "frames the handler pushes once the peer's close arrived are dropped: nothing follows the close echo", Description: "the handler pushes from HandleInfo while the client closes", run: pushAfterPeerClose},
 
 	// Bad input and control frames (cases_input.go).
 	{Name: "PingAnswered", Source: "RFC 6455 section 5.5.2", Rule: "the server answers every ping with a pong of the same payload", Description: "pings and reads the pong", run: pingAnswered},
