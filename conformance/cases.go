@@ -97,6 +97,9 @@ var cases = []Case{
 	{Name: "BadInputIsolated", Source: srcReason, Rule: "bad input ends only its own connection", Description: "a protocol error beside a healthy connection", run: badInputIsolated},
 	{Name: "ManyConnections", Source: srcHandler, Rule: "connections are independent actors", Description: "500 concurrent connections echo", run: manyConnections},
 
+	// Cost (cases_cost.go).
+	{Name: "IdleCost", Source: "adapters.Adapter", Rule: "an idle connection holds no more goroutines than the adapter declares in IdleGoroutines", Description: "200 idle connections: goroutines and live heap per connection", run: idleCost},
+
 	// Shutdown and timers (cases_shutdown.go).
 	{Name: "Shutdown", Source: srcEngine, Rule: "Shutdown closes every connection 1001, Terminate sees Shutdown, and new upgrades are refused", Description: "shuts down with three connections", run: shutdown},
 	{Name: "ShutdownDeadline", Source: srcEngine, Rule: "Shutdown keeps its context's deadline, and a stuck peer holds up no other", Description: "shuts down with one peer stuck behind a push", run: shutdownDeadline},

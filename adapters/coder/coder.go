@@ -38,9 +38,10 @@ type Options = adapters.Options
 // Adapter describes this adapter: its name, shown in ConnInfo.Adapter, and
 // what its library lacks.
 var Adapter = adapters.Adapter{
-	Name:    "coder",
-	Library: "github.com/coder/websocket",
-	Server:  "net/http",
+	Name:           "coder",
+	Library:        "github.com/coder/websocket",
+	Server:         "net/http",
+	IdleGoroutines: 1, // the connection's own: coder/websocket runs none while idle
 }
 
 // Handler is an http.Handler that upgrades WebSocket requests with

@@ -49,9 +49,10 @@ type Options = adapters.Options
 // Adapter describes this adapter: its name, shown in ConnInfo.Adapter, and
 // what its library lacks.
 var Adapter = adapters.Adapter{
-	Name:    "fasthttp",
-	Library: "github.com/fasthttp/websocket",
-	Server:  "github.com/valyala/fasthttp",
+	Name:           "fasthttp",
+	Library:        "github.com/fasthttp/websocket",
+	Server:         "github.com/valyala/fasthttp",
+	IdleGoroutines: 1, // the hijack handler's, which runs the connection
 }
 
 // Handler upgrades WebSocket requests on a fasthttp server with

@@ -29,9 +29,10 @@ type Options = adapters.Options
 // Adapter describes this adapter: its name, shown in ConnInfo.Adapter, and
 // what its library lacks.
 var Adapter = adapters.Adapter{
-	Name:    "gorilla",
-	Library: "github.com/gorilla/websocket",
-	Server:  "net/http",
+	Name:           "gorilla",
+	Library:        "github.com/gorilla/websocket",
+	Server:         "net/http",
+	IdleGoroutines: 1, // the connection's own: gorilla/websocket runs none
 }
 
 // Handler is an http.Handler that upgrades WebSocket requests with

@@ -41,9 +41,10 @@ type Options = adapters.Options
 // Adapter declares this adapter to the engine, the conformance suite and
 // the documentation.
 var Adapter = adapters.Adapter{
-	Name:    "gws",
-	Library: "github.com/lxzan/gws",
-	Server:  "net/http",
+	Name:           "gws",
+	Library:        "github.com/lxzan/gws",
+	Server:         "net/http",
+	IdleGoroutines: 1, // the connection's own, which runs gws's read loop
 }
 
 // Handler is an http.Handler that upgrades every request it serves to a

@@ -43,9 +43,10 @@ type Options = adapters.Options
 // Adapter describes this adapter: its name, shown in ConnInfo.Adapter, and
 // what its library lacks.
 var Adapter = adapters.Adapter{
-	Name:    "nhooyr",
-	Library: "nhooyr.io/websocket",
-	Server:  "net/http",
+	Name:           "nhooyr",
+	Library:        "nhooyr.io/websocket",
+	Server:         "net/http",
+	IdleGoroutines: 2, // the connection's own, and one nhooyr.io/websocket runs per connection to watch its contexts
 	Lacks: adapters.Lacks{
 		HandleControl: "nhooyr.io/websocket answers pings itself and has no hook that reports ping or pong frames",
 	},
