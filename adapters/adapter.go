@@ -14,8 +14,22 @@ type Adapter struct {
 	Library string // the module path of the WebSocket library, such as "github.com/gorilla/websocket"
 	Server  string // the HTTP server it runs on, such as "net/http"
 
+	// IdleGoroutines is how many goroutines an idle connection holds: the
+	// one the engine runs it on, plus any the library runs per
+	// connection. 0 means 1. The conformance suite measures it (case
+	// IdleCost) and fails an adapter whose connections hold more.
+	IdleGoroutines int
+
 	// Lacks says what the library cannot give, each with the reason.
 	Lacks Lacks
+}
+
+// IdleGoroutinesOrDefault returns IdleGoroutines, or 1 when it is 0.
+func (a *Adapter) IdleGoroutinesOrDefault() int {
+	if a.IdleGoroutines <= 0 {
+		return 1
+	}
+	return a.IdleGoroutines
 }
 
 // Lacks names what a library cannot give: each field, when not empty,

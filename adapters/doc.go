@@ -28,7 +28,7 @@
 //     WriteClose, SetWriteDeadline, Close. [ReadMessages] implements Read
 //     for a library that returns whole messages; [MessageBuffer] reads one
 //     from a per-message io.Reader into a buffer reused from message to
-//     message.
+//     message, validating text as its bytes arrive.
 //   - Optionally, on the Transport: [NetConner] (the engine can then linger
 //     on close so the peer reads the close frame), [UTF8Validator] (the
 //     library validates text itself), [Pinger] (the library hides pongs but

@@ -60,6 +60,7 @@ var cases = []Case{
 	{Name: "ProtocolCloseOneBytePayload", Source: "RFC 6455 section 5.5.1", Rule: "a close payload of one byte is a protocol error: 1002", Description: "closes with a 1-byte payload", run: protocolError(frame{fin: true, op: opClose, payload: []byte{0x03}}, false)},
 	{Name: "ConnectionDropped", Source: srcReason, Rule: "a peer that vanishes ends the connection with ErrConnectionLost, 1006", Description: "the client drops TCP", run: connectionDropped},
 	{Name: "ConnectionDroppedMidMessage", Source: srcReason, Rule: "a peer that vanishes mid-message ends the connection with ErrConnectionLost", Description: "the client drops TCP inside a frame", run: connectionDroppedMidMessage},
+	{Name: "PushAfterPeerClose", Source: "RFC 6455 section 5.5.1", Rule: "frames the handler pushes once the peer's close arrived are dropped: nothing follows the close echo", Description: "the handler pushes from HandleInfo while the client closes", run: pushAfterPeerClose},
 
 	// Bad input and control frames (cases_input.go).
 	{Name: "PingAnswered", Source: "RFC 6455 section 5.5.2", Rule: "the server answers every ping with a pong of the same payload", Description: "pings and reads the pong", run: pingAnswered},
@@ -81,6 +82,10 @@ var cases = []Case{
 	{Name: "ProtocolContinuationWithoutStart", Source: "RFC 6455 section 5.4", Rule: "a continuation frame with no message to continue is a protocol error: 1002", Description: "a lone continuation frame", run: protocolError(frame{fin: true, op: opCont, payload: []byte("x")}, false)},
 	{Name: "ProtocolNewMessageInFragment", Source: "RFC 6455 section 5.4", Rule: "a new message inside a fragmented one is a protocol error: 1002", Description: "a text frame between fragments", run: protocolNewMessageInFragment},
 	{Name: "SkipUTF8Validation", Source: srcOptions, Rule: "SkipUTF8Validation passes text through unchecked", Description: "bad UTF-8 with the check off", run: skipUTF8Validation},
+	{Name: "PingsInOrder", Source: "RFC 6455 section 5.5.3", Rule: "every ping is answered with a pong of its payload, in the order the pings came", Description: "100 pings with distinct payloads in one write", run: pingsInOrder},
+	{Name: "FragmentedWithPings", Source: "RFC 6455 section 5.4", Rule: "a message in many fragments is reassembled, and the pings between them are answered", Description: "4 MiB in 64-byte fragments, a ping every 1000 fragments", run: fragmentedWithPings},
+	{Name: "InvalidUTF8FailFast", Source: "RFC 6455 section 8.1, Autobahn 6.4.1", Rule: "invalid UTF-8 fails the connection with 1007 as soon as the fragment holding it arrives", Description: "a valid fragment, then one with a bad code point, then nothing", run: invalidUTF8FailFast},
+	{Name: "InvalidUTF8FailFastMidFrame", Source: "RFC 6455 section 8.1, Autobahn 6.4.3", Rule: "invalid UTF-8 fails the connection with 1007 as soon as the bad octet arrives, mid-frame", Description: "a text frame sent in parts, stopping after the bad octet", run: invalidUTF8FailFastMidFrame},
 
 	// Ordering, the mailbox and isolation (cases_ordering.go).
 	{Name: "SendFromGoroutines", Source: srcConn, Rule: "each sender's messages reach HandleInfo in the order it sent them", Description: "100 goroutines send 20 messages each", run: sendFromGoroutines},
@@ -91,6 +96,9 @@ var cases = []Case{
 	{Name: "SlowConsumer", Source: srcOptions, Rule: "a peer that stops reading is ended by WriteTimeout; others are unaffected", Description: "floods a client that never reads", run: slowConsumer},
 	{Name: "BadInputIsolated", Source: srcReason, Rule: "bad input ends only its own connection", Description: "a protocol error beside a healthy connection", run: badInputIsolated},
 	{Name: "ManyConnections", Source: srcHandler, Rule: "connections are independent actors", Description: "500 concurrent connections echo", run: manyConnections},
+
+	// Cost (cases_cost.go).
+	{Name: "IdleCost", Source: "adapters.Adapter", Rule: "an idle connection holds no more goroutines than the adapter declares in IdleGoroutines", Description: "200 idle connections: goroutines and live heap per connection", run: idleCost},
 
 	// Shutdown and timers (cases_shutdown.go).
 	{Name: "Shutdown", Source: srcEngine, Rule: "Shutdown closes every connection 1001, Terminate sees Shutdown, and new upgrades are refused", Description: "shuts down with three connections", run: shutdown},

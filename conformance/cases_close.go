@@ -3,6 +3,7 @@ package conformance
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/websock-go/websock/websock"
@@ -105,4 +106,68 @@ func remoteCloseNoStatus(e *env) {
 		e.Errorf("server answered an empty close with %d; want an empty close (or 1000)", cf.code)
 	}
 	e.wantReason(p, websock.KindRemote, websock.CloseNoStatus, nil, "an empty close is Remote with 1005")
+}
+
+// pushAfterPeerClose checks that what the handler pushes once the peer's
+// close arrived is dropped: a goroutine keeps Sending, and HandleInfo keeps
+// pushing, while the client closes. The client may read pushes the server
+// wrote before the close reached it, then the close echo, then nothing:
+// no frame follows a close frame (RFC 6455 section 5.5.1).
+func pushAfterPeerClose(e *env) {
+	const most = 20000 // bounded even if the connection never ended
+	stopped := make(chan struct{})
+	accept, ch := probes(func(p *probe) {
+		p.in = func(p *probe, f websock.Frame) websock.Result {
+			go func() {
+				defer close(stopped)
+				for i := 0; i < most; i++ {
+					err := p.conn.Send(i)
+					for err == websock.ErrMailboxFull {
+						time.Sleep(time.Millisecond)
+						err = p.conn.Send(i)
+					}
+					if err != nil {
+						return // ErrClosed: the connection ended
+					}
+				}
+			}()
+			return websock.OK()
+		}
+		p.info = func(_ *probe, msg any) websock.Result {
+			return websock.Push(websock.TextString(fmt.Sprint("push ", msg)))
+		}
+	}, false)
+	c := e.dial(e.serve(accept, nil))
+	p := e.next(ch)
+	c.sendText("start")
+	for i := 0; i < 10; i++ { // the pushes are flowing
+		e.wantMessage(c, opText, fmt.Sprint("push ", i))
+	}
+	c.sendClose(4100, "enough")
+	cf, err := c.expectClose(10 * time.Second)
+	if err != nil {
+		e.Fatalf("want the close echoed while the handler pushes: %v", err)
+	}
+	if cf.code != 4100 {
+		e.Errorf("server closed with %d %q; want 4100 echoed (RFC 6455 section 5.5.1)", cf.code, cf.text)
+	}
+	// Nothing may follow the close frame, until the server closes TCP.
+	for i := 0; ; i++ {
+		f, err := c.readFrame(5 * time.Second)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !isReset(err) {
+				e.Errorf("after the close frame: %v; want the server to close TCP (RFC 6455 section 7.1.1)", err)
+			}
+			break
+		}
+		e.Fatalf("server sent a %s frame (%q) after its close frame; want nothing (RFC 6455 section 5.5.1: "+
+			"pushes after the peer's close are dropped)", opName(f.op), short(string(f.payload)))
+	}
+	c.close()
+	e.wantReason(p, websock.KindRemote, 4100, nil, "peer close")
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		e.Fatal("Send did not return ErrClosed within 10s of the connection ending")
+	}
 }

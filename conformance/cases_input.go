@@ -2,6 +2,8 @@ package conformance
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"time"
 
 	"github.com/websock-go/websock/adapters"
@@ -182,4 +184,171 @@ func skipUTF8Validation(e *env) {
 	c := e.dial(e.serve(accept, &adapters.Options{SkipUTF8Validation: true}))
 	c.send(opText, []byte("raw \xff bytes"))
 	e.wantMessage(c, opText, "raw \xff bytes")
+}
+
+// appendFrame appends f to b, masked as a client must, so that a case can
+// write many frames in one write.
+func appendFrame(b []byte, f frame) []byte {
+	b0 := f.op&0x0f | (f.rsv&0x7)<<4
+	if f.fin {
+		b0 |= 0x80
+	}
+	b = append(b, b0)
+	switch n := len(f.payload); {
+	case n <= 125:
+		b = append(b, 0x80|byte(n))
+	case n <= 0xffff:
+		b = append(b, 0x80|126, byte(n>>8), byte(n))
+	default:
+		b = append(b, 0x80|127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
+	b = append(b, key[:]...)
+	for i, c := range f.payload {
+		b = append(b, c^key[i&3])
+	}
+	return b
+}
+
+// writeRaw writes b as it is, within the client's usual write deadline.
+func (c *client) writeRaw(b []byte) error {
+	c.nc.SetWriteDeadline(time.Now().Add(20 * time.Second))
+	_, err := c.nc.Write(b)
+	return err
+}
+
+func pingsInOrder(e *env) {
+	const n = 100
+	accept, _ := probes(nil, false)
+	c := e.dial(e.serve(accept, nil))
+	var batch []byte
+	for i := range n {
+		batch = appendFrame(batch, frame{fin: true, op: opPing, payload: []byte(fmt.Sprintf("ping %03d", i))})
+	}
+	batch = appendFrame(batch, frame{fin: true, op: opText, payload: []byte("after the pings")})
+	if err := c.writeRaw(batch); err != nil {
+		e.Fatalf("writing %d pings: %v", n, err)
+	}
+	var pongs []string
+	op, data, err := c.readMessage(10*time.Second, &pongs)
+	if err != nil || op != opText || string(data) != "after the pings" {
+		e.Fatalf("echo after %d pings: %v %q %v (after %d pongs)", n, op, data, err, len(pongs))
+	}
+	if len(pongs) != n {
+		e.Fatalf("got %d pongs before the echo; want %d, one per ping (RFC 6455 section 5.5.3)", len(pongs), n)
+	}
+	for i, p := range pongs {
+		if want := fmt.Sprintf("ping %03d", i); p != want {
+			e.Fatalf("pong %d has payload %q; want %q: pongs answer pings in the order they came", i, p, want)
+		}
+	}
+}
+
+func fragmentedWithPings(e *env) {
+	const size, fragment, every = 4 << 20, 64, 1000
+	accept, _ := probes(nil, false)
+	c := e.dial(e.serve(accept, nil)) // default maximum: 16 MiB
+	msg := bytes.Repeat([]byte("websock fragment"), size/16)
+	pings := 0
+	var batch []byte
+	written := make(chan error, 1)
+	batches := make(chan []byte, 4)
+	go func() { // write while the case reads, in batches of about 1 MiB
+		var err error
+		for b := range batches {
+			if err == nil {
+				err = c.writeRaw(b)
+			}
+		}
+		written <- err
+	}()
+	for i, off := 0, 0; off < size; i, off = i+1, off+fragment {
+		op := opCont
+		if i == 0 {
+			op = opText
+		}
+		batch = appendFrame(batch, frame{fin: off+fragment >= size, op: op, payload: msg[off:min(off+fragment, size)]})
+		if i%every == every-1 {
+			batch = appendFrame(batch, frame{fin: true, op: opPing, payload: []byte(fmt.Sprintf("ping %d", pings))})
+			pings++
+		}
+		if len(batch) >= 1<<20 || off+fragment >= size {
+			batches <- batch
+			batch = nil
+		}
+	}
+	close(batches)
+	var pongs []string
+	op, data, err := c.readMessage(60*time.Second, &pongs)
+	if werr := <-written; werr != nil {
+		e.Fatalf("writing the fragments: %v", werr)
+	}
+	if err != nil || op != opText || !bytes.Equal(data, msg) {
+		e.Fatalf("got %v, %d bytes, %v; want the 4 MiB text message reassembled from %d fragments (RFC 6455 section 5.4)",
+			opName(op), len(data), err, size/fragment)
+	}
+	if len(pongs) != pings {
+		e.Fatalf("got %d pongs; want %d, one per ping between the fragments (RFC 6455 section 5.4)", len(pongs), pings)
+	}
+	for i, p := range pongs {
+		if want := fmt.Sprintf("ping %d", i); p != want {
+			e.Fatalf("pong %d has payload %q; want %q", i, p, want)
+		}
+	}
+}
+
+// The text of Autobahn's cases 6.4.1 to 6.4.4: valid UTF-8, then a code
+// point above U+10FFFF, then more valid UTF-8.
+const (
+	failFastBefore = "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5"
+	failFastBad    = "\xf4\x90\x80\x80"
+	failFastAfter  = "\x65\x64\x69\x74\x65\x64"
+)
+
+// wantFailFast checks that the server closes 1007 within 5s although the
+// message is not finished: the client sends nothing more until then.
+func (e *env) wantFailFast(c *client, p *probe, sent string) {
+	e.Helper()
+	cf, err := c.expectClose(5 * time.Second)
+	if err != nil {
+		e.Fatalf("no close within 5s of %s, with the rest of the message not sent: %v (RFC 6455 section 8.1: "+
+			"invalid UTF-8 fails the connection as soon as it is seen, not once the message is whole)", sent, err)
+	}
+	if cf.code != 1007 {
+		e.Errorf("server closed with %d %q; want 1007 (RFC 6455 section 8.1)", cf.code, cf.text)
+	}
+	c.sendClose(cf.code, "")
+	if err := c.expectEOF(5 * time.Second); err != nil {
+		e.Errorf("%v (RFC 6455 section 7.1.1: the server closes TCP after the closing handshake)", err)
+	}
+	c.close()
+	e.wantReason(p, websock.KindError, websock.CloseInvalidPayload, websock.ErrInvalidUTF8, "invalid UTF-8")
+}
+
+func invalidUTF8FailFast(e *env) {
+	accept, ch := probes(nil, false)
+	c := e.dial(e.serve(accept, nil))
+	p := e.next(ch)
+	c.writeFrame(frame{op: opText, payload: []byte(failFastBefore)}, false)
+	c.writeFrame(frame{op: opCont, payload: []byte(failFastBad)}, false)
+	e.wantFailFast(c, p, "a fragment with invalid UTF-8 in the middle of a text message")
+}
+
+func invalidUTF8FailFastMidFrame(e *env) {
+	accept, ch := probes(nil, false)
+	c := e.dial(e.serve(accept, nil))
+	p := e.next(ch)
+	b := appendFrame(nil, frame{fin: true, op: opText, payload: []byte(failFastBefore + failFastBad + failFastAfter)})
+	head := len(b) - len(failFastBefore+failFastBad+failFastAfter) // the header and the mask
+	// The header and the valid text, then the first octet of the bad code
+	// point (which could still start a valid one), then the octet that
+	// makes it invalid; the rest of the frame is never sent.
+	for _, part := range [][]byte{b[:head+len(failFastBefore)], b[head+len(failFastBefore) : head+len(failFastBefore)+1],
+		b[head+len(failFastBefore)+1 : head+len(failFastBefore)+2]} {
+		if err := c.writeRaw(part); err != nil {
+			e.Fatalf("writing the frame in parts: %v", err)
+		}
+	}
+	e.wantFailFast(c, p, "an invalid octet in the middle of a text frame")
 }

@@ -17,6 +17,8 @@ type reporter interface {
 	Errorf(format string, args ...any)
 	Fatalf(format string, args ...any)
 	Skipf(format string, args ...any)
+	// Logf records a measurement or a note; it is not a failure.
+	Logf(format string, args ...any)
 	Cleanup(f func())
 	// sub runs f as a named part of the case.
 	sub(name string, f func(r reporter))
@@ -65,6 +67,9 @@ func (r *recorder) Skipf(format string, args ...any) {
 	r.mu.Unlock()
 	runtime.Goexit()
 }
+
+// Logf drops what a case logs: Test reports failures only.
+func (r *recorder) Logf(format string, args ...any) {}
 
 func (r *recorder) Cleanup(f func()) {
 	r.mu.Lock()

@@ -56,9 +56,10 @@ type Options = adapters.Options
 // Adapter describes this adapter: its name, shown in ConnInfo.Adapter, and
 // what its library lacks.
 var Adapter = adapters.Adapter{
-	Name:    "fasthttp",
-	Library: "github.com/fasthttp/websocket",
-	Server:  "github.com/valyala/fasthttp",
+	Name:           "fasthttp",
+	Library:        "github.com/fasthttp/websocket",
+	Server:         "github.com/valyala/fasthttp",
+	IdleGoroutines: 1, // the hijack handler's, which runs the connection
 }
 
 // Handler upgrades WebSocket requests on a fasthttp server with
@@ -139,7 +140,7 @@ func (hs *handshake) Upgrade(u adapters.Upgrade, serve func(adapters.Upgraded)) 
 		hs.ctx.Response.Header.Set("Sec-WebSocket-Protocol", u.Subprotocol)
 	}
 	var compressed bool
-	max := hs.h.e.Options().MaxMessageSize
+	opts := hs.h.e.Options()
 	up := &hs.h.up
 	if up.EnableCompression && !(u.Compression && deflateAnswerable(hs.ctx)) {
 		up = &websocket.FastHTTPUpgrader{}
@@ -147,7 +148,7 @@ func (hs *handshake) Upgrade(u adapters.Upgrade, serve func(adapters.Upgraded)) 
 		up.EnableCompression = false
 	}
 	err := up.Upgrade(hs.ctx, func(ws *websocket.Conn) {
-		t := newTransport(ws, max, compressed)
+		t := newTransport(ws, opts, compressed)
 		serve(adapters.Upgraded{Transport: t, Compressed: compressed})
 		t.end()
 	})
@@ -238,7 +239,7 @@ func (h *Handler) ServeConn(ws *websocket.Conn, req *websock.Request, handler we
 	if req != nil {
 		info.URL, info.Header = req.URL, req.Header
 	}
-	t := newTransport(ws, h.e.Options().MaxMessageSize, false)
+	t := newTransport(ws, h.e.Options(), false)
 	defer t.end()
 	return h.e.Run(t, handler, info)
 }

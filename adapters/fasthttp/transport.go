@@ -40,9 +40,15 @@ type transport struct {
 }
 
 var (
-	_ adapters.Transport = (*transport)(nil)
-	_ adapters.NetConner = (*transport)(nil)
+	_ adapters.Transport     = (*transport)(nil)
+	_ adapters.NetConner     = (*transport)(nil)
+	_ adapters.UTF8Validator = (*transport)(nil)
 )
+
+// ValidatesUTF8 reports that text is validated as it is read, unless
+// Options.SkipUTF8Validation is set; fasthttp/websocket itself does not
+// validate text messages.
+func (t *transport) ValidatesUTF8() bool { return t.buf.ValidatesUTF8() }
 
 // unsafeConner is implemented by the net.Conn fasthttp hands to a hijack
 // handler. Its Close does nothing unless Server.KeepHijackedConns is set
@@ -53,7 +59,8 @@ type unsafeConner interface {
 	UnsafeConn() net.Conn
 }
 
-func newTransport(ws *websocket.Conn, max int64, compressed bool) *transport {
+func newTransport(ws *websocket.Conn, opts adapters.Options, compressed bool) *transport {
+	max := opts.MaxMessageSize
 	ws.SetReadLimit(max) // 0: no limit
 	ws.EnableWriteCompression(compressed)
 	raw := ws.NetConn()
@@ -61,6 +68,7 @@ func newTransport(ws *websocket.Conn, max int64, compressed bool) *transport {
 		raw = u.UnsafeConn() // taken now: fasthttp clears it once the handler returns
 	}
 	t := &transport{ws: ws, raw: raw, max: max}
+	t.buf.SkipUTF8Validation = opts.SkipUTF8Validation
 	if w, ok := raw.(*wire.Conn); ok {
 		// fasthttp has written the 101 response, and the library has read
 		// nothing yet.
@@ -82,8 +90,8 @@ func (t *transport) readMessage() (websock.Opcode, []byte, error) {
 	if err != nil {
 		return 0, nil, t.classify(err)
 	}
-	data, err := t.buf.ReadMessage(r, t.max) // the size after decompression: the library limits wire bytes
-	if err == websock.ErrMessageTooBig {
+	data, err := t.buf.ReadMessage(r, websock.Opcode(mt), t.max) // the size after decompression: the library limits wire bytes
+	if err == websock.ErrMessageTooBig || err == websock.ErrInvalidUTF8 {
 		return 0, nil, err
 	}
 	if err != nil {

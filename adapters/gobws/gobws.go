@@ -53,9 +53,10 @@ type Options = adapters.Options
 // Adapter describes this adapter: its name, shown in ConnInfo.Adapter, and
 // what its library lacks.
 var Adapter = adapters.Adapter{
-	Name:    "gobws",
-	Library: "github.com/gobwas/ws",
-	Server:  "net/http",
+	Name:           "gobws",
+	Library:        "github.com/gobwas/ws",
+	Server:         "net/http",
+	IdleGoroutines: 1, // the connection's own: gobwas/ws runs none
 }
 
 // Handler is an http.Handler that upgrades WebSocket requests with

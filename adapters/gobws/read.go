@@ -14,8 +14,8 @@ import (
 )
 
 // chunkSize bounds each read of a payload into the message, and each
-// inflation step, so that a message is validated and counted as it
-// arrives rather than once it is whole.
+// inflation step; each read takes what has arrived, so that a message is
+// validated and counted as it arrives rather than once it is whole.
 const chunkSize = 64 << 10
 
 var (
@@ -182,15 +182,24 @@ func (t *transport) readPlain() error {
 		for t.left > 0 {
 			b := grow(t.msg.b, t.max)
 			n := int(min(t.left, chunkSize, int64(cap(b)-len(b))))
-			p := b[len(b) : len(b)+n]
-			if _, err := io.ReadFull(t.br, p); err != nil {
-				return err
+			// Read what has arrived, not a whole chunk, so that text is
+			// validated as soon as its bytes are here.
+			n, err := t.br.Read(b[len(b) : len(b)+n])
+			if n == 0 && err == nil {
+				err = errNoProgress
 			}
+			p := b[len(b) : len(b)+n]
 			ws.Cipher(p, t.frame.Mask, t.pos)
 			t.msg.b = b[:len(b)+n]
 			t.left -= int64(n)
 			t.pos += n
-			if err := t.validate(false); err != nil {
+			if verr := t.validate(false); verr != nil {
+				return verr
+			}
+			if err != nil && t.left > 0 {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF // the connection ended mid-frame
+				}
 				return err
 			}
 		}

@@ -36,9 +36,10 @@ type Options = adapters.Options
 // Adapter describes this adapter: its name, shown in ConnInfo.Adapter, and
 // what its library lacks.
 var Adapter = adapters.Adapter{
-	Name:    "gorilla",
-	Library: "github.com/gorilla/websocket",
-	Server:  "net/http",
+	Name:           "gorilla",
+	Library:        "github.com/gorilla/websocket",
+	Server:         "net/http",
+	IdleGoroutines: 1, // the connection's own: gorilla/websocket runs none
 }
 
 // Handler is an http.Handler that upgrades WebSocket requests with
@@ -95,7 +96,7 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upg
 		// hijack or the response write: the connection is gone.
 		return adapters.Upgraded{}, err
 	}
-	return adapters.Upgraded{Transport: newTransport(ws, h.e.Options().MaxMessageSize, compressed), Compressed: compressed}, nil
+	return adapters.Upgraded{Transport: newTransport(ws, h.e.Options(), compressed), Compressed: compressed}, nil
 }
 
 // deflateAnswerable reports whether the library answers the
@@ -122,7 +123,7 @@ func (h *Handler) ServeConn(ws *websocket.Conn, r *http.Request, handler websock
 	if r != nil {
 		info.URL, info.Header = r.URL, r.Header
 	}
-	return h.e.Run(newTransport(ws, h.e.Options().MaxMessageSize, false), handler, info)
+	return h.e.Run(newTransport(ws, h.e.Options(), false), handler, info)
 }
 
 // Shutdown closes every connection with 1001 and waits for their
@@ -154,16 +155,24 @@ type transport struct {
 }
 
 var (
-	_ adapters.Transport = (*transport)(nil)
-	_ adapters.NetConner = (*transport)(nil)
+	_ adapters.Transport     = (*transport)(nil)
+	_ adapters.NetConner     = (*transport)(nil)
+	_ adapters.UTF8Validator = (*transport)(nil)
 )
 
-func newTransport(ws *websocket.Conn, max int64, compressed bool) *transport {
-	ws.SetReadLimit(max) // 0: no limit
+func newTransport(ws *websocket.Conn, opts adapters.Options, compressed bool) *transport {
+	ws.SetReadLimit(opts.MaxMessageSize) // 0: no limit
 	ws.EnableWriteCompression(compressed)
 	w, _ := ws.NetConn().(*wire.Conn)
-	return &transport{ws: ws, wire: w, max: max}
+	t := &transport{ws: ws, wire: w, max: opts.MaxMessageSize}
+	t.buf.SkipUTF8Validation = opts.SkipUTF8Validation
+	return t
 }
+
+// ValidatesUTF8 reports that text is validated as it is read, unless
+// Options.SkipUTF8Validation is set; gorilla/websocket itself does not
+// validate text messages.
+func (t *transport) ValidatesUTF8() bool { return t.buf.ValidatesUTF8() }
 
 func (t *transport) Read(ev adapters.Events) error {
 	t.ws.SetCloseHandler(func(int, string) error { return nil }) // the engine answers
@@ -177,8 +186,8 @@ func (t *transport) readMessage() (websock.Opcode, []byte, error) {
 	if err != nil {
 		return 0, nil, t.classify(err)
 	}
-	data, err := t.buf.ReadMessage(r, t.max) // the size after decompression: the library limits wire bytes
-	if err == websock.ErrMessageTooBig {
+	data, err := t.buf.ReadMessage(r, websock.Opcode(mt), t.max) // the size after decompression: the library limits wire bytes
+	if err == websock.ErrMessageTooBig || err == websock.ErrInvalidUTF8 {
 		return 0, nil, err
 	}
 	if err != nil {

@@ -34,6 +34,7 @@ import (
 
 	"github.com/websock-go/websock/adapters"
 	"github.com/websock-go/websock/adapters/internal/pmdeflate"
+	"github.com/websock-go/websock/adapters/internal/utf8stream"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -43,9 +44,10 @@ type Options = adapters.Options
 // Adapter declares this adapter to the engine, the conformance suite and
 // the documentation.
 var Adapter = adapters.Adapter{
-	Name:    "gws",
-	Library: "github.com/lxzan/gws",
-	Server:  "net/http",
+	Name:           "gws",
+	Library:        "github.com/lxzan/gws",
+	Server:         "net/http",
+	IdleGoroutines: 1, // the connection's own, which runs gws's read loop
 }
 
 // Handler is an http.Handler that upgrades every request it serves to a
@@ -165,6 +167,7 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upg
 		p, _ := brw.Reader.Peek(n)
 		t.in.r = io.MultiReader(bytes.NewReader(bytes.Clone(p)), nc)
 	}
+	t.in.validate = !h.e.Options().SkipUTF8Validation
 	brw.Reader.Reset(&t.in)
 	t.ws, err = up.UpgradeFromConn(&t.lib, brw.Reader, &http.Request{Method: http.MethodGet, Header: hdr})
 	if err != nil {
@@ -183,6 +186,11 @@ type transport struct {
 	ev  adapters.Events
 	err error // why the read loop ended
 }
+
+var (
+	_ adapters.Transport     = (*transport)(nil)
+	_ adapters.UTF8Validator = (*transport)(nil)
+)
 
 // libConn is the connection as gws sees it. gws writes a close frame on
 // its own when reading fails or the peer closes, and then closes the
@@ -241,17 +249,29 @@ func replaceHeader(resp []byte, key, value string) []byte {
 // on what gws lets through (RFC 6455 section 5.2, RFC 7692 section 6): a
 // length with its top bit set, on which gws panics, and, with compression
 // on, RSV2 or RSV3, or RSV1 on a control or continuation frame (gws checks
-// reserved bits only without compression).
+// reserved bits only without compression). With validate set, it also
+// validates uncompressed text messages as their bytes arrive (RFC 6455
+// section 8.1), since gws hands over only whole messages.
 type frames struct {
-	r       io.Reader
-	deflate bool
-	hdr     [14]byte
-	n       int    // header bytes read
-	left    uint64 // payload bytes left in the frame
-	err     error
+	r        io.Reader
+	deflate  bool
+	validate bool
+	hdr      [14]byte
+	n        int  // header bytes read
+	b0       byte // the first byte of the current frame's header
+	key      [4]byte
+	masked   bool
+	size     uint64 // the current frame's payload length
+	left     uint64 // payload bytes left in the frame
+	text     bool   // the data message being read is text to validate
+	utf8     utf8stream.Validator
+	err      error
 }
 
-var errFrame = fmt.Errorf("%w: reserved bit set or length too large", websock.ErrProtocol)
+var (
+	errFrame = fmt.Errorf("%w: reserved bit set or length too large", websock.ErrProtocol)
+	errText  = fmt.Errorf("%w: text message", websock.ErrInvalidUTF8)
+)
 
 func (f *frames) Read(p []byte) (int, error) {
 	if f.err != nil {
@@ -261,7 +281,13 @@ func (f *frames) Read(p []byte) (int, error) {
 	for b := p[:n]; len(b) > 0; {
 		if f.left > 0 {
 			k := min(f.left, uint64(len(b)))
+			if f.text && f.b0&0x0f <= 1 && !f.checkText(b[:k], f.size-f.left) {
+				return 0, f.err
+			}
 			f.left, b = f.left-k, b[k:]
+			if f.left == 0 && !f.endText() {
+				return 0, f.err
+			}
 			continue
 		}
 		f.hdr[f.n], f.n, b = b[0], f.n+1, b[1:]
@@ -279,9 +305,57 @@ func (f *frames) Read(p []byte) (int, error) {
 			f.err = errFrame
 			return 0, f.err
 		}
-		f.left, f.n = l, 0
+		f.b0, f.masked, f.size, f.left, f.n = h[0], h[1]&0x80 != 0, l, l, 0
+		if f.masked {
+			copy(f.key[:], h[len(h)-4:])
+		}
+		switch op := h[0] & 0x0f; {
+		case !f.validate:
+		case op == 1:
+			f.text = h[0]&0x40 == 0 // RSV1: compressed, not text until inflated
+			f.utf8.Reset()
+		case op == 2:
+			f.text = false
+		}
+		if f.left == 0 && !f.endText() {
+			return 0, f.err
+		}
 	}
 	return n, err
+}
+
+// checkText validates p, payload bytes of the current frame of a text
+// message from offset off in it.
+func (f *frames) checkText(p []byte, off uint64) bool {
+	var buf [512]byte
+	for len(p) > 0 {
+		n := copy(buf[:], p)
+		if f.masked {
+			for j := range buf[:n] {
+				buf[j] ^= f.key[(off+uint64(j))&3]
+			}
+		}
+		if !f.utf8.Write(buf[:n]) {
+			f.err = errText
+			return false
+		}
+		p, off = p[n:], off+uint64(n)
+	}
+	return true
+}
+
+// endText checks, once a frame's payload has been read, that a text
+// message its FIN ends ended on a whole code point.
+func (f *frames) endText() bool {
+	if !f.text || f.b0&0x0f > 1 || f.b0&0x80 == 0 {
+		return true
+	}
+	f.text = false
+	if !f.utf8.End() {
+		f.err = errText
+		return false
+	}
+	return true
 }
 
 // stop carries the error that ends the read loop from a callback.
@@ -310,6 +384,9 @@ type statusCode interface {
 
 // readError maps the error that ended gws's read loop to the engine's.
 func (t *transport) readError(err error) error {
+	if errors.Is(err, websock.ErrInvalidUTF8) {
+		return err // the frames reader saw it, before gws did
+	}
 	var ce *gws.CloseError
 	if errors.As(err, &ce) {
 		code := websock.CloseCode(ce.Code)
@@ -357,6 +434,11 @@ func (t *transport) WriteClose(code websock.CloseCode, text string) error {
 	_, err := t.nc.Write(b)
 	return err
 }
+
+// ValidatesUTF8 reports that the frames reader validates every text
+// message, as it arrives: when validation is on and compression is off
+// (a compressed message is validated by the engine once gws inflated it).
+func (t *transport) ValidatesUTF8() bool { return t.in.validate && !t.in.deflate }
 
 func (t *transport) SetWriteDeadline(d time.Time) error { return t.nc.SetWriteDeadline(d) }
 func (t *transport) Close() error                       { return t.nc.Close() }

@@ -46,9 +46,10 @@ type Options = adapters.Options
 // Adapter describes this adapter: its name, shown in ConnInfo.Adapter, and
 // what its library lacks.
 var Adapter = adapters.Adapter{
-	Name:    "nhooyr",
-	Library: "nhooyr.io/websocket",
-	Server:  "net/http",
+	Name:           "nhooyr",
+	Library:        "nhooyr.io/websocket",
+	Server:         "net/http",
+	IdleGoroutines: 2, // the connection's own, and one nhooyr.io/websocket runs per connection to watch its contexts
 	Lacks: adapters.Lacks{
 		HandleControl: "nhooyr.io/websocket answers pings itself and has no hook that reports ping or pong frames",
 	},
@@ -71,7 +72,7 @@ func New(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{e: e, upgrade: coderstyle.Upgrade(library, e.Options().MaxMessageSize)}, nil
+	return &Handler{e: e, upgrade: coderstyle.Upgrade(library, e.Options().MaxMessageSize, e.Options().SkipUTF8Validation)}, nil
 }
 
 // ServeHTTP upgrades r and returns; the connection runs on a goroutine of
@@ -89,7 +90,7 @@ func (h *Handler) ServeConn(ws *websocket.Conn, r *http.Request, handler websock
 	if r != nil {
 		info.RemoteAddr, info.URL, info.Header = r.RemoteAddr, r.URL, r.Header
 	}
-	return h.e.Run(coderstyle.Transport(library, ws, h.e.Options().MaxMessageSize), handler, info)
+	return h.e.Run(coderstyle.Transport(library, ws, h.e.Options().MaxMessageSize, h.e.Options().SkipUTF8Validation), handler, info)
 }
 
 // Shutdown closes every connection with 1001 and waits for their

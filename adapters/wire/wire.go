@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/websock-go/websock/adapters/internal/utf8stream"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -16,13 +17,21 @@ import (
 // section 5.5).
 const MaxControl = 125
 
-const opClose = byte(websock.OpClose)
+const (
+	opText   = byte(websock.OpText)
+	opBinary = byte(websock.OpBinary)
+	opClose  = byte(websock.OpClose)
+)
 
 var (
 	// ErrBadControl is returned by [Conn.WriteControl] for a frame it
 	// does not write: an opcode other than ping or pong, or a payload
 	// over [MaxControl] bytes.
 	ErrBadControl = errors.New("wire: WriteControl writes pings and pongs of at most 125 bytes")
+
+	// errInvalidText is what Read returns once a text message the peer
+	// sends is not UTF-8 (see [Conn.ValidateUTF8]).
+	errInvalidText = fmt.Errorf("%w: text message", websock.ErrInvalidUTF8)
 
 	// ErrMidFrame is returned by [Conn.WriteControl] and [Conn.WriteClose]
 	// when called while the library has written part of a frame (or of its
@@ -56,6 +65,12 @@ type Conn struct {
 	heldBuf  [256]byte
 	heldErr  error // the read error to return once held is drained
 	peerDone bool  // the read side follows nothing more
+	readErr  error // the error every Read returns from now on
+
+	// The validation of the peer's text messages, when on.
+	validate bool
+	text     bool // the data message being read is text to validate
+	utf8     utf8stream.Validator
 
 	mu sync.Mutex // guards what follows
 
@@ -106,6 +121,17 @@ func (c *Conn) Upgraded() {
 	}
 }
 
+// ValidateUTF8 makes c validate the text messages the peer sends as their
+// bytes arrive, before the library gets them: once the bytes read cannot
+// begin valid UTF-8, Read fails, now and from then on, with an error
+// wrapping websock.ErrInvalidUTF8, and the bytes of that read are not
+// handed over. A library whose reads wait for a whole frame payload (or a
+// whole message) could not report it sooner. A compressed message (RSV1
+// set on its first frame) is not validated: its bytes are not text until
+// the library inflates them. Call it before the library reads its first
+// frame.
+func (c *Conn) ValidateUTF8() { c.validate = true }
+
 // NetConn returns the connection under c, for what must bypass the
 // frame tracking (half-closing it, draining it once the connection has
 // ended).
@@ -116,8 +142,14 @@ func (c *Conn) NetConn() net.Conn { return c.nc }
 // own, so that the library has dealt with every frame before it when it
 // gets them.
 func (c *Conn) Read(p []byte) (int, error) {
+	if c.readErr != nil {
+		return 0, c.readErr
+	}
 	if len(c.held) > 0 {
 		n := c.followIn(p[:copy(p, c.held)])
+		if c.readErr != nil {
+			return 0, c.readErr
+		}
 		c.held = c.held[n:]
 		if len(c.held) == 0 && c.heldErr != nil {
 			err := c.heldErr
@@ -141,7 +173,11 @@ func (c *Conn) Read(p []byte) (int, error) {
 		}
 		return n, err
 	}
-	if m := c.followIn(p[:n]); m < n {
+	m := c.followIn(p[:n])
+	if c.readErr != nil {
+		return 0, c.readErr
+	}
+	if m < n {
 		c.held = append(c.heldBuf[:0], p[m:n]...)
 		c.heldErr = err
 		return m, nil
@@ -159,10 +195,17 @@ func (c *Conn) followIn(p []byte) int {
 			return len(p)
 		}
 		if t.left > 0 {
+			off := t.size - t.left
 			k := t.payload(p[i:])
+			if c.text && t.op <= opText && !c.checkText(p[i:i+k], off) {
+				return i
+			}
 			i += k
 			if t.left == 0 && t.op == opClose {
 				c.peerClosed()
+			}
+			if t.left == 0 && !c.endText() {
+				return i
 			}
 			continue
 		}
@@ -171,6 +214,18 @@ func (c *Conn) followIn(p []byte) int {
 		}
 		done := t.headerByte(p[i])
 		i++
+		if done && c.validate {
+			switch t.op {
+			case opText:
+				c.text = t.b0&0x40 == 0 // RSV1: compressed
+				c.utf8.Reset()
+			case opBinary:
+				c.text = false
+			}
+			if t.left == 0 && !c.endText() {
+				return i
+			}
+		}
 		if done && t.op == opClose {
 			if !t.validControl() {
 				c.peerDone = true // the library fails on it: no close to report
@@ -182,6 +237,46 @@ func (c *Conn) followIn(p []byte) int {
 		}
 	}
 	return len(p)
+}
+
+// checkText validates p, payload bytes of the current frame of a text
+// message starting at offset off in it, and fails reading if they cannot
+// continue valid UTF-8.
+func (c *Conn) checkText(p []byte, off uint64) bool {
+	var buf [512]byte
+	for len(p) > 0 {
+		n := copy(buf[:], p)
+		if c.in.masked {
+			for j := range buf[:n] {
+				buf[j] ^= c.in.key[(off+uint64(j))&3]
+			}
+		}
+		if !c.utf8.Write(buf[:n]) {
+			c.failText()
+			return false
+		}
+		p, off = p[n:], off+uint64(n)
+	}
+	return true
+}
+
+// endText checks, once a frame's payload has been read, that a text
+// message its FIN ends ended on a whole code point.
+func (c *Conn) endText() bool {
+	if !c.text || c.in.op > opText || c.in.b0&0x80 == 0 {
+		return true
+	}
+	c.text = false
+	if !c.utf8.End() {
+		c.failText()
+		return false
+	}
+	return true
+}
+
+// failText ends reading: the peer sent invalid UTF-8.
+func (c *Conn) failText() {
+	c.text, c.peerDone, c.readErr = false, true, errInvalidText
 }
 
 // peerClosed records the peer's close frame, whose payload the read side

@@ -436,3 +436,63 @@ func TestListener(t *testing.T) {
 		ln.Close()
 	}
 }
+
+// maskedFrame returns a frame the way a client sends it, masked with a key
+// that is not zero.
+func maskedFrame(b0 byte, payload string) []byte {
+	key := [4]byte{0x12, 0x34, 0x56, 0x78}
+	f := []byte{b0, 0x80 | byte(len(payload))}
+	f = append(f, key[:]...)
+	for i := range len(payload) {
+		f = append(f, payload[i]^key[i&3])
+	}
+	return f
+}
+
+// TestValidateUTF8 checks that the read side fails as soon as the peer's
+// text cannot be valid UTF-8, mid-frame, and lets valid text, binary data
+// and compressed messages through.
+func TestValidateUTF8(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		parts [][]byte // written one at a time; the last one makes it fail, if any does
+		fail  bool
+	}{
+		{"valid", [][]byte{maskedFrame(0x01, "héllo "), maskedFrame(0x80, "wörld ✓")}, false},
+		{"binary", [][]byte{maskedFrame(0x82, "\xff\xfe")}, false},
+		{"compressed", [][]byte{maskedFrame(0xc1, "\xff\xfe")}, false},
+		{"split code point", [][]byte{maskedFrame(0x01, "\xe2\x82"), maskedFrame(0x89, "p"), maskedFrame(0x80, "\xac")}, false},
+		{"bad fragment", [][]byte{maskedFrame(0x01, "ok"), maskedFrame(0x00, "\xf4\x90\x80\x80")}, true},
+		{"bad mid-frame", [][]byte{maskedFrame(0x81, "ok\xf4\x90rest")[:2+4+3], maskedFrame(0x81, "ok\xf4\x90rest")[6+3 : 6+4]}, true},
+		{"cut short at the end", [][]byte{maskedFrame(0x81, "ok\xe2\x82")}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			server, client := pair(t)
+			c := New(server)
+			c.ValidateUTF8()
+			buf := make([]byte, 256)
+			for i, part := range tc.parts {
+				if _, err := client.Write(part); err != nil {
+					t.Fatal(err)
+				}
+				for got := 0; got < len(part); {
+					n, err := c.Read(buf)
+					got += n
+					last := i == len(tc.parts)-1
+					if err != nil {
+						if !tc.fail || !last || !errors.Is(err, websock.ErrInvalidUTF8) {
+							t.Fatalf("part %d: Read: %v", i, err)
+						}
+						if _, err := c.Read(buf); !errors.Is(err, websock.ErrInvalidUTF8) {
+							t.Fatalf("Read after the failure: %v; want ErrInvalidUTF8 again", err)
+						}
+						return
+					}
+				}
+			}
+			if tc.fail {
+				t.Fatal("every part was read without an error; want ErrInvalidUTF8 at the last")
+			}
+		})
+	}
+}

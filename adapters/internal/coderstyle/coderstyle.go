@@ -77,8 +77,9 @@ type AcceptOptions struct {
 var errNoHijack = errors.New("websock: the library upgraded without calling Hijack on the response writer it was given")
 
 // Upgrade returns the adapters.HTTPUpgradeFunc that upgrades with lib,
-// for connections that read messages of at most max bytes (0: no limit).
-func Upgrade[M ~int, S ~int](lib Library[M, S], max int64) adapters.HTTPUpgradeFunc {
+// for connections that read messages of at most max bytes (0: no limit),
+// validating text unless skipUTF8 is set.
+func Upgrade[M ~int, S ~int](lib Library[M, S], max int64, skipUTF8 bool) adapters.HTTPUpgradeFunc {
 	return func(w http.ResponseWriter, r *http.Request, u adapters.Upgrade) (adapters.Upgraded, error) {
 		hook := new(controlHook)
 		opts := &AcceptOptions{
@@ -98,7 +99,12 @@ func Upgrade[M ~int, S ~int](lib Library[M, S], max int64) adapters.HTTPUpgradeF
 			ws.CloseNow()
 			return adapters.Upgraded{}, errNoHijack
 		}
-		t := newTransport(ws, rw.Conn(), lib.CloseError, max)
+		if !skipUTF8 {
+			// The libraries read a frame's payload whole before handing
+			// any of it over: the wire sees invalid text first.
+			rw.Conn().ValidateUTF8()
+		}
+		t := newTransport(ws, rw.Conn(), lib.CloseError, max, skipUTF8)
 		t.hook = hook
 		return adapters.Upgraded{
 			Transport:  netTransport[M, S]{t},
@@ -109,10 +115,10 @@ func Upgrade[M ~int, S ~int](lib Library[M, S], max int64) adapters.HTTPUpgradeF
 
 // Transport returns the Transport of ws, a connection the caller accepted
 // with the library itself, for connections that read messages of at most
-// max bytes (0: no limit). See the adapters' ServeConn for what such a
-// connection cannot do.
-func Transport[M ~int, S ~int](lib Library[M, S], ws Conn[M, S], max int64) adapters.Transport {
-	return newTransport(ws, nil, lib.CloseError, max)
+// max bytes (0: no limit), validating text unless skipUTF8 is set. See
+// the adapters' ServeConn for what such a connection cannot do.
+func Transport[M ~int, S ~int](lib Library[M, S], ws Conn[M, S], max int64, skipUTF8 bool) adapters.Transport {
+	return newTransport(ws, nil, lib.CloseError, max, skipUTF8)
 }
 
 // deflateAnswerable reports whether the libraries, asked for compression

@@ -46,10 +46,18 @@ var (
 	_ adapters.Transport = (*transport[int, int])(nil)
 	_ adapters.Pinger    = (*transport[int, int])(nil)
 	_ adapters.Releaser  = (*transport[int, int])(nil)
+
+	_ adapters.UTF8Validator = (*transport[int, int])(nil)
 )
 
-func newTransport[M ~int, S ~int](ws Conn[M, S], w *wire.Conn, closeError func(error) (websock.CloseCode, string, bool), max int64) *transport[M, S] {
+// ValidatesUTF8 reports that text is validated as it is read, unless
+// Options.SkipUTF8Validation is set; the libraries do not validate text
+// messages themselves.
+func (t *transport[M, S]) ValidatesUTF8() bool { return t.buf.ValidatesUTF8() }
+
+func newTransport[M ~int, S ~int](ws Conn[M, S], w *wire.Conn, closeError func(error) (websock.CloseCode, string, bool), max int64, skipUTF8 bool) *transport[M, S] {
 	t := &transport[M, S]{ws: ws, wire: w, closeError: closeError, max: max}
+	t.buf.SkipUTF8Validation = skipUTF8
 	if w != nil {
 		t.ctx, t.cancel = context.Background(), func() {}
 	} else {
@@ -88,8 +96,8 @@ func (t *transport[M, S]) readMessage() (websock.Opcode, []byte, error) {
 	if err != nil {
 		return 0, nil, t.classify(err)
 	}
-	data, err := t.buf.ReadMessage(r, t.max) // the size after decompression: the library limits wire bytes
-	if err == websock.ErrMessageTooBig {
+	data, err := t.buf.ReadMessage(r, websock.Opcode(mt), t.max) // the size after decompression: the library limits wire bytes
+	if err == websock.ErrMessageTooBig || err == websock.ErrInvalidUTF8 {
 		return 0, nil, err
 	}
 	if err != nil {
@@ -108,6 +116,8 @@ func (t *transport[M, S]) classify(err error) error {
 	}
 	var ne net.Error
 	switch {
+	case errors.Is(err, websock.ErrInvalidUTF8): // the wire saw it
+		return err
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
 		errors.Is(err, context.Canceled), errors.As(err, &ne):
 		return err
