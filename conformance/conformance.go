@@ -140,7 +140,7 @@ func Run(t *testing.T, a Adapter) {
 					t.Errorf("goroutines outlived the connections (rule: no goroutine outlives its connection):\n%v", err)
 				}
 			})
-			c.run(&env{reporter: testingT{t}, adapter: a})
+			c.run(newEnv(testingT{t}, a))
 			if t.Failed() {
 				t.Logf("case %s checks: %s (%s)", c.Name, c.Rule, c.Source)
 			}
@@ -178,7 +178,7 @@ func Test(a Adapter) error {
 func runRecorded(a Adapter, c Case) (problems []string, skipped string) {
 	ignore := goleak.IgnoreCurrent()
 	r := &recorder{name: c.Name}
-	r.run(func(r reporter) { c.run(&env{reporter: r, adapter: a}) })
+	r.run(func(r reporter) { c.run(newEnv(r, a)) })
 	if len(r.problems) == 0 && r.skipped == "" {
 		if err := goleak.Find(ignore); err != nil {
 			r.problems = append(r.problems, fmt.Sprintf("goroutines outlived the connections (rule: no goroutine outlives its connection):\n%v", err))
@@ -191,6 +191,15 @@ func runRecorded(a Adapter, c Case) (problems []string, skipped string) {
 type env struct {
 	reporter
 	adapter Adapter
+	probes  *probeSet
+}
+
+// newEnv returns the env of a case, or of a part of one, reporting to r.
+// Its probes' rules are checked after every cleanup the case registers.
+func newEnv(r reporter, a Adapter) *env {
+	e := &env{reporter: r, adapter: a, probes: new(probeSet)}
+	r.Cleanup(e.checkRules) // first registered, so run last
+	return e
 }
 
 // Fatal reports a problem and ends the case.

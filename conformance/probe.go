@@ -135,7 +135,7 @@ func (e *env) next(ch chan *probe) *probe {
 	e.Helper()
 	select {
 	case p := <-ch:
-		e.Cleanup(func() { e.checkRules(p) })
+		e.probes.add(p)
 		return p
 	case <-time.After(10 * time.Second):
 		e.Fatalf("the upgrade hook was not called within 10s of the client connecting")
@@ -143,12 +143,31 @@ func (e *env) next(ch chan *probe) *probe {
 	}
 }
 
-// checkRules reports the lifecycle rules p saw broken.
-func (e *env) checkRules(p *probe) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, v := range p.violations {
-		e.Errorf("adapter %s: %s", e.adapter.Name, v)
+// probeSet is the probes of one env, whose rules it checks last.
+type probeSet struct {
+	mu     sync.Mutex
+	probes []*probe
+}
+
+func (s *probeSet) add(p *probe) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.probes = append(s.probes, p)
+}
+
+// checkRules reports the lifecycle rules the env's probes saw broken. It
+// runs after everything else the case set up has been cleaned up: the
+// servers have shut down, so every Terminate has returned, and a rule
+// broken late (a second Terminate right after the first) is seen.
+func (e *env) checkRules() {
+	e.probes.mu.Lock()
+	defer e.probes.mu.Unlock()
+	for _, p := range e.probes.probes {
+		p.mu.Lock()
+		for _, v := range p.violations {
+			e.Errorf("adapter %s: %s", e.adapter.Name, v)
+		}
+		p.mu.Unlock()
 	}
 }
 
