@@ -40,6 +40,12 @@ type Server struct {
 	// Restart, when set, is Shutdown with close 1012 (the adapter's
 	// Restart), then stops the listener.
 	Restart func(ctx context.Context) error
+	// Dial, when set, opens the suite's connections to the endpoint
+	// instead of TCP: an adapter that serves in-memory connections (see
+	// package conformance/reference) gives it. URL then gives only the
+	// path and the Host header, and its host must tell the endpoint apart
+	// from every other endpoint running at the same time.
+	Dial func(ctx context.Context) (net.Conn, error)
 }
 
 // ServeFunc starts a fresh endpoint of the adapter under test on
@@ -140,7 +146,7 @@ func Run(t *testing.T, a Adapter) {
 					t.Errorf("goroutines outlived the connections (rule: no goroutine outlives its connection):\n%v", err)
 				}
 			})
-			c.run(&env{reporter: testingT{t}, adapter: a})
+			c.run(newEnv(testingT{t}, a))
 			if t.Failed() {
 				t.Logf("case %s checks: %s (%s)", c.Name, c.Rule, c.Source)
 			}
@@ -178,7 +184,7 @@ func Test(a Adapter) error {
 func runRecorded(a Adapter, c Case) (problems []string, skipped string) {
 	ignore := goleak.IgnoreCurrent()
 	r := &recorder{name: c.Name}
-	r.run(func(r reporter) { c.run(&env{reporter: r, adapter: a}) })
+	r.run(func(r reporter) { c.run(newEnv(r, a)) })
 	if len(r.problems) == 0 && r.skipped == "" {
 		if err := goleak.Find(ignore); err != nil {
 			r.problems = append(r.problems, fmt.Sprintf("goroutines outlived the connections (rule: no goroutine outlives its connection):\n%v", err))
@@ -191,6 +197,25 @@ func runRecorded(a Adapter, c Case) (problems []string, skipped string) {
 type env struct {
 	reporter
 	adapter Adapter
+}
+
+// newEnv returns the env of a case that reports to r. Every endpoint the
+// case starts with a Dial is reachable by the suite's client until the
+// case ends.
+func newEnv(r reporter, a Adapter) *env {
+	serve := a.Serve
+	a.Serve = func(accept websock.AcceptFunc, opts *adapters.Options) (*Server, error) {
+		srv, err := serve(accept, opts)
+		if err == nil && srv.Dial != nil {
+			if err := addDialer(srv); err != nil {
+				srv.Shutdown(context.Background())
+				return nil, err
+			}
+			r.Cleanup(func() { removeDialer(srv) })
+		}
+		return srv, err
+	}
+	return &env{reporter: r, adapter: a}
 }
 
 // Fatal reports a problem and ends the case.
