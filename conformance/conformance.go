@@ -2,7 +2,12 @@
 // adapter behaves like every other: one call, [Run], in the adapter's own
 // test checks the lifecycle, every Result, every close code and Terminate
 // reason, bad input, ordering, shutdown, large messages, many connections
-// and goroutine leaks, over real loopback connections.
+// and goroutine leaks, over real loopback connections (or in-memory ones,
+// for an adapter that gives [Server.Dial]).
+//
+// Package conformance/reference is an adapter that passes every case with
+// nothing but the standard library, and the worked example of writing an
+// adapter.
 //
 // The suite talks to the adapter with its own RFC 6455 client, which
 // depends on no WebSocket library and can send malformed frames. An

@@ -23,6 +23,8 @@
 //     after decompression, close frames parsed.
 //   - write.go: the rest of the adapters.Transport: frames written whole,
 //     the write deadline, and Close.
+//   - faults.go: no part of the example. The suite's tests of itself
+//     break this adapter on purpose, one rule at a time, through it.
 //
 // An adapter over a WebSocket library writes none of read.go or write.go
 // itself: its Transport forwards to the library, and reports what the
