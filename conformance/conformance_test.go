@@ -12,15 +12,17 @@ import (
 	"time"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/gorilla"
 	"github.com/websock-go/websock/conformance"
 	"github.com/websock-go/websock/conformance/internal/faults"
 	"github.com/websock-go/websock/conformance/reference"
 	"github.com/websock-go/websock/websock"
 )
 
-// The suite is tested on deliberately broken adapters, each built from the
-// reference adapter with one fault: every one must fail the named cases,
-// and pass the healthy ones. The broken suite runs in a child process
+// The suite is tested on deliberately broken adapters, each built with one
+// fault, from the gorilla adapter (a broken handler dispatch) or from the
+// reference adapter (a broken Transport): every one must fail the named
+// cases, and pass the healthy ones. The broken suite runs in a child process
 // (this test binary again), because a failing conformance.Run marks its
 // *testing.T failed.
 
@@ -40,7 +42,7 @@ var broken = map[string]struct {
 		mustFail: []string{"MessageTooBig", "IdleTimeout"},
 		mustPass: healthy,
 		adapter: func(t *testing.T) conformance.Adapter {
-			a := referenceAdapter()
+			a := gorillaAdapter()
 			serve := a.Serve
 			a.Serve = func(accept websock.AcceptFunc, _ *adapters.Options) (*conformance.Server, error) {
 				return serve(accept, &adapters.Options{CloseTimeout: time.Second})
@@ -106,7 +108,7 @@ var broken = map[string]struct {
 }
 
 // referenceAdapter is the reference adapter, which passes every case and
-// which the broken adapters start from.
+// which the broken Transports start from.
 func referenceAdapter() conformance.Adapter { return referenceWith(faults.Set{})(nil) }
 
 var endpoints atomic.Int64
@@ -129,11 +131,17 @@ func referenceWith(s faults.Set) func(t *testing.T) conformance.Adapter {
 	}
 }
 
-// wrapHandlers returns a reference adapter whose engine runs wrap(h)
+// gorillaAdapter is the gorilla adapter, which the broken handler
+// dispatches start from.
+func gorillaAdapter() conformance.Adapter {
+	return conformance.Adapter{Adapter: gorilla.Adapter, Serve: conformance.ServeHTTP(gorilla.New)}
+}
+
+// wrapHandlers returns a gorilla-based adapter whose engine runs wrap(h)
 // instead of each handler h: an adapter that dispatches wrongly.
 func wrapHandlers(wrap func(websock.Handler) websock.Handler) func(t *testing.T) conformance.Adapter {
 	return func(t *testing.T) conformance.Adapter {
-		a := referenceAdapter()
+		a := gorillaAdapter()
 		serve := a.Serve
 		a.Serve = func(accept websock.AcceptFunc, opts *adapters.Options) (*conformance.Server, error) {
 			return serve(func(r *websock.Request) (websock.Handler, error) {
