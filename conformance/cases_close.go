@@ -22,7 +22,7 @@ func protocolCloseCodeInvalid(e *env) {
 func (e *env) eachCloseCode(codes []uint16, check func(sub *env, c *client, p *probe, code uint16)) {
 	for _, code := range codes {
 		e.sub(fmt.Sprint(code), func(r reporter) {
-			sub := newEnv(r, e.adapter)
+			sub := e.part(r)
 			accept, ch := probes(nil, false)
 			c := sub.dial(sub.serve(accept, nil))
 			check(sub, c, sub.next(ch), code)

@@ -91,7 +91,7 @@ type deflateTry struct {
 func (e *env) eachDeflateOffer(tries []deflateTry) {
 	for _, t := range tries {
 		e.sub(t.name, func(r reporter) {
-			sub := newEnv(r, e.adapter)
+			sub := e.part(r)
 			accept, ch := probes(nil, false)
 			srv := sub.serve(accept, &adapters.Options{Compression: true, MaxMessageSize: 1 << 20})
 			c, resp, err := dial(srv.URL, http.Header{"Sec-WebSocket-Extensions": {t.offer}})

@@ -82,7 +82,7 @@ func liveHeap() uint64 {
 // it can on the client's side (no buffered reader is kept), so that the
 // heap it adds is mostly the server's.
 func dialIdle(host string) (net.Conn, error) {
-	nc, err := net.DialTimeout("tcp", host, 5*time.Second)
+	nc, err := dialHost(host)
 	if err != nil {
 		return nil, err
 	}

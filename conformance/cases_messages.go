@@ -3,7 +3,6 @@ package conformance
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -98,8 +97,8 @@ func connInfo(e *env) {
 	if strings.Join(req.Subprotocols, ",") != "chat.v1,chat.v2" {
 		e.Errorf("Request.Subprotocols = %q; want [chat.v1 chat.v2] in the client's order", req.Subprotocols)
 	}
-	if host, _, err := net.SplitHostPort(req.RemoteAddr); err != nil || host != "127.0.0.1" {
-		e.Errorf("Request.RemoteAddr = %q; want 127.0.0.1:port", req.RemoteAddr)
+	if req.RemoteAddr != c.nc.LocalAddr().String() {
+		e.Errorf("Request.RemoteAddr = %q; want the client's address, %s", req.RemoteAddr, c.nc.LocalAddr())
 	}
 	if info.Subprotocol != "chat.v2" || resp.Header.Get("Sec-WebSocket-Protocol") != "chat.v2" {
 		e.Errorf("subprotocol: ConnInfo %q, response header %q; want chat.v2, the server's first preference the client offered",

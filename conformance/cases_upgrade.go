@@ -190,7 +190,7 @@ func upgradeHookError(e *env) {
 func notAnUpgrade(e *env) {
 	accept, _ := probes(nil, false)
 	srv := e.serve(accept, nil)
-	resp, err := http.Get("http" + strings.TrimPrefix(srv.URL, "ws"))
+	resp, err := httpGet(srv.URL)
 	if err != nil {
 		e.Fatalf("plain GET: %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/flate"
+	"context"
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
@@ -15,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -52,7 +54,7 @@ func dial(rawURL string, header http.Header) (*client, *http.Response, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	nc, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
+	nc, err := dialHost(u.Host)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -94,6 +96,65 @@ func dial(rawURL string, header http.Header) (*client, *http.Response, error) {
 	}
 	nc.SetDeadline(time.Time{})
 	return &client{nc: nc, br: br, resp: resp, deflate: deflateAgreed(resp.Header.Get("Sec-WebSocket-Extensions"))}, resp, nil
+}
+
+// dialers maps the URL host of each running endpoint that has a
+// Server.Dial to it.
+var dialers = struct {
+	sync.Mutex
+	m map[string]func(ctx context.Context) (net.Conn, error)
+}{m: make(map[string]func(ctx context.Context) (net.Conn, error))}
+
+func addDialer(srv *Server) error {
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		return err
+	}
+	dialers.Lock()
+	defer dialers.Unlock()
+	if _, ok := dialers.m[u.Host]; ok {
+		return fmt.Errorf("conformance: two endpoints with a Dial serve at %s; give each a host of its own in Server.URL", u.Host)
+	}
+	dialers.m[u.Host] = srv.Dial
+	return nil
+}
+
+func removeDialer(srv *Server) {
+	u, _ := url.Parse(srv.URL)
+	dialers.Lock()
+	defer dialers.Unlock()
+	delete(dialers.m, u.Host)
+}
+
+// dialHost connects to host: through its endpoint's Dial when it has
+// one, over TCP otherwise.
+func dialHost(host string) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	dialers.Lock()
+	d := dialers.m[host]
+	dialers.Unlock()
+	if d != nil {
+		return d(ctx)
+	}
+	var nd net.Dialer
+	return nd.DialContext(ctx, "tcp", host)
+}
+
+// httpGet sends a plain HTTP GET to the endpoint at rawURL, a ws:// URL,
+// through dialHost.
+func httpGet(rawURL string) (*http.Response, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	tr := &http.Transport{
+		DisableKeepAlives: true,
+		DialContext:       func(context.Context, string, string) (net.Conn, error) { return dialHost(u.Host) },
+	}
+	defer tr.CloseIdleConnections()
+	u.Scheme = "http"
+	return (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get(u.String())
 }
 
 // writeFrame writes f, masked as a client must unless unmasked is set.

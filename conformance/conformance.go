@@ -2,7 +2,12 @@
 // adapter behaves like every other: one call, [Run], in the adapter's own
 // test checks the lifecycle, every Result, every close code and Terminate
 // reason, bad input, ordering, shutdown, large messages, many connections
-// and goroutine leaks, over real loopback connections.
+// and goroutine leaks, over real loopback connections (or in-memory ones,
+// for an adapter that gives [Server.Dial]).
+//
+// Package conformance/reference is an adapter that passes every case with
+// nothing but the standard library, and the worked example of writing an
+// adapter.
 //
 // The suite talks to the adapter with its own RFC 6455 client, which
 // depends on no WebSocket library and can send malformed frames. An
@@ -40,6 +45,12 @@ type Server struct {
 	// Restart, when set, is Shutdown with close 1012 (the adapter's
 	// Restart), then stops the listener.
 	Restart func(ctx context.Context) error
+	// Dial, when set, opens the suite's connections to the endpoint
+	// instead of TCP: an adapter that serves in-memory connections (see
+	// package conformance/reference) gives it. URL then gives only the
+	// path and the Host header, and its host must tell the endpoint apart
+	// from every other endpoint running at the same time.
+	Dial func(ctx context.Context) (net.Conn, error)
 }
 
 // ServeFunc starts a fresh endpoint of the adapter under test on
@@ -194,12 +205,33 @@ type env struct {
 	probes  *probeSet
 }
 
-// newEnv returns the env of a case, or of a part of one, reporting to r.
-// Its probes' rules are checked after every cleanup the case registers.
+// newEnv returns the env of a case that reports to r. Every endpoint the
+// case starts with a Dial is reachable by the suite's client until the
+// case ends. The rules its probes watch are checked after every cleanup
+// the case registers.
 func newEnv(r reporter, a Adapter) *env {
+	serve := a.Serve
+	a.Serve = func(accept websock.AcceptFunc, opts *adapters.Options) (*Server, error) {
+		srv, err := serve(accept, opts)
+		if err == nil && srv.Dial != nil {
+			if err := addDialer(srv); err != nil {
+				srv.Shutdown(context.Background())
+				return nil, err
+			}
+			r.Cleanup(func() { removeDialer(srv) })
+		}
+		return srv, err
+	}
 	e := &env{reporter: r, adapter: a, probes: new(probeSet)}
 	r.Cleanup(e.checkRules) // first registered, so run last
 	return e
+}
+
+// part returns the env of a named part of e's case, reporting to r.
+func (e *env) part(r reporter) *env {
+	p := &env{reporter: r, adapter: e.adapter, probes: new(probeSet)}
+	r.Cleanup(p.checkRules)
+	return p
 }
 
 // Fatal reports a problem and ends the case.
