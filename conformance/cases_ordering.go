@@ -11,9 +11,12 @@ import (
 	"github.com/websock-go/websock/websock"
 )
 
-func slowConsumer(e *env) {
+// floodProbes makes probes that echo, and on "flood me" push 256 KiB
+// messages from HandleInfo, one after another, until the writes block:
+// a client that then stops reading is a peer stuck behind a push.
+func floodProbes() (websock.AcceptFunc, chan *probe) {
 	chunk := make([]byte, 256<<10)
-	accept, ch := probes(func(p *probe) {
+	return probes(func(p *probe) {
 		p.in = func(p *probe, f websock.Frame) websock.Result {
 			if string(f.Data) != "flood me" {
 				return websock.Push(f)
@@ -28,6 +31,10 @@ func slowConsumer(e *env) {
 			return websock.Push(websock.Binary(chunk))
 		}
 	}, false)
+}
+
+func slowConsumer(e *env) {
+	accept, ch := floodProbes()
 	srv := e.serve(accept, &adapters.Options{WriteTimeout: 300 * time.Millisecond})
 	c := e.dial(srv)
 	p := e.next(ch)

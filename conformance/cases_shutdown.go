@@ -14,22 +14,7 @@ import (
 // connections still get 1001 at once, and Shutdown returns the context's
 // error well before the write timeout.
 func shutdownDeadline(e *env) {
-	chunk := make([]byte, 256<<10)
-	accept, ch := probes(func(p *probe) {
-		p.in = func(p *probe, f websock.Frame) websock.Result {
-			if string(f.Data) != "flood me" {
-				return websock.Push(f)
-			}
-			p.conn.Send(0)
-			return websock.OK()
-		}
-		p.info = func(p *probe, msg any) websock.Result {
-			if n := msg.(int); n < 2000 { // bounded even if writes never block
-				p.conn.Send(n + 1)
-			}
-			return websock.Push(websock.Binary(chunk))
-		}
-	}, false)
+	accept, ch := floodProbes()
 	const writeTimeout = 60 * time.Second
 	srv, err := e.adapter.Serve(accept, &adapters.Options{Logger: quiet, WriteTimeout: writeTimeout, CloseTimeout: 2 * time.Second})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/gobwas/ws/wsflate"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/internal/utf8stream"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -282,7 +283,7 @@ func (t *transport) validate(final bool) error {
 	if !t.text {
 		return nil
 	}
-	pending, ok := checkUTF8(t.msg.b[t.checked:], final)
+	pending, ok := utf8stream.Check(t.msg.b[t.checked:], final)
 	if !ok {
 		return errInvalidText
 	}

@@ -1,4 +1,4 @@
-package gobws
+package utf8stream
 
 import (
 	"testing"
@@ -12,7 +12,7 @@ import (
 func feed(p []byte, cuts ...int) (ok bool, failedAt int) {
 	checked := 0
 	for _, end := range append(cuts, len(p)) {
-		pending, ok := checkUTF8(p[checked:end], end == len(p))
+		pending, ok := Check(p[checked:end], end == len(p))
 		if !ok {
 			return false, end
 		}
@@ -21,7 +21,7 @@ func feed(p []byte, cuts ...int) (ok bool, failedAt int) {
 	return true, 0
 }
 
-func TestCheckUTF8SplitAnywhere(t *testing.T) {
+func TestCheckSplitAnywhere(t *testing.T) {
 	for _, s := range []string{
 		"",
 		"plain ascii",
@@ -48,7 +48,7 @@ func TestCheckUTF8SplitAnywhere(t *testing.T) {
 	}
 }
 
-func TestCheckUTF8FailsFast(t *testing.T) {
+func TestCheckFailsFast(t *testing.T) {
 	// The surrogate's first two bytes already rule out every completion:
 	// the check fails with the fragment that carries them.
 	p := []byte("fine so far \xed\xa0\x80 and more")
@@ -57,7 +57,7 @@ func TestCheckUTF8FailsFast(t *testing.T) {
 		t.Errorf("failed at %d (valid %v); want a failure with the fragment ending at %d", at, ok, cut)
 	}
 	// A lead byte that no code point starts with fails at once too.
-	if _, ok := checkUTF8([]byte("x\xf8"), false); ok {
+	if _, ok := Check([]byte("x\xf8"), false); ok {
 		t.Errorf("a 0xF8 lead byte was taken as the start of a code point")
 	}
 }
