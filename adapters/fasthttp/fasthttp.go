@@ -65,8 +65,10 @@ var Adapter = adapters.Adapter{
 // Handler upgrades WebSocket requests on a fasthttp server with
 // fasthttp/websocket and runs websock handlers on them.
 type Handler struct {
-	e  *adapters.Engine
-	up websocket.FastHTTPUpgrader
+	e *adapters.Engine
+	// up upgrades with permessage-deflate, upPlain without: an offer the
+	// library would answer wrongly is upgraded without it.
+	up, upPlain websocket.FastHTTPUpgrader
 }
 
 // writePool shares write buffers between connections, so that an idle
@@ -81,18 +83,20 @@ func New(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{
+	h := &Handler{
 		e: e,
-		up: websocket.FastHTTPUpgrader{
-			EnableCompression: e.Options().Compression,
-			WriteBufferPool:   &writePool,
+		upPlain: websocket.FastHTTPUpgrader{
+			WriteBufferPool: &writePool,
 			// The engine checked the origin, and chose the subprotocol:
 			// with Subprotocols nil the upgrader echoes the
 			// Sec-WebSocket-Protocol response header the handshake sets.
 			CheckOrigin: func(*fasthttp.RequestCtx) bool { return true },
 			Error:       func(*fasthttp.RequestCtx, int, error) {},
 		},
-	}, nil
+	}
+	h.up = h.upPlain
+	h.up.EnableCompression = true
+	return h, nil
 }
 
 // ServeFastHTTP is a fasthttp.RequestHandler: it upgrades the request and
@@ -141,11 +145,9 @@ func (hs *handshake) Upgrade(u adapters.Upgrade, serve func(adapters.Upgraded)) 
 	}
 	var compressed bool
 	opts := hs.h.e.Options()
-	up := &hs.h.up
-	if up.EnableCompression && !(u.Compression && deflateAnswerable(hs.ctx)) {
-		up = &websocket.FastHTTPUpgrader{}
-		*up = hs.h.up
-		up.EnableCompression = false
+	up := &hs.h.upPlain
+	if u.Compression && deflateAnswerable(hs.ctx) {
+		up = &hs.h.up
 	}
 	err := up.Upgrade(hs.ctx, func(ws *websocket.Conn) {
 		t := newTransport(ws, opts, compressed)

@@ -45,8 +45,10 @@ var Adapter = adapters.Adapter{
 // Handler is an http.Handler that upgrades WebSocket requests with
 // gorilla/websocket and runs websock handlers on them.
 type Handler struct {
-	e  *adapters.Engine
-	up websocket.Upgrader
+	e *adapters.Engine
+	// up upgrades with permessage-deflate, upPlain without: an offer the
+	// library would answer wrongly is upgraded without it.
+	up, upPlain websocket.Upgrader
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -63,12 +65,14 @@ func New(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{e: e, up: websocket.Upgrader{
-		EnableCompression: e.Options().Compression,
-		WriteBufferPool:   &writePool,
-		CheckOrigin:       func(*http.Request) bool { return true }, // the engine checked it
-		Error:             func(http.ResponseWriter, *http.Request, int, error) {},
-	}}, nil
+	h := &Handler{e: e, upPlain: websocket.Upgrader{
+		WriteBufferPool: &writePool,
+		CheckOrigin:     func(*http.Request) bool { return true }, // the engine checked it
+		Error:           func(http.ResponseWriter, *http.Request, int, error) {},
+	}}
+	h.up = h.upPlain
+	h.up.EnableCompression = true
+	return h, nil
 }
 
 // ServeHTTP upgrades r and returns; the connection runs on a goroutine of
@@ -83,12 +87,10 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upg
 	// The library hijacks the connection through rw, which puts a wire
 	// under it: see transport.
 	rw := &wire.ResponseWriter{ResponseWriter: w}
-	up := &h.up
+	up := &h.upPlain
 	compressed := u.Compression && deflateAnswerable(r.Header)
-	if up.EnableCompression != compressed {
-		up = &websocket.Upgrader{}
-		*up = h.up
-		up.EnableCompression = compressed
+	if compressed {
+		up = &h.up
 	}
 	ws, err := up.Upgrade(rw, r, hdr)
 	if err != nil {
