@@ -27,6 +27,9 @@ func (c *conn) decideLocked(r websock.Reason) bool {
 	c.decided = true
 	c.reason = r
 	c.state.Store(stateClosing)
+	if c.cancel != nil {
+		c.cancel()
+	}
 	return true
 }
 

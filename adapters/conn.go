@@ -1,6 +1,7 @@
 package adapters
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,11 +51,14 @@ type conn struct {
 	idle     *time.Timer    // also in timers
 	alive    *time.Timer    // the keepalive timer, also in timers
 	wg       sync.WaitGroup // the mailbox goroutine, timer callbacks and close writers
+
+	ctx    context.Context    // made by the first Context call
+	cancel context.CancelFunc // ends ctx; nil until then
 }
 
 var (
-	_ websock.Conn = (*conn)(nil)
-	_ Events       = (*conn)(nil)
+	_ websock.ContextConn = (*conn)(nil)
+	_ Events              = (*conn)(nil)
 )
 
 func newConn(e *Engine, tr Transport, h websock.Handler, info *websock.ConnInfo) *conn {
@@ -70,6 +74,21 @@ func newConn(e *Engine, tr Transport, h websock.Handler, info *websock.ConnInfo)
 
 // Info returns the connection's info.
 func (c *conn) Info() *websock.ConnInfo { return c.info }
+
+// Context returns a context that is done once the connection's end is
+// decided, before Terminate. See websock.ContextConn. It is made on first
+// use, so a connection nobody asks costs nothing.
+func (c *conn) Context() context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx == nil {
+		c.ctx, c.cancel = context.WithCancel(context.Background())
+		if c.decided {
+			c.cancel()
+		}
+	}
+	return c.ctx
+}
 
 // Send queues msg for HandleInfo. See websock.Conn.
 func (c *conn) Send(msg any) error {

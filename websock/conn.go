@@ -1,6 +1,7 @@
 package websock
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 )
@@ -17,6 +18,18 @@ type Conn interface {
 
 	// Info returns what is known of the connection.
 	Info() *ConnInfo
+}
+
+// ContextConn is a [Conn] that says when its connection has ended. Its
+// Context is done once the connection's end is decided: from then on Send
+// returns ErrClosed, no callback but Terminate starts, and Terminate
+// follows. Code that keeps a Conn outside the handler (a topic's
+// subscriber list, a room) can use it to let go, with [context.AfterFunc]
+// and no goroutine of its own. The engine's connections implement it; a
+// Conn from elsewhere may not, so check with a type assertion.
+type ContextConn interface {
+	Conn
+	Context() context.Context
 }
 
 // ConnInfo is what is known of a connection. Adapters copy it out of the

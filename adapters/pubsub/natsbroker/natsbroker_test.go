@@ -1,0 +1,196 @@
+package natsbroker_test
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"go.uber.org/goleak"
+
+	"github.com/websock-go/websock/adapters/pubsub"
+	"github.com/websock-go/websock/adapters/pubsub/natsbroker"
+	"github.com/websock-go/websock/websock"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// startNATS runs a NATS server on 127.0.0.1:port (0: a free port) until
+// the test ends or stop is called.
+func startNATS(t *testing.T, port int) (s *server.Server, url string, stop func()) {
+	t.Helper()
+	if port == 0 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	}
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("NATS server did not start")
+	}
+	stop = func() { s.Shutdown(); s.WaitForShutdown() }
+	t.Cleanup(stop)
+	return s, fmt.Sprintf("nats://127.0.0.1:%d", port), stop
+}
+
+// sink is a subscriber: a websock.Conn whose mailbox is a channel.
+type sink chan *pubsub.Message
+
+func (s sink) Send(msg any) error {
+	select {
+	case s <- msg.(*pubsub.Message):
+		return nil
+	default:
+		return websock.ErrMailboxFull
+	}
+}
+
+func (s sink) Info() *websock.ConnInfo { return &websock.ConnInfo{} }
+
+func (s sink) next(t *testing.T) string {
+	t.Helper()
+	select {
+	case m := <-s:
+		return string(m.Data)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no message within 10 s")
+		return ""
+	}
+}
+
+func connect(t *testing.T, url string) (*natsbroker.Broker, *pubsub.PubSub) {
+	t.Helper()
+	b, err := natsbroker.Connect(url, nil, nats.ReconnectWait(20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := pubsub.New(b)
+	t.Cleanup(func() { ps.Close(); b.Close() })
+	return b, ps
+}
+
+// A publish reaches every subscriber of the other node as one NATS
+// message, and the publishing node's own subscribers directly.
+func TestOneNATSMessagePerPublish(t *testing.T) {
+	s, url, _ := startNATS(t, 0)
+	b1, ps1 := connect(t, url)
+	b2, ps2 := connect(t, url)
+	local := make(sink, 1)
+	remote := make([]sink, 50)
+	if err := ps1.Subscribe(local, "room"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range remote {
+		remote[i] = make(sink, 1)
+		if err := ps2.Subscribe(remote[i], "room"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flush(t, b1, b2)
+	before := outMsgs(t, s)
+	if err := ps1.Publish("room", []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if got := local.next(t); got != "hello" {
+		t.Errorf("local subscriber got %q", got)
+	}
+	for i, r := range remote {
+		if got := r.next(t); got != "hello" {
+			t.Errorf("remote subscriber %d got %q", i, got)
+		}
+	}
+	if got := outMsgs(t, s) - before; got != 1 {
+		t.Errorf("NATS server sent %d messages for one publish to 50 subscribers on one node, want 1", got)
+	}
+	select {
+	case m := <-local:
+		t.Errorf("local subscriber got %q twice (its own node's message came back through NATS)", m.Data)
+	default:
+	}
+}
+
+// With NATS down, Publish says so and still delivers locally; once NATS
+// is back, the subscriptions work again.
+func TestNATSOutage(t *testing.T) {
+	_, url, stop := startNATS(t, 0)
+	port, _ := strconv.Atoi(url[len("nats://127.0.0.1:"):])
+	b1, ps1 := connect(t, url)
+	b2, ps2 := connect(t, url)
+	local, remote := make(sink, 4), make(sink, 4)
+	ps1.Subscribe(local, "news")
+	ps2.Subscribe(remote, "news")
+	flush(t, b1, b2)
+	if err := ps1.Publish("news", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	local.next(t)
+	if got := remote.next(t); got != "1" {
+		t.Fatalf("remote got %q, want 1", got)
+	}
+
+	stop()
+	waitFor(t, "both nodes to see NATS gone", func() bool {
+		return !b1.Conn().IsConnected() && !b2.Conn().IsConnected()
+	})
+	err := ps1.Publish("news", []byte("2"))
+	if !errors.Is(err, pubsub.ErrBrokerUnavailable) {
+		t.Fatalf("Publish with NATS down = %v, want ErrBrokerUnavailable", err)
+	}
+	if got := local.next(t); got != "2" {
+		t.Errorf("local subscriber got %q during the outage, want 2", got)
+	}
+
+	startNATS(t, port)
+	waitFor(t, "both nodes to reconnect", func() bool {
+		return b1.Conn().IsConnected() && b2.Conn().IsConnected()
+	})
+	flush(t, b1, b2)
+	if err := ps1.Publish("news", []byte("3")); err != nil {
+		t.Fatal(err)
+	}
+	if got := remote.next(t); got != "3" {
+		t.Errorf("remote got %q after NATS came back, want 3 (2 was published during the outage)", got)
+	}
+	if st := ps1.Stats(); st.BrokerErrs != 1 {
+		t.Errorf("node 1 counted %d broker errors, want 1", st.BrokerErrs)
+	}
+}
+
+func flush(t *testing.T, bs ...*natsbroker.Broker) {
+	t.Helper()
+	for _, b := range bs {
+		if err := b.Conn().FlushTimeout(10 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func outMsgs(t *testing.T, s *server.Server) int64 {
+	t.Helper()
+	v, err := s.Varz(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.OutMsgs
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
