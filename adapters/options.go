@@ -89,6 +89,21 @@ type Options struct {
 	// false: text is validated.
 	SkipUTF8Validation bool
 
+	// DrainBatch paces Shutdown and Restart: the connections get their
+	// close frame DrainBatch at a time, DrainInterval apart, so that their
+	// clients do not all reconnect to the other nodes in the same instant
+	// (Phoenix's socket drainer). New upgrades are refused with 503 and
+	// Retry-After from the start. The context given to Shutdown bounds
+	// the whole drain: when the batches would not end before its
+	// deadline, whatever remains when only CloseTimeout is left is closed
+	// at once, still with its close frame. Default 0: every connection at
+	// once.
+	DrainBatch int
+
+	// DrainInterval is the pause between two batches of DrainBatch.
+	// Default DefaultDrainInterval (2 s).
+	DrainInterval time.Duration
+
 	// Logger receives handler panics, with their stack, and upgrade hooks
 	// that fail. Default slog.Default().
 	Logger *slog.Logger
@@ -119,6 +134,8 @@ func (o *Options) withDefaults(lacks Lacks) Options {
 	r.WriteTimeout = pick(r.WriteTimeout, DefaultWriteTimeout)
 	r.CloseTimeout = pick(r.CloseTimeout, DefaultCloseTimeout)
 	r.MailboxSize = pick(r.MailboxSize, DefaultMailboxSize)
+	r.DrainBatch = pick(r.DrainBatch, 0)
+	r.DrainInterval = pick(r.DrainInterval, DefaultDrainInterval)
 	switch {
 	case r.PingInterval == 0 && lacks.Keepalive == "":
 		r.PingInterval = DefaultPingInterval

@@ -103,6 +103,7 @@ var cases = []Case{
 	// Shutdown and timers (cases_shutdown.go).
 	{Name: "Shutdown", Source: srcEngine, Rule: "Shutdown closes every connection 1001, Terminate sees Shutdown, and new upgrades are refused", Description: "shuts down with three connections", run: shutdown},
 	{Name: "ShutdownDeadline", Source: srcEngine, Rule: "Shutdown keeps its context's deadline, and a stuck peer holds up no other", Description: "shuts down with one peer stuck behind a push", run: shutdownDeadline},
+	{Name: "PacedDrain", Source: srcEngine, Rule: "with DrainBatch set, Shutdown closes a batch at a time, DrainInterval apart, and refuses upgrades with 503 and Retry-After", Description: "drains five connections two at a time", run: pacedDrain},
 	{Name: "Restart", Source: srcEngine, Rule: "Restart closes 1012 and Terminate sees Shutdown wrapping ErrRestart", Description: "restarts with one connection", run: restart},
 	{Name: "IdleTimeout", Source: srcOptions, Rule: "a connection that receives nothing for IdleTimeout closes 1001 with ErrIdleTimeout", Description: "a silent client", run: idleTimeout},
 	{Name: "ActivityKeepsAlive", Source: srcOptions, Rule: "frames from the peer keep a connection from timing out", Description: "a client that talks, then falls silent", run: activityKeepsAlive},

@@ -3,6 +3,8 @@ package conformance
 import (
 	"context"
 	"errors"
+	"net/http"
+	"slices"
 	"time"
 
 	"github.com/websock-go/websock/adapters"
@@ -172,4 +174,71 @@ func keepalivePing(e *env) {
 	// Stop answering: the pong timeout ends the connection.
 	e.closeAndReply(c, 1001, "a missing pong ends the connection with 1001")
 	e.wantReason(p, websock.KindTimeout, websock.CloseGoingAway, websock.ErrPongTimeout, "a missing pong terminates Timeout")
+}
+
+// pacedDrain checks Options.DrainBatch: Shutdown closes the connections a
+// batch at a time, no batch before its time, refuses new upgrades with
+// 503 and Retry-After meanwhile, and every connection terminates with a
+// Shutdown reason.
+func pacedDrain(e *env) {
+	const conns, batch, interval = 5, 2, 150 * time.Millisecond
+	accept, ch := probes(nil, false)
+	srv := e.serve(accept, &adapters.Options{DrainBatch: batch, DrainInterval: interval})
+	var clients []*client
+	var ps []*probe
+	for range conns {
+		c := e.dial(srv)
+		clients = append(clients, c)
+		ps = append(ps, e.next(ch))
+		c.sendText("hello") // the echo shows the connection runs
+		e.wantMessage(c, opText, "hello")
+	}
+	start := time.Now()
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		shut <- srv.Shutdown(ctx)
+	}()
+	arrived := make(chan time.Duration, conns)
+	for _, c := range clients {
+		go func() {
+			cf, err := c.expectClose(10 * time.Second)
+			if err != nil || cf.code != 1001 {
+				e.Errorf("a drained connection got %+v, %v; want close 1001", cf, err)
+			}
+			arrived <- time.Since(start)
+			c.sendClose(1001, "")
+		}()
+	}
+	// Batch k may not start before k intervals have passed; the close
+	// frames of batch k are the ones from 2k on, in order of arrival.
+	var at []time.Duration
+	for range conns {
+		at = append(at, <-arrived)
+		if len(at) == 1 {
+			_, resp, err := dial(srv.URL, nil)
+			switch {
+			case err == nil:
+				e.Errorf("a new connection was accepted during the drain (rule: new upgrades get 503 while draining)")
+			case resp == nil || resp.StatusCode != http.StatusServiceUnavailable:
+				e.Errorf("a new upgrade during the drain got %v (%v); want 503", resp, err)
+			case resp.Header.Get("Retry-After") == "":
+				e.Errorf("the 503 during the drain has no Retry-After header")
+			}
+		}
+	}
+	slices.Sort(at)
+	for i, d := range at {
+		if earliest := time.Duration(i/batch) * interval; d < earliest {
+			e.Errorf("close frame %d arrived %v after Shutdown began; its batch (%d of %d) may not start before %v (rule: DrainBatch %d, DrainInterval %v)",
+				i+1, d.Round(time.Millisecond), i/batch+1, (conns+batch-1)/batch, earliest, batch, interval)
+		}
+	}
+	if err := <-shut; err != nil {
+		e.Errorf("Shutdown: %v", err)
+	}
+	for _, p := range ps {
+		e.wantReason(p, websock.KindShutdown, websock.CloseGoingAway, websock.ErrShutdown, "a drained connection terminates with Shutdown")
+	}
 }
