@@ -21,6 +21,7 @@ type config struct {
 	origins     []string
 	debug       string
 	idleTimeout time.Duration
+	drain       builtin.DrainFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -34,6 +35,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	origin := fs.String("origin", "", "comma-separated origins allowed (e.g. https://example.com,https://*.example.com); default: any origin")
 	fs.StringVar(&cfg.debug, "debug", "", "also serve net/http/pprof and expvar on this address, e.g. 127.0.0.1:6060")
 	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", adapters.DefaultIdleTimeout, "close connections idle for this long (negative: never)")
+	cfg.drain.Register(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: websock-echo [flags]\n\nServes a WebSocket echo handler at / on the chosen adapter.\n\n")
 		fs.PrintDefaults()
@@ -43,6 +45,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q; all options are flags (see -h)", fs.Args())
+	}
+	if err := cfg.drain.Check(); err != nil {
+		return nil, err
 	}
 	if cfg.maxMessage <= 0 {
 		return nil, fmt.Errorf("-max-message must be positive, got %d", cfg.maxMessage)
@@ -63,6 +68,8 @@ func (c *config) options() *adapters.Options {
 		Compression:    c.compress,
 		AllowedOrigins: c.origins,
 		IdleTimeout:    c.idleTimeout,
+		DrainBatch:     c.drain.Batch,
+		DrainInterval:  c.drain.Interval,
 	}
 	if len(o.AllowedOrigins) == 0 {
 		o.AllowedOrigins = []string{"*"}

@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/websock-go/websock/cmd/internal/builtin"
 )
@@ -66,10 +65,10 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) error {
 	case <-sig:
 	case <-stop:
 	}
-	fmt.Fprintln(stdout, "websock-echo: shutting down")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	fmt.Fprintf(stdout, "websock-echo: %s\n", cfg.drain.Describe(srv.Live()))
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.drain.Timeout)
 	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
+	if err := cfg.drain.Stop(srv)(ctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil

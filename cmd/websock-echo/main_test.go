@@ -98,3 +98,48 @@ func TestUnknownAdapter(t *testing.T) {
 		t.Fatalf("unknown adapter: %v; want an error listing the valid names", err)
 	}
 }
+
+// With -restart, stopping closes with 1012; -drain-batch paces it.
+func TestRestartDrain(t *testing.T) {
+	out := &syncBuffer{}
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- run([]string{"-addr", "127.0.0.1:0", "-restart", "-drain-batch", "1", "-drain-interval", "10ms"}, out, io.Discard, stop)
+	}()
+	urlRE := regexp.MustCompile(`listening on (ws://\S+)`)
+	var url string
+	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
+			url = m[1]
+		}
+	}
+	if url == "" {
+		t.Fatalf("no URL printed; output: %q", out.String())
+	}
+	var clients []*websocket.Conn
+	for range 2 {
+		c, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err != nil {
+			t.Fatalf("dial %s: %v", url, err)
+		}
+		defer c.Close()
+		c.WriteMessage(websocket.TextMessage, []byte("hi"))
+		if _, _, err := c.ReadMessage(); err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, c)
+	}
+	close(stop)
+	for _, c := range clients {
+		if _, _, err := c.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseServiceRestart) {
+			t.Errorf("after a -restart stop the client got %v; want close 1012", err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
+	if !strings.Contains(out.String(), "draining 2 connections with 1012") {
+		t.Errorf("output does not say how it drains: %q", out.String())
+	}
+}
