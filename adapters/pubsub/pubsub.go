@@ -351,3 +351,27 @@ func (ps *PubSub) Close() {
 		}
 	}
 }
+
+// Listen calls fn with every message on topic, from this node or another,
+// until stop is called: a server-side subscriber, for what no connection
+// handles (a presence roster, an audit log). fn runs on the publisher's
+// goroutine (or the broker's, for other nodes' messages), one message at
+// a time per publisher, and holds up the topic while it runs: it must
+// return quickly and must not call Publish, Subscribe or Unsubscribe.
+func (ps *PubSub) Listen(topic string, fn func(*Message)) (stop func(), err error) {
+	l := &listener{fn: fn}
+	if err := ps.Subscribe(l, topic); err != nil {
+		return nil, err
+	}
+	return func() { ps.Unsubscribe(l, topic) }, nil
+}
+
+// listener is the subscriber Listen registers: its Send calls fn.
+type listener struct{ fn func(*Message) }
+
+func (l *listener) Send(msg any) error {
+	l.fn(msg.(*Message))
+	return nil
+}
+
+func (l *listener) Info() *websock.ConnInfo { return &websock.ConnInfo{Adapter: "pubsub.Listen"} }

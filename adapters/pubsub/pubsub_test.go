@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -300,5 +301,33 @@ func TestNoBrokerDependencies(t *testing.T) {
 		if strings.Contains(pkg, "nats-io") || strings.Contains(pkg, "prometheus") {
 			t.Errorf("package pubsub depends on %s; only natsbroker may", pkg)
 		}
+	}
+}
+
+// A listener sees the messages of its node and of the others, each
+// publisher's in order, and nothing after stop.
+func TestListen(t *testing.T) {
+	lb := pubsub.NewLocalBroker()
+	n1, n2 := pubsub.New(lb.Node()), pubsub.New(lb.Node())
+	defer n1.Close()
+	defer n2.Close()
+	var mu sync.Mutex
+	var got []string
+	stop, err := n2.Listen("audit", func(m *pubsub.Message) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, string(m.Data))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n1.Publish("audit", []byte("from 1"))
+	n2.Publish("audit", []byte("from 2"))
+	stop()
+	n1.Publish("audit", []byte("after stop"))
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"from 1", "from 2"}; !slices.Equal(got, want) {
+		t.Errorf("listener got %q, want %q", got, want)
 	}
 }

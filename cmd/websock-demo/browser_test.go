@@ -139,7 +139,8 @@ func (p *tab) open(pageURL string) {
 	if err := chromedp.Do(p.ctx, chromedp.Navigate(pageURL+"?"+q.Encode())); err != nil {
 		p.t.Fatalf("%s: opening the page: %v", p.name, err)
 	}
-	p.waitFor(fmt.Sprintf(`document.getElementById("status").textContent.startsWith("connected to %s as %s")`, server, p.name),
+	p.waitFor(fmt.Sprintf(`document.getElementById("status").textContent.startsWith("connected to %s on ") &&
+		document.getElementById("status").textContent.includes(" as %s")`, server, p.name),
 		p.name+"'s page connected through "+server)
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/websock-go/websock/adapters/pubsub"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -53,8 +54,10 @@ func (h *hub) accept(req *websock.Request) (websock.Handler, error) {
 func (c *chat) Init(conn websock.Conn) websock.Result {
 	c.conn = conn
 	c.me.Server = conn.Info().Adapter
+	c.me.Node = c.hub.self.Node
 	c.hub.join(conn, c.me)
-	return websock.Push(encode(event{Type: "welcome", Name: c.me.Name, Server: c.me.Server, Compressed: conn.Info().Compressed}))
+	return websock.Push(encode(event{Type: "welcome", Name: c.me.Name, Server: c.me.Server, Node: c.me.Node,
+		Compressed: conn.Info().Compressed}))
 }
 
 // HandleIn takes one command from the client.
@@ -80,9 +83,16 @@ func (c *chat) HandleIn(f websock.Frame) websock.Result {
 	return websock.OK()
 }
 
-// HandleInfo passes on what the hub sent, in the order it sent it.
+// HandleInfo passes on what the hub and the room's topic sent, in the
+// order they sent it.
 func (c *chat) HandleInfo(msg any) websock.Result {
-	return websock.Push(websock.Text(msg.(outgoing)))
+	switch m := msg.(type) {
+	case outgoing:
+		return websock.Push(websock.Text(m))
+	case *pubsub.Message:
+		return websock.Push(websock.Text(m.Data))
+	}
+	return websock.OK()
 }
 
 // Terminate leaves the room, however the connection ended.

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -13,19 +15,35 @@ import (
 	"time"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/pubsub"
+	"github.com/websock-go/websock/adapters/pubsub/natsbroker"
 	"github.com/websock-go/websock/cmd/internal/builtin"
 )
 
 //go:embed page.html
 var page []byte
 
-// config says where the demo listens.
+// config says where the demo listens and how its nodes meet.
 type config struct {
 	pageAddr string
 	// adapterAddrs overrides, by adapter name, the address an adapter
 	// listens on; by default it is the page's port plus its place in the
 	// list (or any free port, when the page's port is 0).
 	adapterAddrs map[string]string
+	// node names this node; default: the page's address.
+	node string
+	// nats is "" for this node alone (an in-process broker), "embedded"
+	// to run a NATS server here on natsAddr, or the URL of a NATS server
+	// that the other nodes use too.
+	nats, natsAddr string
+	// drainBatch and drainInterval pace the shutdown (see
+	// adapters.Options.DrainBatch).
+	drainBatch    int
+	drainInterval time.Duration
+	// restart closes with 1012 (service restart) on shutdown, instead of
+	// 1001 (going away).
+	restart bool
+	log     *slog.Logger
 }
 
 // server is one adapter endpoint, as the page lists it.
@@ -33,20 +51,28 @@ type server struct {
 	Name string `json:"name"`
 	Port int    `json:"port"`
 	URL  string `json:"url"`
+	Node string `json:"node"`
 }
 
 // demo is the running page and chat servers.
 type demo struct {
 	pageURL string
+	natsURL string // the NATS server the node uses, if any
 	page    *http.Server
 	servers []server
-	stops   []func(context.Context) error
+	running []*builtin.Server
 	hub     *hub
+	ps      *pubsub.PubSub
+	closers []func() // the broker, then the embedded NATS server
+	restart bool
 }
 
 // start serves the page on cfg.pageAddr and the chat handler on every
-// built-in adapter.
+// built-in adapter, joined to the other nodes through NATS when asked.
 func start(cfg config) (*demo, error) {
+	if cfg.log == nil {
+		cfg.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	ln, err := net.Listen("tcp", cfg.pageAddr)
 	if err != nil {
 		return nil, fmt.Errorf("page listener: %w", err)
@@ -54,15 +80,26 @@ func start(cfg config) (*demo, error) {
 	host, portStr, _ := net.SplitHostPort(ln.Addr().String())
 	pagePort, _ := strconv.Atoi(portStr)
 	_, wantPort, _ := net.SplitHostPort(cfg.pageAddr)
+	if cfg.node == "" {
+		cfg.node = ln.Addr().String()
+	}
 
-	d := &demo{pageURL: "http://" + ln.Addr().String() + "/", hub: newHub()}
+	d := &demo{pageURL: "http://" + ln.Addr().String() + "/", restart: cfg.restart}
+	fail := func(err error) (*demo, error) {
+		ln.Close()
+		d.shutdown(context.Background())
+		return nil, err
+	}
+	broker, err := d.connect(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	d.ps = pubsub.New(broker)
+	d.hub = newHub(d.ps, roster{Node: cfg.node, Page: d.pageURL}, cfg.log)
 	opts := &adapters.Options{
-		// A browser on the page's origin may connect; so may one that
-		// opened it as localhost.
-		AllowedOrigins: []string{
-			"http://" + net.JoinHostPort(host, portStr),
-			"http://" + net.JoinHostPort("localhost", portStr),
-		},
+		// A browser on the page of this node, or of another node whose
+		// pages move here when it goes away, may connect.
+		CheckOrigin:    d.hub.checkOrigin,
 		MaxMessageSize: 16 << 10,
 		// Browsers offer permessage-deflate; chat text compresses well.
 		Compression: true,
@@ -71,6 +108,8 @@ func start(cfg config) (*demo, error) {
 		// messages in memory without limit.
 		MailboxSize:        256,
 		CloseOnMailboxFull: true,
+		DrainBatch:         cfg.drainBatch,
+		DrainInterval:      cfg.drainInterval,
 	}
 	for i, a := range builtin.All() {
 		addr := net.JoinHostPort(host, "0")
@@ -82,14 +121,17 @@ func start(cfg config) (*demo, error) {
 		}
 		srv, err := a.Start(addr, d.hub.accept, opts)
 		if err != nil {
-			ln.Close()
-			d.shutdown(context.Background())
-			return nil, fmt.Errorf("adapter %s on %s: %w", a.Name, addr, err)
+			return fail(fmt.Errorf("adapter %s on %s: %w", a.Name, addr, err))
 		}
 		_, p, _ := net.SplitHostPort(srv.Addr)
 		port, _ := strconv.Atoi(p)
-		d.servers = append(d.servers, server{Name: a.Name, Port: port, URL: "ws://" + srv.Addr + "/"})
-		d.stops = append(d.stops, srv.Shutdown)
+		d.servers = append(d.servers, server{Name: a.Name, Port: port, URL: "ws://" + srv.Addr + "/", Node: cfg.node})
+		d.running = append(d.running, srv)
+	}
+	d.hub.self.Servers = d.servers
+	if err := d.hub.run(); err != nil {
+		d.hub = nil
+		return fail(err)
 	}
 
 	mux := http.NewServeMux()
@@ -101,24 +143,64 @@ func start(cfg config) (*demo, error) {
 	mux.HandleFunc("GET /servers", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		json.NewEncoder(w).Encode(d.servers)
+		json.NewEncoder(w).Encode(d.hub.servers())
 	})
 	d.page = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go d.page.Serve(ln)
 	return d, nil
 }
 
-// shutdown closes every chat connection with 1001, on every adapter at
-// once, waits for their Terminate, and then stops the page.
+// connect returns the broker cfg asks for: none, or NATS, embedded or
+// not.
+func (d *demo) connect(cfg config) (pubsub.Broker, error) {
+	url := cfg.nats
+	switch url {
+	case "":
+		return nil, nil
+	case "embedded":
+		s, u, err := startNATS(cfg.natsAddr)
+		if err != nil {
+			return nil, err
+		}
+		d.closers = append(d.closers, func() { s.Shutdown(); s.WaitForShutdown() })
+		url = u
+	}
+	b, err := natsbroker.Connect(url, nil)
+	if err != nil {
+		return nil, err
+	}
+	d.natsURL = url
+	d.closers = append([]func(){b.Close}, d.closers...)
+	return b, nil
+}
+
+// shutdown closes every chat connection on every adapter at once (close
+// 1001, or 1012 with config.restart), paced as configured, waits for
+// their Terminate, tells the other nodes this one left, and then stops the
+// page and NATS.
 func (d *demo) shutdown(ctx context.Context) error {
-	errs := make([]error, len(d.stops)+1)
+	errs := make([]error, len(d.running)+1)
 	var wg sync.WaitGroup
-	for i, stop := range d.stops {
+	for i, srv := range d.running {
+		stop := srv.Shutdown
+		if d.restart {
+			stop = srv.Restart
+		}
 		wg.Go(func() { errs[i] = stop(ctx) })
 	}
 	wg.Wait()
-	if d.page != nil {
-		errs[len(d.stops)] = d.page.Shutdown(ctx)
+	if d.hub != nil {
+		d.hub.stop()
 	}
+	if d.ps != nil {
+		d.ps.Close()
+	}
+	if d.page != nil {
+		errs[len(d.running)] = d.page.Shutdown(ctx)
+	}
+	for _, c := range d.closers {
+		c()
+	}
+	d.closers = nil
 	return errors.Join(errs...)
 }

@@ -19,10 +19,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
+
+	"github.com/websock-go/websock/cmd/internal/builtin"
 )
 
 func main() {
@@ -37,19 +39,33 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("websock-demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8080", "address of the page; the adapters listen on the ports after it (port 0: any free ports)")
+	var cfg config
+	var drain builtin.DrainFlags
+	fs.StringVar(&cfg.pageAddr, "addr", "127.0.0.1:8080", "address of the page; the adapters listen on the ports after it (port 0: any free ports)")
+	fs.StringVar(&cfg.node, "node", "", "this node's name, shown with its members (default: the page's address)")
+	fs.StringVar(&cfg.nats, "nats", "", `join other nodes through NATS: "embedded" runs a NATS server here (see -nats-addr), or give a server's URL such as nats://127.0.0.1:4222; default: this node alone`)
+	fs.StringVar(&cfg.natsAddr, "nats-addr", "127.0.0.1:4222", "where -nats embedded listens (port 0: any free port)")
+	drain.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q; the only flag is -addr", fs.Args())
+		return fmt.Errorf("unexpected arguments %q; all options are flags (see -h)", fs.Args())
 	}
+	if err := drain.Check(); err != nil {
+		return err
+	}
+	cfg.drainBatch, cfg.drainInterval, cfg.restart = drain.Batch, drain.Interval, drain.Restart
+	cfg.log = slog.New(slog.NewTextHandler(stderr, nil))
 
-	d, err := start(config{pageAddr: *addr})
+	d, err := start(cfg)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "websock-demo: chat page on %s\n", d.pageURL)
+	if d.natsURL != "" {
+		fmt.Fprintf(stdout, "websock-demo: joined to other nodes through NATS at %s\n", d.natsURL)
+	}
 	for _, s := range d.servers {
 		fmt.Fprintf(stdout, "websock-demo:   %-8s %s\n", s.Name, s.URL)
 	}
@@ -58,8 +74,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
 	signal.Stop(sig) // a second Ctrl-C kills at once
-	fmt.Fprintln(stdout, "websock-demo: shutting down; every client gets close 1001")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	live := 0
+	for _, s := range d.running {
+		live += s.Live()
+	}
+	fmt.Fprintf(stdout, "websock-demo: shutting down: %s\n", drain.Describe(live))
+	ctx, cancel := context.WithTimeout(context.Background(), drain.Timeout)
 	defer cancel()
 	return d.shutdown(ctx)
 }

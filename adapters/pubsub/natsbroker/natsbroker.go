@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -118,9 +119,13 @@ func (b *Broker) Subscribe(topic string, deliver func([]byte)) (func(), error) {
 	return func() { sub.Unsubscribe() }, nil
 }
 
-// Close closes the NATS connection if Connect made it.
+// Close closes the NATS connection if Connect made it, after giving what
+// was published up to a second to reach the server.
 func (b *Broker) Close() {
 	if b.owned {
+		if b.nc.IsConnected() {
+			b.nc.FlushTimeout(time.Second)
+		}
 		b.nc.Close()
 	}
 }

@@ -110,6 +110,10 @@ func TestOneNATSMessagePerPublish(t *testing.T) {
 			t.Errorf("remote subscriber %d got %q", i, got)
 		}
 	}
+	// The server counts a message after writing it: wait for the count,
+	// then make sure no other is on its way.
+	waitFor(t, "the server to count its message", func() bool { return outMsgs(t, s)-before >= 1 })
+	flush(t, b1, b2)
 	if got := outMsgs(t, s) - before; got != 1 {
 		t.Errorf("NATS server sent %d messages for one publish to 50 subscribers on one node, want 1", got)
 	}

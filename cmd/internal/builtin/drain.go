@@ -57,3 +57,4 @@ func (d *DrainFlags) Stop(srv *Server) func(context.Context) error {
 	}
 	return srv.Shutdown
 }
+

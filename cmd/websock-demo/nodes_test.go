@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
+)
+
+// TestTwoNodesThroughNATS runs two demo nodes joined by the NATS server
+// the first one embeds: a message said on one reaches the other's
+// members, who is online spans both, the second node lets in a page of
+// the first (whose pages move there on a restart), and a restart of the
+// first closes its members with 1012.
+func TestTwoNodesThroughNATS(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), fasthttpDate)
+	d1, err := start(config{pageAddr: "127.0.0.1:0", node: "node-1", nats: "embedded", natsAddr: "127.0.0.1:0", restart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d1.shutdown(context.Background())
+	d2, err := start(config{pageAddr: "127.0.0.1:0", node: "node-2", nats: d1.natsURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d2.shutdown(context.Background())
+
+	alice := dial(t, d1, d1.servers[0], "alice")
+	defer alice.Close()
+	bob := dial(t, d2, d2.servers[1], "bob")
+	defer bob.Close()
+	for _, ws := range []*websocket.Conn{alice, bob} {
+		waitOnline(t, ws, "alice", "bob")
+	}
+
+	say(t, alice, "hello from node 1")
+	if ev := next(t, bob, "message"); ev.Text != "hello from node 1" || ev.Name != "alice" || ev.Node != "node-1" {
+		t.Errorf("bob on node 2 got %+v, want alice's message from node-1", ev)
+	}
+	say(t, bob, "hello back")
+	next(t, alice, "message") // her own, first
+	if ev := next(t, alice, "message"); ev.Text != "hello back" || ev.Node != "node-2" {
+		t.Errorf("alice on node 1 got %+v, want bob's message from node-2", ev)
+	}
+
+	// Node 2 lists node 1's servers after its own, and lets in a browser
+	// on node 1's page.
+	if got := d2.hub.servers(); len(got) != 2*len(d2.servers) || got[len(d2.servers)].Node != "node-1" {
+		t.Errorf("node 2 lists servers %+v; want its own, then node-1's", got)
+	}
+	h := http.Header{"Origin": {strings.TrimSuffix(d1.pageURL, "/")}}
+	carol, _, err := websocket.DefaultDialer.Dial(d2.servers[0].URL+"?name=carol", h)
+	if err != nil {
+		t.Fatalf("node 2 refused a page of node 1: %v", err)
+	}
+	carol.SetReadDeadline(time.Now().Add(10 * time.Second))
+	defer carol.Close()
+	waitOnline(t, carol, "alice", "bob", "carol")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- d1.shutdown(ctx) }()
+	if code := closeCode(t, alice); code != websocket.CloseServiceRestart {
+		t.Errorf("alice got close %d when node 1 restarted, want 1012", code)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("node 1 shutdown: %v", err)
+	}
+	waitOnline(t, bob, "bob", "carol") // node 1 said it left
+}
+
+// say sends a chat message.
+func say(t *testing.T, ws *websocket.Conn, text string) {
+	t.Helper()
+	if err := ws.WriteJSON(command{Type: "say", Text: text}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitOnline reads presence events until one lists exactly names.
+func waitOnline(t *testing.T, ws *websocket.Conn, names ...string) {
+	t.Helper()
+	for {
+		ev := next(t, ws, "presence")
+		var got []string
+		for _, m := range ev.Online {
+			got = append(got, m.Name)
+		}
+		if strings.Join(got, ",") == strings.Join(names, ",") {
+			return
+		}
+	}
+}
