@@ -57,4 +57,3 @@ func (d *DrainFlags) Stop(srv *Server) func(context.Context) error {
 	}
 	return srv.Shutdown
 }
-
