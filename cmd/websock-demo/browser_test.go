@@ -45,21 +45,7 @@ func TestBrowserChatAcrossAdapters(t *testing.T) {
 	}
 	defer func() { d.shutdown(context.Background()) }()
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(chromium),
-			chromedp.NoSandbox,
-			chromedp.DisableGPU,
-			chromedp.UserDataDir(t.TempDir()),
-			chromedp.Flag("disable-quic", true),
-			chromedp.Flag("disable-component-update", true),
-		)...)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	if err := chromedp.Do(browser); err != nil { // starts the browser with its first tab
-		t.Fatalf("starting %s: %v", chromium, err)
-	}
+	browser := newBrowser(t, chromium)
 
 	// One tab per adapter, the first in the browser's first tab.
 	var tabs []*tab
@@ -120,6 +106,28 @@ func TestBrowserChatAcrossAdapters(t *testing.T) {
 		"the first page lists every user again after the restart")
 	last.say("still here")
 	first.waitForMessage(last, "still here")
+}
+
+// newBrowser starts a headless Chromium, closed when the test ends, and
+// returns the context of its first tab.
+func newBrowser(t *testing.T, chromium string) context.Context {
+	t.Helper()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(chromium),
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.UserDataDir(t.TempDir()),
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("disable-component-update", true),
+		)...)
+	t.Cleanup(cancelAlloc)
+	browser, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(browser); err != nil { // starts the browser with its first tab
+		t.Fatalf("starting %s: %v", chromium, err)
+	}
+	return browser
 }
 
 // tab is one page of the demo in the browser.

@@ -44,6 +44,7 @@ type hub struct {
 	mu      sync.Mutex
 	members map[websock.Conn]member // this node's
 	nodes   map[string]*peer        // the other nodes heard from
+	pages   map[string]bool         // the pages of every node ever heard from
 	online  []member                // as last told to the members
 
 	poke     chan struct{} // asks the loop to announce the roster now
@@ -93,6 +94,7 @@ type outgoing []byte
 
 func newHub(ps *pubsub.PubSub, self roster, log *slog.Logger) *hub {
 	return &hub{ps: ps, self: self, log: log, members: map[websock.Conn]member{}, nodes: map[string]*peer{},
+		pages: map[string]bool{self.Page: true},
 		poke: make(chan struct{}, 1), stopLoop: make(chan struct{}), loopDone: make(chan struct{})}
 }
 
@@ -152,6 +154,7 @@ func (h *hub) heard(m *pubsub.Message) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	_, known := h.nodes[r.Node]
+	h.pages[r.Page] = true // its pages may move here, even once it left
 	if r.Leaving {
 		delete(h.nodes, r.Node)
 	} else {
@@ -268,17 +271,17 @@ func (h *hub) servers() []server {
 }
 
 // checkOrigin lets in a browser on the page of this node or of any node
-// it knows (as localhost too, for a loopback page), and any client that
-// is not a browser.
+// it heard from (as localhost too, for a loopback page), and any client
+// that is not a browser.
 func (h *hub) checkOrigin(r *websock.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
 	}
 	h.mu.Lock()
-	pages := []string{h.self.Page}
-	for _, p := range h.nodes {
-		pages = append(pages, p.Page)
+	pages := make([]string, 0, len(h.pages))
+	for p := range h.pages {
+		pages = append(pages, p)
 	}
 	h.mu.Unlock()
 	for _, p := range pages {
