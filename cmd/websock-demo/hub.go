@@ -95,7 +95,7 @@ type outgoing []byte
 func newHub(ps *pubsub.PubSub, self roster, log *slog.Logger) *hub {
 	return &hub{ps: ps, self: self, log: log, members: map[websock.Conn]member{}, nodes: map[string]*peer{},
 		pages: map[string]bool{self.Page: true},
-		poke: make(chan struct{}, 1), stopLoop: make(chan struct{}), loopDone: make(chan struct{})}
+		poke:  make(chan struct{}, 1), stopLoop: make(chan struct{}), loopDone: make(chan struct{})}
 }
 
 // run listens to the other nodes and announces this one, until stop.
