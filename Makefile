@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: all test vet fmt-check lint race demo echo bench matrix
+.PHONY: all test vet fmt-check lint race demo echo bench bench-nodes matrix
 
 all: test
 
@@ -38,3 +38,7 @@ matrix:
 ## bench: adapters against their raw libraries, one Markdown table
 bench:
 	$(GO) run ./cmd/websock-bench
+
+## bench-nodes: pubsub fan-out over two nodes (in-process broker and NATS), and a paced drain
+bench-nodes:
+	$(GO) run ./cmd/websock-bench nodes

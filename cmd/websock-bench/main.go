@@ -62,10 +62,14 @@ import (
 const childEnv = "WEBSOCK_BENCH_CHILD"
 
 func main() {
-	if len(os.Args) > 1 && (os.Args[1] == "server" || os.Args[1] == "client") {
+	if len(os.Args) > 1 && (os.Args[1] == "server" || os.Args[1] == "client" || os.Args[1] == "node") {
 		os.Exit(childMain(os.Args[1:]))
 	}
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	main := run
+	if len(os.Args) > 1 && os.Args[1] == "nodes" {
+		main, os.Args = runNodes, os.Args[1:]
+	}
+	if err := main(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "websock-bench:", err)
 		}
@@ -82,6 +86,8 @@ func childMain(args []string) int {
 		err = runServer(args[1:], os.Stdin, os.Stdout, os.Stderr)
 	case "client":
 		err = runClient(args[1:], os.Stdin, os.Stdout, os.Stderr)
+	case "node":
+		err = runNode(args[1:], os.Stdin, os.Stdout, os.Stderr)
 	default:
 		err = fmt.Errorf("unknown subcommand %q", args[0])
 	}
@@ -99,14 +105,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	exe, err := os.Executable()
+	exe, env, err := childSetup()
 	if err != nil {
-		return fmt.Errorf("finding this program to start the server and client processes: %w", err)
-	}
-	env := append(os.Environ(), childEnv+"=1")
-	if _, ok := os.LookupEnv("GORACE"); !ok {
-		// A -race build otherwise sleeps 1 s at every child's exit.
-		env = append(env, "GORACE=atexit_sleep_ms=0")
+		return err
 	}
 	b := &bench{cfg: cfg, exe: exe, env: env, log: stderr}
 	res := b.runAll()
@@ -115,4 +116,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%d runs failed; the first: %w", len(res.errs), res.errs[0])
 	}
 	return nil
+}
+
+// childSetup returns this program and the environment to start it with as
+// a child process.
+func childSetup() (exe string, env []string, err error) {
+	exe, err = os.Executable()
+	if err != nil {
+		return "", nil, fmt.Errorf("finding this program to start the server and client processes: %w", err)
+	}
+	env = append(os.Environ(), childEnv+"=1")
+	if _, ok := os.LookupEnv("GORACE"); !ok {
+		// A -race build otherwise sleeps 1 s at every child's exit.
+		env = append(env, "GORACE=atexit_sleep_ms=0")
+	}
+	return exe, env, nil
 }

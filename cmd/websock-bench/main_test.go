@@ -59,3 +59,27 @@ func TestBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestNodesSmoke runs `websock-bench nodes` with tiny sizes: fan-out through
+// both brokers and a paced drain. Only the drain's pacing is checked,
+// because the engine guarantees it: no batch starts before its interval,
+// so the reconnects are never ahead of the policy (they may lag it).
+func TestNodesSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts four node processes")
+	}
+	var out, errOut bytes.Buffer
+	err := runNodes([]string{"-conns", "20", "-publishes", "2", "-drain-batch", "5", "-drain-interval", "100ms"}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("runNodes: %v\nstderr:\n%s", err, errOut.String())
+	}
+	table := out.String()
+	for _, want := range []string{"| in-process |", "| NATS |", "all 20 reconnected"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("no %q in the output:\n%s", want, table)
+		}
+	}
+	if !strings.Contains(table, "never ahead of the policy") {
+		t.Errorf("the drain let clients reconnect faster than its batches allow:\n%s", table)
+	}
+}
