@@ -198,3 +198,30 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// One publisher's messages reach the other node's subscribers in order.
+func TestOrderAcrossNATS(t *testing.T) {
+	_, url, _ := startNATS(t, 0)
+	b1, ps1 := connect(t, url)
+	b2, ps2 := connect(t, url)
+	const n = 500
+	subs := []sink{make(sink, n), make(sink, n)}
+	for _, s := range subs {
+		if err := ps2.Subscribe(s, "seq"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flush(t, b1, b2)
+	for i := range n {
+		if err := ps1.Publish("seq", []byte(strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for si, s := range subs {
+		for i := range n {
+			if got := s.next(t); got != strconv.Itoa(i) {
+				t.Fatalf("subscriber %d got message %s at place %d", si, got, i)
+			}
+		}
+	}
+}
