@@ -59,7 +59,7 @@ func (c *conn) Ping(payload []byte) {
 	c.touchRead()
 	c.countIn(websock.OpPing, len(payload))
 	c.write(websock.OpPong, payload) // a failed pong surfaces as a read error next
-	c.Control(websock.OpPing, payload)
+	c.showControl(websock.OpPing, payload)
 }
 
 // Control shows a control frame to HandleControl. See Events.
@@ -69,6 +69,12 @@ func (c *conn) Control(op websock.Opcode, payload []byte) {
 		c.pingSent.Store(0)
 	}
 	c.countControl(op, len(payload))
+	c.showControl(op, payload)
+}
+
+// showControl hands a control frame to HandleControl, if the handler
+// has it.
+func (c *conn) showControl(op websock.Opcode, payload []byte) {
 	if c.ctl == nil || c.state.Load() != stateOpen {
 		return
 	}
