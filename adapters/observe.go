@@ -111,10 +111,10 @@ func (d *drainReporter) report(phase DrainPhase, left int, err error) {
 // request was refused before it was read; err is what failed, if
 // anything did.
 func (e *Engine) refuse(hs Handshake, req *websock.Request, why UpgradeOutcome, he *websock.HTTPError, err error) {
-	hs.Refuse(he)
-	if e.obs != nil {
+	if e.obs != nil { // first, so that the event is reported before the client can see the answer
 		e.obs.Upgrade(UpgradeEvent{Adapter: e.ad.Name, Outcome: why, Status: he.Status, Request: req, Err: err})
 	}
+	hs.Refuse(he)
 }
 
 // refusal is an upgrade refused by accept: why, the answer, and what

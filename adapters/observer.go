@@ -21,7 +21,8 @@ import (
 //
 //   - Upgrade, once per upgrade request the engine serves (not for a
 //     connection handed to Engine.Run, which the caller upgraded): for a
-//     refusal, on the request's goroutine; for an accepted one, on the
+//     refusal, on the request's goroutine, before the answer is written;
+//     for an accepted one, once the library has answered 101, on the
 //     connection's goroutine, just before Start.
 //   - Start, on the connection's goroutine, before Init. End, on that same
 //     goroutine, after Terminate returned, and before the engine forgets

@@ -32,14 +32,13 @@
 package promobs
 
 import (
-	"errors"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/observe/internal/labels"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -74,26 +73,7 @@ var (
 // adapterStats holds the counters of one adapter that every message
 // touches, resolved once, so that a message costs no label lookup.
 type adapterStats struct {
-	messages, bytes [2][5]prometheus.Counter // [direction-1][type]
-}
-
-// types are the message types, as labels, by index.
-var types = [5]string{"text", "binary", "ping", "pong", "close"}
-
-func typeIndex(op websock.Opcode) int {
-	switch op {
-	case websock.OpText:
-		return 0
-	case websock.OpBinary:
-		return 1
-	case websock.OpPing:
-		return 2
-	case websock.OpPong:
-		return 3
-	case websock.OpClose:
-		return 4
-	}
-	return -1
+	messages, bytes [2][5]prometheus.Counter // [direction-1][labels.Type]
 }
 
 // DurationBuckets are the buckets of websock_connection_duration_seconds:
@@ -178,8 +158,8 @@ func (o *Observer) stats(adapter string) *adapterStats {
 		return s
 	}
 	s := &adapterStats{}
-	for d, dir := range []string{"in", "out"} {
-		for i, typ := range types {
+	for d, dir := range labels.Directions {
+		for i, typ := range labels.Types {
 			s.messages[d][i] = o.messages.WithLabelValues(adapter, dir, typ)
 			s.bytes[d][i] = o.bytes.WithLabelValues(adapter, dir, typ)
 		}
@@ -214,7 +194,7 @@ func (o *Observer) End(ev adapters.EndEvent) {
 
 // Message counts a message or control frame and its bytes.
 func (o *Observer) Message(ev adapters.MessageEvent) {
-	i, d := typeIndex(ev.Op), int(ev.Direction)-1
+	i, d := labels.Type(ev.Op), int(ev.Direction)-1
 	if i < 0 || d < 0 || d > 1 {
 		return
 	}
@@ -233,16 +213,12 @@ func (o *Observer) MailboxFull(ev adapters.MailboxEvent) {
 
 // Panic counts a recovered panic by callback.
 func (o *Observer) Panic(ev adapters.PanicEvent) {
-	o.panics.WithLabelValues(ev.Adapter, callbackLabel(ev.Callback)).Inc()
+	o.panics.WithLabelValues(ev.Adapter, labels.Callback(ev.Callback)).Inc()
 }
 
 // Timeout counts a timeout.
 func (o *Observer) Timeout(ev adapters.TimeoutEvent) {
-	t := "idle"
-	if errors.Is(ev.Err, websock.ErrPongTimeout) {
-		t = "pong"
-	}
-	o.timeouts.WithLabelValues(ev.Adapter, t).Inc()
+	o.timeouts.WithLabelValues(ev.Adapter, labels.Timeout(ev.Err)).Inc()
 }
 
 // Drain sets the connections left in a drain.
@@ -254,22 +230,4 @@ func (o *Observer) Drain(ev adapters.DrainEvent) {
 // codes 1000 to 1015, "3xxx" and "4xxx" for the registered and private
 // ranges, "other" for anything else. The set is bounded whatever peers
 // send.
-func CodeLabel(c websock.CloseCode) string {
-	switch {
-	case c >= 1000 && c <= 1015:
-		return strconv.Itoa(int(c))
-	case c >= 3000 && c <= 3999:
-		return "3xxx"
-	case c >= 4000 && c <= 4999:
-		return "4xxx"
-	}
-	return "other"
-}
-
-func callbackLabel(cb string) string {
-	switch cb {
-	case "Init", "HandleIn", "HandleInfo", "HandleControl", "Terminate":
-		return cb
-	}
-	return "other"
-}
+func CodeLabel(c websock.CloseCode) string { return labels.Code(c) }
