@@ -42,6 +42,7 @@ type demo struct {
 	servers []server
 	stops   []func(context.Context) error
 	hub     *hub
+	metrics *metrics
 }
 
 // start serves the page on cfg.pageAddr and the chat handler on every
@@ -55,8 +56,16 @@ func start(cfg config) (*demo, error) {
 	pagePort, _ := strconv.Atoi(portStr)
 	_, wantPort, _ := net.SplitHostPort(cfg.pageAddr)
 
-	d := &demo{pageURL: "http://" + ln.Addr().String() + "/", hub: newHub()}
+	m, err := newMetrics()
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	d := &demo{pageURL: "http://" + ln.Addr().String() + "/", hub: newHub(), metrics: m}
 	opts := &adapters.Options{
+		// One Observer counts for every adapter: /metrics and the page's
+		// counters.
+		Observer: m.obs,
 		// A browser on the page's origin may connect; so may one that
 		// opened it as localhost.
 		AllowedOrigins: []string{
@@ -103,6 +112,11 @@ func start(cfg config) (*demo, error) {
 		w.Header().Set("Cache-Control", "no-store")
 		json.NewEncoder(w).Encode(d.servers)
 	})
+	var names []string
+	for _, s := range d.servers {
+		names = append(names, s.Name)
+	}
+	m.handle(mux, names)
 	d.page = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go d.page.Serve(ln)
 	return d, nil
