@@ -179,7 +179,7 @@ func (p *tab) waitForMessage(from *tab, text string) {
 // number evaluates the JavaScript expression js in the page as a number.
 func (p *tab) number(js string) int {
 	p.t.Helper()
-	n, err := chromedp.Run(p.ctx, chromedp.Evaluate[float64](`Number(` + js + `)`))
+	n, err := chromedp.Run(p.ctx, chromedp.Evaluate[float64](`Number(`+js+`)`))
 	if err != nil {
 		p.t.Fatalf("%s: evaluating %s: %v", p.name, js, err)
 	}
