@@ -11,7 +11,7 @@ import (
 
 // countIn counts a frame received; called on Read's goroutine.
 func (c *conn) countIn(op websock.Opcode, n int) {
-	c.in.add(op, n)
+	c.in.Add(op, n)
 	if m := c.e.mobs; m != nil {
 		m.Message(MessageEvent{Adapter: c.e.ad.Name, Direction: In, Op: op, Bytes: n})
 	}

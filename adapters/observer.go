@@ -217,8 +217,10 @@ func (t *Traffic) tally(op websock.Opcode) *Tally {
 	return nil
 }
 
-// add counts one frame of op with n payload bytes.
-func (t *Traffic) add(op websock.Opcode, n int) {
+// Add counts one frame of op with n payload bytes; it ignores an opcode
+// that Traffic does not count. An Observer can add up MessageEvents with
+// it.
+func (t *Traffic) Add(op websock.Opcode, n int) {
 	if p := t.tally(op); p != nil {
 		p.Frames++
 		p.Bytes += int64(n)

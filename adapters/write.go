@@ -53,7 +53,7 @@ func (c *conn) write(op websock.Opcode, data []byte) error {
 	}
 	err := c.tr.WriteFrame(op, data)
 	if err == nil {
-		c.out.add(op, len(data))
+		c.out.Add(op, len(data))
 	}
 	c.wmu.Unlock()
 	if err != nil {
@@ -86,7 +86,7 @@ func (c *conn) writeCloseBy(code websock.CloseCode, text string, deadline time.T
 	n := closePayloadLen(code, text)
 	if err == nil {
 		c.sent = code
-		c.out.add(websock.OpClose, n)
+		c.out.Add(websock.OpClose, n)
 	}
 	c.wmu.Unlock()
 	if err != nil {

@@ -48,23 +48,7 @@ func (r *eventLog) Message(ev adapters.MessageEvent) {
 	if ev.Direction == adapters.Out {
 		t = &r.out
 	}
-	switch ev.Op {
-	case websock.OpText:
-		t.Text.Frames++
-		t.Text.Bytes += int64(ev.Bytes)
-	case websock.OpBinary:
-		t.Binary.Frames++
-		t.Binary.Bytes += int64(ev.Bytes)
-	case websock.OpPing:
-		t.Ping.Frames++
-		t.Ping.Bytes += int64(ev.Bytes)
-	case websock.OpPong:
-		t.Pong.Frames++
-		t.Pong.Bytes += int64(ev.Bytes)
-	case websock.OpClose:
-		t.Close.Frames++
-		t.Close.Bytes += int64(ev.Bytes)
-	}
+	t.Add(ev.Op, ev.Bytes)
 	r.events = append(r.events, ev)
 }
 

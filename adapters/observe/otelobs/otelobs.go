@@ -27,8 +27,6 @@ package otelobs
 import (
 	"context"
 	"errors"
-	"sync"
-	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -57,8 +55,7 @@ type Observer struct {
 	timeouts      metric.Int64Counter
 	drain         metric.Int64Gauge
 
-	mu       sync.Mutex                               // serialises adding to adapters
-	adapters atomic.Pointer[map[string]*adapterAttrs] // copied on write
+	adapters labels.PerAdapter[adapterAttrs]
 }
 
 var (
@@ -115,21 +112,12 @@ func New(mp metric.MeterProvider) (*Observer, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	o.adapters.Store(&map[string]*adapterAttrs{})
+	o.adapters.New = newAttrs
 	return o, nil
 }
 
-// attrs returns the attribute sets of adapter, making them once.
-func (o *Observer) attrs(adapter string) *adapterAttrs {
-	if a := (*o.adapters.Load())[adapter]; a != nil {
-		return a
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	old := *o.adapters.Load()
-	if a := old[adapter]; a != nil {
-		return a
-	}
+// newAttrs makes the attribute sets of adapter.
+func newAttrs(adapter string) *adapterAttrs {
 	a := &adapterAttrs{adapter: metric.WithAttributeSet(attribute.NewSet(attribute.String("adapter", adapter)))}
 	for d, dir := range labels.Directions {
 		for i, typ := range labels.Types {
@@ -137,12 +125,6 @@ func (o *Observer) attrs(adapter string) *adapterAttrs {
 				attribute.String("direction", dir), attribute.String("type", typ)))
 		}
 	}
-	m := make(map[string]*adapterAttrs, len(old)+1)
-	for k, v := range old {
-		m[k] = v
-	}
-	m[adapter] = a
-	o.adapters.Store(&m)
 	return a
 }
 
@@ -159,12 +141,12 @@ func (o *Observer) Upgrade(ev adapters.UpgradeEvent) {
 
 // Start counts a live connection.
 func (o *Observer) Start(ev adapters.StartEvent) {
-	o.connections.Add(ctx, 1, o.attrs(ev.Adapter).adapter)
+	o.connections.Add(ctx, 1, o.adapters.Get(ev.Adapter).adapter)
 }
 
 // End counts a connection that ended.
 func (o *Observer) End(ev adapters.EndEvent) {
-	a := o.attrs(ev.Adapter).adapter
+	a := o.adapters.Get(ev.Adapter).adapter
 	o.connections.Add(ctx, -1, a)
 	o.closes.Add(ctx, 1, with(ev.Adapter, attribute.String("kind", ev.Reason.Kind.String()), attribute.String("code", labels.Code(ev.Reason.Code))))
 	o.duration.Record(ctx, ev.Duration.Seconds(), a)
@@ -177,14 +159,14 @@ func (o *Observer) Message(ev adapters.MessageEvent) {
 	if i < 0 || d < 0 || d > 1 {
 		return
 	}
-	opt := o.attrs(ev.Adapter).messages[d][i]
+	opt := o.adapters.Get(ev.Adapter).messages[d][i]
 	o.messages.Add(ctx, 1, opt)
 	o.bytes.Add(ctx, int64(ev.Bytes), opt)
 }
 
 // MailboxFull counts a full mailbox, and a slow consumer closed.
 func (o *Observer) MailboxFull(ev adapters.MailboxEvent) {
-	a := o.attrs(ev.Adapter).adapter
+	a := o.adapters.Get(ev.Adapter).adapter
 	o.mailboxFull.Add(ctx, 1, a)
 	if ev.Disconnect {
 		o.slowConsumers.Add(ctx, 1, a)
@@ -203,5 +185,5 @@ func (o *Observer) Timeout(ev adapters.TimeoutEvent) {
 
 // Drain records the connections left in a drain.
 func (o *Observer) Drain(ev adapters.DrainEvent) {
-	o.drain.Record(ctx, int64(ev.Left), o.attrs(ev.Adapter).adapter)
+	o.drain.Record(ctx, int64(ev.Left), o.adapters.Get(ev.Adapter).adapter)
 }

@@ -32,9 +32,6 @@
 package promobs
 
 import (
-	"sync"
-	"sync/atomic"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/websock-go/websock/adapters"
@@ -60,8 +57,7 @@ type Observer struct {
 	timeouts      *prometheus.CounterVec
 	drain         *prometheus.GaugeVec
 
-	mu       sync.Mutex                               // serialises adding to adapters
-	adapters atomic.Pointer[map[string]*adapterStats] // copied on write
+	adapters labels.PerAdapter[adapterStats]
 }
 
 var (
@@ -115,7 +111,7 @@ func New(reg prometheus.Registerer) (*Observer, error) {
 		drain: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "websock_drain_connections",
 			Help: "Connections left to close in a Shutdown or Restart; 0 when none is under way."}, []string{"adapter"}),
 	}
-	o.adapters.Store(&map[string]*adapterStats{})
+	o.adapters.New = o.newStats
 	for _, c := range o.collectors() {
 		if err := reg.Register(c); err != nil {
 			return nil, err
@@ -145,18 +141,8 @@ func (o *Observer) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// stats returns the per-message counters of adapter, making them on its
-// first message.
-func (o *Observer) stats(adapter string) *adapterStats {
-	if s := (*o.adapters.Load())[adapter]; s != nil {
-		return s
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	old := *o.adapters.Load()
-	if s := old[adapter]; s != nil {
-		return s
-	}
+// newStats resolves the per-message counters of adapter.
+func (o *Observer) newStats(adapter string) *adapterStats {
 	s := &adapterStats{}
 	for d, dir := range labels.Directions {
 		for i, typ := range labels.Types {
@@ -164,12 +150,6 @@ func (o *Observer) stats(adapter string) *adapterStats {
 			s.bytes[d][i] = o.bytes.WithLabelValues(adapter, dir, typ)
 		}
 	}
-	m := make(map[string]*adapterStats, len(old)+1)
-	for k, v := range old {
-		m[k] = v
-	}
-	m[adapter] = s
-	o.adapters.Store(&m)
 	return s
 }
 
@@ -181,7 +161,7 @@ func (o *Observer) Upgrade(ev adapters.UpgradeEvent) {
 // Start counts a live connection, and makes its adapter's series exist.
 func (o *Observer) Start(ev adapters.StartEvent) {
 	o.connections.WithLabelValues(ev.Adapter).Inc()
-	o.stats(ev.Adapter)
+	o.adapters.Get(ev.Adapter)
 }
 
 // End counts a connection that ended.
@@ -198,7 +178,7 @@ func (o *Observer) Message(ev adapters.MessageEvent) {
 	if i < 0 || d < 0 || d > 1 {
 		return
 	}
-	s := o.stats(ev.Adapter)
+	s := o.adapters.Get(ev.Adapter)
 	s.messages[d][i].Inc()
 	s.bytes[d][i].Add(float64(ev.Bytes))
 }

@@ -5,6 +5,8 @@ package labels
 import (
 	"errors"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/websock-go/websock/websock"
 )
@@ -63,4 +65,40 @@ func Timeout(err error) string {
 		return "pong"
 	}
 	return "idle"
+}
+
+// PerAdapter makes a T once per adapter name and finds it again without
+// a lock: what a message must touch is resolved on the adapter's first
+// event, not on every message.
+type PerAdapter[T any] struct {
+	New func(adapter string) *T
+
+	mu sync.Mutex                    // serialises adding to m
+	m  atomic.Pointer[map[string]*T] // copied on write
+}
+
+// Get returns adapter's T, making it on the first call.
+func (p *PerAdapter[T]) Get(adapter string) *T {
+	if m := p.m.Load(); m != nil {
+		if v := (*m)[adapter]; v != nil {
+			return v
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var old map[string]*T
+	if m := p.m.Load(); m != nil {
+		old = *m
+	}
+	if v := old[adapter]; v != nil {
+		return v
+	}
+	m := make(map[string]*T, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	v := p.New(adapter)
+	m[adapter] = v
+	p.m.Store(&m)
+	return v
 }
