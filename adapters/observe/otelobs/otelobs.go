@@ -66,8 +66,10 @@ var (
 // adapterAttrs holds the attribute sets of one adapter that every message
 // uses, made once.
 type adapterAttrs struct {
-	adapter  metric.MeasurementOption
-	messages [2][5]metric.MeasurementOption // [direction-1][labels.Type]
+	adapter metric.MeasurementOption
+	// messages are the options of a message's measurements, as slices
+	// made once, so that passing them allocates nothing.
+	messages [2][5][]metric.AddOption // [direction-1][labels.Type]
 }
 
 // New returns an Observer whose instruments come from mp's meter for
@@ -121,8 +123,8 @@ func newAttrs(adapter string) *adapterAttrs {
 	a := &adapterAttrs{adapter: metric.WithAttributeSet(attribute.NewSet(attribute.String("adapter", adapter)))}
 	for d, dir := range labels.Directions {
 		for i, typ := range labels.Types {
-			a.messages[d][i] = metric.WithAttributeSet(attribute.NewSet(attribute.String("adapter", adapter),
-				attribute.String("direction", dir), attribute.String("type", typ)))
+			a.messages[d][i] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("adapter", adapter),
+				attribute.String("direction", dir), attribute.String("type", typ)))}
 		}
 	}
 	return a
@@ -159,9 +161,9 @@ func (o *Observer) Message(ev adapters.MessageEvent) {
 	if i < 0 || d < 0 || d > 1 {
 		return
 	}
-	opt := o.adapters.Get(ev.Adapter).messages[d][i]
-	o.messages.Add(ctx, 1, opt)
-	o.bytes.Add(ctx, int64(ev.Bytes), opt)
+	opts := o.adapters.Get(ev.Adapter).messages[d][i]
+	o.messages.Add(ctx, 1, opts...)
+	o.bytes.Add(ctx, int64(ev.Bytes), opts...)
 }
 
 // MailboxFull counts a full mailbox, and a slow consumer closed.
