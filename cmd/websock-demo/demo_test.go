@@ -187,9 +187,13 @@ func TestCounters(t *testing.T) {
 		want := counters{Adapter: r.Adapter}
 		if r.Adapter == s.Name {
 			want.Live, want.In = 1, 1
-			want.Out = r.Out // the welcome, the presence and the message, at least
-			if r.Out < 3 {
-				t.Errorf("%s: %v messages out; want at least 3", r.Adapter, r.Out)
+			// A frame is counted once written, and the client may read it
+			// first: of the welcome, the presence and the message, only the
+			// welcome, pushed by Init before the say was read, is surely
+			// counted.
+			want.Out = r.Out
+			if r.Out < 1 {
+				t.Errorf("%s: %v messages out; want at least 1, the welcome", r.Adapter, r.Out)
 			}
 		}
 		if r != want {
