@@ -128,6 +128,7 @@ var cases = []Case{
 	{Name: "ObservePanic", Source: srcObserver, Rule: "a recovered panic is reported with its callback and stack, before the end", Description: "HandleIn panics", run: observePanic},
 	{Name: "ObserveMailboxFull", Source: srcObserver, Rule: "a full mailbox is reported once, with and without closing the slow consumer, and counted at the end", Description: "ten Sends into a mailbox of 2 while HandleInfo is busy", run: observeMailbox},
 	{Name: "ObserveTimeout", Source: srcObserver, Rule: "an idle timeout is reported before the end", Description: "a silent client with a 100 ms idle timeout", run: observeTimeout},
+	{Name: "ObserveKeepaliveTimeout", Feature: adapters.FeatureKeepalive, Source: srcObserver, Rule: "an unanswered keepalive ping is reported before the end", Description: "a client that never answers pings, 100 ms PingInterval and PongTimeout", run: observeKeepaliveTimeout},
 	{Name: "ObserveDrain", Source: srcObserver, Rule: "Shutdown reports its progress, from every connection to none, after every connection's end", Description: "shuts down with two connections", run: observeDrain},
 
 	// Options (cases_options.go).

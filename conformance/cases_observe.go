@@ -336,16 +336,27 @@ func observeMailboxFull(e *env, disconnect bool) {
 
 // observeTimeout checks that an idle timeout is reported before the end.
 func observeTimeout(e *env) {
+	e.observeTimeout(&adapters.Options{IdleTimeout: 100 * time.Millisecond, PingInterval: -1}, websock.ErrIdleTimeout)
+}
+
+// observeKeepaliveTimeout checks that an unanswered keepalive ping is
+// reported before the end. The suite's client reads the pings and never
+// answers them.
+func observeKeepaliveTimeout(e *env) {
+	e.observeTimeout(&adapters.Options{PingInterval: 100 * time.Millisecond, PongTimeout: 100 * time.Millisecond}, websock.ErrPongTimeout)
+}
+
+func (e *env) observeTimeout(opts *adapters.Options, want error) {
 	accept, _ := probes(nil, false)
-	srv, rec := e.observed(accept, &adapters.Options{IdleTimeout: 100 * time.Millisecond, PingInterval: -1})
+	srv, rec := e.observed(accept, opts)
 	c := e.dial(srv)
-	e.closeAndReply(c, 1001, "an idle connection closes 1001")
+	e.closeAndReply(c, 1001, "a connection that times out closes 1001")
 	end := e.end(rec)
 	events, _, _ := rec.snapshot()
 	e.wantEvents(events, "Upgrade,Start,Timeout,End")
 	if len(events) == 4 {
-		if ev := events[2].(adapters.TimeoutEvent); ev.Adapter != e.adapter.Name || !errors.Is(ev.Err, websock.ErrIdleTimeout) || ev.Info == nil {
-			e.Errorf("TimeoutEvent %+v; want ErrIdleTimeout and the ConnInfo", ev)
+		if ev := events[2].(adapters.TimeoutEvent); ev.Adapter != e.adapter.Name || !errors.Is(ev.Err, want) || ev.Info == nil {
+			e.Errorf("TimeoutEvent %+v; want %v and the ConnInfo", ev, want)
 		}
 	}
 	if end.Reason.Kind != websock.KindTimeout || end.Sent != websock.CloseGoingAway {
