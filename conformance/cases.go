@@ -4,14 +4,14 @@ import "github.com/websock-go/websock/adapters"
 
 // The sources a case's rule comes from.
 const (
-	srcHandler  = "websock.Handler"    // the callback contract, package websock
-	srcResult   = "websock.Result"     // the table of Results
-	srcReason   = "websock.Reason"     // the table of how a connection ends
-	srcConn     = "websock.Conn"       // Send and Info
-	srcOptions  = "adapters.Options"   // the options every adapter honours
-	srcEngine   = "adapters.Engine"    // Shutdown, Restart, the upgrade sequence
-	srcAccept   = "websock.AcceptFunc" // the upgrade hook and its Request
-	srcObserver = "adapters.Observer"  // the events an Observer is told of
+	srcHandler = "websock.Handler"    // the callback contract, package websock
+	srcResult  = "websock.Result"     // the table of Results
+	srcReason  = "websock.Reason"     // the table of how a connection ends
+	srcConn    = "websock.Conn"       // Send and Info
+	srcOptions = "adapters.Options"   // the options every adapter honours
+	srcEngine  = "adapters.Engine"    // Shutdown, Restart, the upgrade sequence
+	srcAccept  = "websock.AcceptFunc" // the upgrade hook and its Request
+	srcObserve = "adapters.Observer"  // the events an Observer is told of
 )
 
 // cases is the suite, in the order it runs: one entry per case, with the
@@ -122,14 +122,14 @@ var cases = []Case{
 	{Name: "CompressionBomb", Feature: adapters.FeatureCompression, Source: srcOptions, Rule: "MaxMessageSize counts the bytes after decompression: 1009", Description: "10 KiB that inflate to 10 MiB", run: compressionBomb},
 
 	// Observability (cases_observe.go).
-	{Name: "ObserveConnection", Source: srcObserver, Rule: "an accepted upgrade is reported, then the start, then the end with its close codes and its traffic by opcode", Description: "echoes text and binary, then the client closes with 4001", run: observeConnection},
-	{Name: "ObserveControl", Feature: adapters.FeatureHandleControl, Source: srcObserver, Rule: "pings and pongs received are counted, and the pong that answers a ping", Description: "a ping and an unsolicited pong", run: observeControl},
-	{Name: "ObserveRefusals", Source: srcObserver, Rule: "each refused upgrade is reported once, with its status and why, and starts nothing", Description: "plain GET, cross origin, AcceptFunc refusal and failure, missing subprotocol", run: observeRefusals},
-	{Name: "ObservePanic", Source: srcObserver, Rule: "a recovered panic is reported with its callback and stack, before the end", Description: "HandleIn panics", run: observePanic},
-	{Name: "ObserveMailboxFull", Source: srcObserver, Rule: "a full mailbox is reported once, with and without closing the slow consumer, and counted at the end", Description: "ten Sends into a mailbox of 2 while HandleInfo is busy", run: observeMailbox},
-	{Name: "ObserveTimeout", Source: srcObserver, Rule: "an idle timeout is reported before the end", Description: "a silent client with a 100 ms idle timeout", run: observeTimeout},
-	{Name: "ObserveKeepaliveTimeout", Feature: adapters.FeatureKeepalive, Source: srcObserver, Rule: "an unanswered keepalive ping is reported before the end", Description: "a client that never answers pings, 100 ms PingInterval and PongTimeout", run: observeKeepaliveTimeout},
-	{Name: "ObserveDrain", Source: srcObserver, Rule: "Shutdown reports its progress, from every connection to none, after every connection's end", Description: "shuts down with two connections", run: observeDrain},
+	{Name: "ObserveConnection", Source: srcObserve, Rule: "an accepted upgrade is reported, then the start, then the end with its close codes and its traffic by opcode", Description: "echoes text and binary, then the client closes with 4001", run: observeConnection},
+	{Name: "ObserveControl", Feature: adapters.FeatureHandleControl, Source: srcObserve, Rule: "pings and pongs received are counted, and the pong that answers a ping", Description: "a ping and an unsolicited pong", run: observeControl},
+	{Name: "ObserveRefusals", Source: srcObserve, Rule: "each refused upgrade is reported once, with its status and why, and starts nothing", Description: "plain GET, cross origin, AcceptFunc refusal and failure, missing subprotocol", run: observeRefusals},
+	{Name: "ObservePanic", Source: srcObserve, Rule: "a recovered panic is reported with its callback and stack, before the end", Description: "HandleIn panics", run: observePanic},
+	{Name: "ObserveMailboxFull", Source: srcObserve, Rule: "a full mailbox is reported once, with and without closing the slow consumer, and counted at the end", Description: "ten Sends into a mailbox of 2 while HandleInfo is busy", run: observeMailbox},
+	{Name: "ObserveTimeout", Source: srcObserve, Rule: "an idle timeout is reported before the end", Description: "a silent client with a 100 ms idle timeout", run: observeTimeout},
+	{Name: "ObserveKeepaliveTimeout", Feature: adapters.FeatureKeepalive, Source: srcObserve, Rule: "an unanswered keepalive ping is reported before the end", Description: "a client that never answers pings, 100 ms PingInterval and PongTimeout", run: observeKeepaliveTimeout},
+	{Name: "ObserveDrain", Source: srcObserve, Rule: "Shutdown reports its progress, from every connection to none, after every connection's end", Description: "shuts down with two connections", run: observeDrain},
 
 	// Options (cases_options.go).
 	{Name: "UnsupportedOptionRefused", Source: "adapters.Lacks", Rule: "an option the library lacks is refused with ErrUnsupportedOption, never ignored", Description: "sets each option the adapter declares lacking", run: unsupportedOptionRefused},
