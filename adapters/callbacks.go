@@ -32,8 +32,10 @@ func (c *conn) callControl(f websock.Frame) (r websock.Result) {
 func (c *conn) callTerminate(reason websock.Reason) {
 	defer func() {
 		if v := recover(); v != nil {
+			pe := &websock.PanicError{Callback: "Terminate", Value: v, Stack: debug.Stack()}
 			c.e.opts.Logger.Error("websock: handler panicked in Terminate", "adapter", c.e.ad.Name,
-				"remote", c.info.RemoteAddr, "panic", v, "stack", string(debug.Stack()))
+				"remote", c.info.RemoteAddr, "panic", v, "stack", string(pe.Stack))
+			c.observePanic(pe)
 		}
 	}()
 	c.h.Terminate(reason)
@@ -47,5 +49,6 @@ func (c *conn) recoverInto(callback string, r *websock.Result) {
 	pe := &websock.PanicError{Callback: callback, Value: v, Stack: debug.Stack()}
 	c.e.opts.Logger.Error("websock: handler panicked", "adapter", c.e.ad.Name, "callback", callback,
 		"remote", c.info.RemoteAddr, "panic", v, "stack", string(pe.Stack))
+	c.observePanic(pe)
 	*r = websock.Stop(pe)
 }

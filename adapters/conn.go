@@ -35,10 +35,18 @@ type conn struct {
 	// its Result is applied.
 	amu sync.Mutex
 
+	// in counts what was received, and libPongs the pongs the library
+	// answered pings with; only Read's goroutine touches them.
+	in       Traffic
+	libPongs Tally
+	received websock.CloseCode // the peer's close code; 0 for none
+
 	// wmu serialises writes; closeSent says a close frame went out, after
 	// which nothing else may be written.
 	wmu       sync.Mutex
 	closeSent bool
+	out       Traffic           // what was written
+	sent      websock.CloseCode // the close code written; 0 for none
 
 	// mu guards what follows. It is never held while blocking.
 	mu       sync.Mutex
@@ -51,6 +59,9 @@ type conn struct {
 	idle     *time.Timer    // also in timers
 	alive    *time.Timer    // the keepalive timer, also in timers
 	wg       sync.WaitGroup // the mailbox goroutine, timer callbacks and close writers
+	peak     int            // the most messages queued at once
+	refused  int64          // Sends refused with ErrMailboxFull
+	full     bool           // the last Send was refused: MailboxFull was reported
 
 	ctx    context.Context    // made by the first Context call
 	cancel context.CancelFunc // ends ctx; nil until then
@@ -93,22 +104,33 @@ func (c *conn) Context() context.Context {
 // Send queues msg for HandleInfo. See websock.Conn.
 func (c *conn) Send(msg any) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.decided {
+		c.mu.Unlock()
 		return websock.ErrClosed
 	}
 	if c.mailbox.len() >= c.e.opts.MailboxSize {
-		if c.e.opts.CloseOnMailboxFull {
+		disconnect := c.e.opts.CloseOnMailboxFull
+		if disconnect {
 			c.abortLocked(errorReason(websock.ErrMailboxFull, websock.CloseTryAgainLater, "mailbox full"))
+		}
+		c.refused++
+		report := !c.full && c.e.obs != nil
+		c.full = true
+		c.mu.Unlock()
+		if report {
+			c.e.obs.MailboxFull(MailboxEvent{Adapter: c.e.ad.Name, Info: c.info, Size: c.e.opts.MailboxSize, Disconnect: disconnect})
 		}
 		return websock.ErrMailboxFull
 	}
 	c.mailbox.push(msg)
+	c.full = false
+	c.peak = max(c.peak, c.mailbox.len())
 	if !c.draining {
 		c.draining = true
 		c.wg.Add(1)
 		go c.drain()
 	}
+	c.mu.Unlock()
 	return nil
 }
 

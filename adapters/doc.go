@@ -9,8 +9,8 @@
 // panics, enforces the idle timeout and keepalive, performs the closing
 // handshake, maps every ending to its close code and [websock.Reason], and
 // ends every connection gracefully with [Engine.Shutdown] (close 1001) or
-// [Engine.Restart] (close 1012). An adapter supplies only what depends on
-// its library.
+// [Engine.Restart] (close 1012), and tells an [Observer] (Options.Observer)
+// what happened. An adapter supplies only what depends on its library.
 //
 // # What an adapter implements
 //

@@ -19,6 +19,8 @@ type Engine struct {
 	ad         Adapter
 	acceptFunc websock.AcceptFunc
 	opts       Options
+	obs        Observer        // opts.Observer; nil when none
+	mobs       MessageObserver // obs, when it wants every message
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
@@ -38,8 +40,11 @@ func NewEngine(a Adapter, accept websock.AcceptFunc, opts *Options) (*Engine, er
 	if err := a.check(opts); err != nil {
 		return nil, err
 	}
-	return &Engine{ad: a, acceptFunc: accept, opts: opts.withDefaults(a.Lacks), conns: make(map[*conn]struct{}),
-		changed: make(chan struct{})}, nil
+	e := &Engine{ad: a, acceptFunc: accept, opts: opts.withDefaults(a.Lacks), conns: make(map[*conn]struct{}),
+		changed: make(chan struct{})}
+	e.obs = e.opts.Observer
+	e.mobs, _ = e.obs.(MessageObserver)
+	return e, nil
 }
 
 // Options returns the options in force, with defaults filled in; a limit
@@ -85,6 +90,9 @@ func (e *Engine) run(tr Transport, h websock.Handler, info *websock.ConnInfo, re
 		tr.Close()
 		abandon(h, websock.ErrShutdown)
 		return r
+	}
+	if e.obs != nil {
+		e.obs.Start(StartEvent{Adapter: e.ad.Name, Info: info})
 	}
 	if stopping != nil {
 		// The client has its 101: it is a connection like any other,
@@ -230,7 +238,10 @@ func (e *Engine) stop(ctx context.Context, r websock.Reason) error {
 	for c := range e.conns {
 		conns = append(conns, c)
 	}
+	left := len(e.conns) + e.pending
 	e.mu.Unlock()
+	rep := e.drainReporter(r.Code)
+	rep.report(DrainBegin, left, nil)
 
 	// Each connection sends its close frame on a goroutine of its own: a
 	// write may block behind a push to a peer that stopped reading, and
@@ -241,11 +252,13 @@ func (e *Engine) stop(ctx context.Context, r websock.Reason) error {
 	// Wait for every connection, and every upgrade under way, to end.
 	for {
 		e.mu.Lock()
-		done, changed := len(e.conns) == 0 && e.pending == 0, e.changed
+		left, changed := len(e.conns)+e.pending, e.changed
 		e.mu.Unlock()
-		if done {
+		if left == 0 {
+			rep.report(DrainDone, 0, nil)
 			return nil
 		}
+		rep.report(DrainProgress, left, nil)
 		select {
 		case <-changed:
 			continue
@@ -255,16 +268,23 @@ func (e *Engine) stop(ctx context.Context, r websock.Reason) error {
 	}
 	// Out of time: close what remains at once, and wait for its
 	// Terminate; an upgrade still under way is not waited for.
+	deadlineReported := false
 	for {
 		e.mu.Lock()
 		for c := range e.conns {
 			c.tr.Close()
 		}
-		done, changed := len(e.conns) == 0, e.changed
+		left, changed := len(e.conns), e.changed
 		e.mu.Unlock()
-		if done {
+		if !deadlineReported {
+			rep.report(DrainDeadline, left, ctx.Err())
+			deadlineReported = true
+		}
+		if left == 0 {
+			rep.report(DrainDone, 0, ctx.Err())
 			return ctx.Err()
 		}
+		rep.report(DrainProgress, left, nil)
 		<-changed
 	}
 }

@@ -168,9 +168,11 @@ func benchWaitWrites(b *testing.B, tr *benchTransport, n int64) {
 // BenchmarkSendInfo is one Conn.Send from another goroutine, delivered to
 // HandleInfo, and the frame it pushes written: the fan-out path. The
 // message is a pointer, so passing it as an any does not allocate.
-func BenchmarkSendInfo(b *testing.B) {
+func BenchmarkSendInfo(b *testing.B) { benchSendInfo(b, benchOptions()) }
+
+func benchSendInfo(b *testing.B, opts *adapters.Options) {
 	h := &benchPushInfo{conn: make(chan websock.Conn, 1), frame: websock.Binary(make([]byte, 256))}
-	e, err := adapters.NewEngine(adapters.Adapter{Name: "bench"}, nil, benchOptions())
+	e, err := adapters.NewEngine(adapters.Adapter{Name: "bench"}, nil, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -197,4 +199,43 @@ func BenchmarkSendInfo(b *testing.B) {
 	b.StopTimer()
 	close(tr.block)
 	<-done
+}
+
+// nopObserver observes everything, every message included, and does
+// nothing: what the engine's hook itself costs.
+type nopObserver struct{ adapters.NopObserver }
+
+func (nopObserver) Message(adapters.MessageEvent) {}
+
+// BenchmarkServeEchoObserved is BenchmarkServeEcho/binary-1KiB with an
+// Observer that wants every message: the hook must add no allocation.
+func BenchmarkServeEchoObserved(b *testing.B) {
+	opts := benchOptions()
+	opts.Observer = nopObserver{}
+	b.ReportAllocs()
+	tr := benchServe(b, opts, benchEcho, websock.OpBinary, make([]byte, 1<<10), b.N)
+	if got := tr.writes.Load(); got != int64(b.N) {
+		b.Fatalf("%d frames written; want %d", got, b.N)
+	}
+}
+
+// BenchmarkServeDispatchObserved is BenchmarkServeDispatch with an
+// Observer that wants every message.
+func BenchmarkServeDispatchObserved(b *testing.B) {
+	opts := benchOptions()
+	opts.Observer = nopObserver{}
+	ok := websock.HandlerFunc(func(websock.Frame) websock.Result { return websock.OK() })
+	b.ReportAllocs()
+	tr := benchServe(b, opts, ok, websock.OpBinary, make([]byte, 1<<10), b.N)
+	if got := tr.writes.Load(); got != 0 {
+		b.Fatalf("%d frames written; want none", got)
+	}
+}
+
+// BenchmarkSendInfoObserved is BenchmarkSendInfo with an Observer that
+// wants every message.
+func BenchmarkSendInfoObserved(b *testing.B) {
+	opts := benchOptions()
+	opts.Observer = nopObserver{}
+	benchSendInfo(b, opts)
 }

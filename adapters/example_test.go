@@ -61,3 +61,32 @@ func ExampleEngine_Run() {
 	// error 1006 (abnormal closure) true
 	// adapter: mem live: 0
 }
+
+// endPrinter is an Observer that prints how each connection ended; it
+// embeds NopObserver for the events it does not want.
+type endPrinter struct{ adapters.NopObserver }
+
+func (endPrinter) Start(ev adapters.StartEvent) { fmt.Println("start", ev.Adapter, ev.Info.RemoteAddr) }
+
+func (endPrinter) End(ev adapters.EndEvent) {
+	fmt.Printf("end %s: %v, sent close %d, received %d; in %d text (%d bytes), out %d text (%d bytes)\n",
+		ev.Adapter, ev.Reason.Kind, ev.Sent, ev.Received,
+		ev.In.Text.Frames, ev.In.Text.Bytes, ev.Out.Text.Frames, ev.Out.Text.Bytes)
+}
+
+// An Observer set in Options is told of every connection's start and end,
+// on every adapter alike.
+func ExampleObserver() {
+	e, err := adapters.NewEngine(adapters.Adapter{Name: "mem"}, nil, &adapters.Options{Observer: endPrinter{}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	echo := websock.HandlerFunc(func(f websock.Frame) websock.Result { return websock.Push(f) })
+	e.Run(&memTransport{in: []string{"hello", "world"}}, echo, &websock.ConnInfo{RemoteAddr: "memory"})
+	// Output:
+	// start mem memory
+	// wrote text "hello"
+	// wrote text "world"
+	// end mem: error, sent close 0, received 0; in 2 text (10 bytes), out 2 text (10 bytes)
+}

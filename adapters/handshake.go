@@ -121,22 +121,22 @@ func (h *httpHandshake) Upgrade(u Upgrade, serve func(Upgraded)) error {
 // net/http calls it from its request handler with a Handshake of its own.
 func (e *Engine) Serve(hs Handshake) {
 	if he := checkMethod(hs.Method()); he != nil {
-		hs.Refuse(he)
+		e.refuse(hs, nil, RefusedHandshake, he, nil)
 		return
 	}
 	req := hs.Request()
 	if he := checkHandshake(req.Header); he != nil {
-		hs.Refuse(he)
+		e.refuse(hs, req, RefusedHandshake, he, nil)
 		return
 	}
-	h, he := e.accept(req)
-	if he != nil {
-		hs.Refuse(he)
+	h, no := e.accept(req)
+	if no != nil {
+		e.refuse(hs, req, no.why, no.he, no.err)
 		return
 	}
 	res := e.reserve()
 	if res == nil {
-		hs.Refuse(refuseShutdown())
+		e.refuse(hs, req, RefusedShutdown, refuseShutdown(), nil)
 		abandon(h, websock.ErrShutdown)
 		return
 	}
@@ -152,11 +152,18 @@ func (e *Engine) Serve(hs Handshake) {
 			Subprotocol: u.Subprotocol,
 			Compressed:  up.Compressed,
 		}
+		if e.obs != nil {
+			e.obs.Upgrade(UpgradeEvent{Adapter: e.ad.Name, Outcome: UpgradeAccepted, Status: http.StatusSwitchingProtocols, Request: req})
+		}
 		e.run(up.Transport, h, info, res)
 	})
 	if err != nil {
 		res.cancel()
-		abandon(h, fmt.Errorf("websock: upgrade failed: %w", err))
+		err = fmt.Errorf("websock: upgrade failed: %w", err)
+		if e.obs != nil {
+			e.obs.Upgrade(UpgradeEvent{Adapter: e.ad.Name, Outcome: UpgradeFailed, Request: req, Err: err})
+		}
+		abandon(h, err)
 	}
 }
 
@@ -179,33 +186,33 @@ func refuseShutdown() *websock.HTTPError {
 // answer with: 503 while shutting down, 403 when the origin policy refuses
 // the request, 400 when a required subprotocol is missing, the hook's own
 // refusal, or 500 when the hook failed, panicked or returned no Handler.
-func (e *Engine) accept(req *websock.Request) (websock.Handler, *websock.HTTPError) {
+func (e *Engine) accept(req *websock.Request) (websock.Handler, *refusal) {
 	e.mu.Lock()
 	closing := e.shutdown
 	e.mu.Unlock()
 	if closing {
-		return nil, refuseShutdown()
+		return nil, &refusal{why: RefusedShutdown, he: refuseShutdown()}
 	}
 	if he := checkOrigin(&e.opts, req); he != nil {
-		return nil, he
+		return nil, &refusal{why: RefusedOrigin, he: he}
 	}
 	if e.opts.RequireSubprotocol && e.chooseSubprotocol(req.Subprotocols) == "" {
-		return nil, websock.Refuse(http.StatusBadRequest, fmt.Sprintf(
+		return nil, &refusal{why: RefusedSubprotocol, he: websock.Refuse(http.StatusBadRequest, fmt.Sprintf(
 			"websocket: none of the offered subprotocols %q is spoken here; offer one of %q in Sec-WebSocket-Protocol\n",
-			req.Subprotocols, e.opts.Subprotocols))
+			req.Subprotocols, e.opts.Subprotocols))}
 	}
 	h, err := callAccept(req, e.acceptFunc)
 	if err != nil {
 		var he *websock.HTTPError
 		if errors.As(err, &he) {
-			return nil, he
+			return nil, &refusal{why: RefusedAcceptFunc, he: he}
 		}
 		e.opts.Logger.Error("websock: upgrade hook failed", "adapter", e.ad.Name, "url", req.URL.String(), "err", err)
-		return nil, websock.Refuse(http.StatusInternalServerError, "websocket upgrade failed\n")
+		return nil, &refusal{why: RefusedAcceptFunc, he: websock.Refuse(http.StatusInternalServerError, "websocket upgrade failed\n"), err: err}
 	}
 	if h == nil {
 		e.opts.Logger.Error("websock: upgrade hook returned neither a Handler nor an error", "adapter", e.ad.Name)
-		return nil, websock.Refuse(http.StatusInternalServerError, "websocket upgrade failed\n")
+		return nil, &refusal{why: RefusedAcceptFunc, he: websock.Refuse(http.StatusInternalServerError, "websocket upgrade failed\n"), err: errNoHandler}
 	}
 	return h, nil
 }

@@ -107,6 +107,13 @@ type Options struct {
 	// Logger receives handler panics, with their stack, and upgrade hooks
 	// that fail. Default slog.Default().
 	Logger *slog.Logger
+
+	// Observer is told of upgrades, connections starting and ending (with
+	// their close codes and traffic), full mailboxes, panics, timeouts and
+	// drains; see [Observer] for when and from where. Packages under
+	// adapters/observe implement it for log/slog, Prometheus and
+	// OpenTelemetry. Default nil: nothing is observed.
+	Observer Observer
 }
 
 // The defaults of Options.

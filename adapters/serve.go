@@ -37,6 +37,7 @@ func (c *conn) serve() websock.Reason {
 // Message hands a message the Transport read to HandleIn. See Events.
 func (c *conn) Message(op websock.Opcode, data []byte) error {
 	c.touchRead()
+	c.countIn(op, len(data))
 	if c.state.Load() != stateOpen {
 		return nil // closing: discard until the peer's close arrives
 	}
@@ -56,8 +57,9 @@ func (c *conn) Message(op websock.Opcode, data []byte) error {
 // HandleControl. See Events.
 func (c *conn) Ping(payload []byte) {
 	c.touchRead()
+	c.countIn(websock.OpPing, len(payload))
 	c.write(websock.OpPong, payload) // a failed pong surfaces as a read error next
-	c.Control(websock.OpPing, payload)
+	c.showControl(websock.OpPing, payload)
 }
 
 // Control shows a control frame to HandleControl. See Events.
@@ -66,6 +68,13 @@ func (c *conn) Control(op websock.Opcode, payload []byte) {
 	if op == websock.OpPong {
 		c.pingSent.Store(0)
 	}
+	c.countControl(op, len(payload))
+	c.showControl(op, payload)
+}
+
+// showControl hands a control frame to HandleControl, if the handler
+// has it.
+func (c *conn) showControl(op websock.Opcode, payload []byte) {
 	if c.ctl == nil || c.state.Load() != stateOpen {
 		return
 	}
@@ -79,6 +88,9 @@ func (c *conn) Control(op websock.Opcode, payload []byte) {
 // readFailed handles the error that ended the Transport's Read.
 func (c *conn) readFailed(err error) {
 	var ce *websock.CloseError
+	if errors.As(err, &ce) {
+		c.countClose(ce)
+	}
 	switch {
 	case err == nil, errors.Is(err, errEnding):
 		c.tr.Close()
@@ -133,6 +145,7 @@ func (c *conn) finish() websock.Reason {
 	c.amu.Lock()
 	c.callTerminate(reason)
 	c.amu.Unlock()
+	c.observeEnd(reason)
 	c.e.remove(c)
 	return reason
 }

@@ -21,7 +21,7 @@ func (c *conn) checkIdle() {
 		c.mu.Unlock()
 		return
 	}
-	c.closeWith(websock.Reason{Kind: websock.KindTimeout, Code: websock.CloseGoingAway,
+	c.timeout(websock.Reason{Kind: websock.KindTimeout, Code: websock.CloseGoingAway,
 		Text: "idle timeout", Err: websock.ErrIdleTimeout})
 }
 
@@ -67,7 +67,7 @@ func (c *conn) keepalive() {
 }
 
 func (c *conn) noPong() {
-	c.closeWith(websock.Reason{Kind: websock.KindTimeout, Code: websock.CloseGoingAway,
+	c.timeout(websock.Reason{Kind: websock.KindTimeout, Code: websock.CloseGoingAway,
 		Text: "no pong", Err: websock.ErrPongTimeout})
 }
 

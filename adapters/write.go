@@ -52,11 +52,18 @@ func (c *conn) write(op websock.Opcode, data []byte) error {
 		c.tr.SetWriteDeadline(time.Now().Add(d))
 	}
 	err := c.tr.WriteFrame(op, data)
+	if err == nil {
+		c.out.Add(op, len(data))
+	}
 	c.wmu.Unlock()
 	if err != nil {
 		c.writeFailed(err)
+		return err
 	}
-	return err
+	if m := c.e.mobs; m != nil {
+		m.Message(MessageEvent{Adapter: c.e.ad.Name, Direction: Out, Op: op, Bytes: len(data)})
+	}
+	return nil
 }
 
 // writeClose writes a close frame within the write timeout, unless one
@@ -69,17 +76,27 @@ func (c *conn) writeClose(code websock.CloseCode, text string) error {
 // zero time: no deadline), unless one went out already.
 func (c *conn) writeCloseBy(code websock.CloseCode, text string, deadline time.Time) error {
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
 	if c.closeSent {
+		c.wmu.Unlock()
 		return nil
 	}
 	c.closeSent = true
 	c.tr.SetWriteDeadline(deadline)
 	err := c.tr.WriteClose(code, text)
+	n := closePayloadLen(code, text)
+	if err == nil {
+		c.sent = code
+		c.out.Add(websock.OpClose, n)
+	}
+	c.wmu.Unlock()
 	if err != nil {
 		c.writeFailed(err)
+		return err
 	}
-	return err
+	if m := c.e.mobs; m != nil {
+		m.Message(MessageEvent{Adapter: c.e.ad.Name, Direction: Out, Op: websock.OpClose, Bytes: n})
+	}
+	return nil
 }
 
 func (c *conn) writeFailed(err error) {

@@ -11,6 +11,7 @@ const (
 	srcOptions = "adapters.Options"   // the options every adapter honours
 	srcEngine  = "adapters.Engine"    // Shutdown, Restart, the upgrade sequence
 	srcAccept  = "websock.AcceptFunc" // the upgrade hook and its Request
+	srcObserve = "adapters.Observer"  // the events an Observer is told of
 )
 
 // cases is the suite, in the order it runs: one entry per case, with the
@@ -120,6 +121,16 @@ var cases = []Case{
 	{Name: "CompressionInvalidOffers", Feature: adapters.FeatureCompression, Source: "RFC 7692 section 7.1", Rule: "an offer with an undefined, repeated or invalid parameter is declined, and the upgrade still succeeds", Description: "offers unknown, duplicate and out-of-range parameters", run: compressionInvalidOffers},
 	{Name: "CompressionContextTakeover", Feature: adapters.FeatureCompression, Source: "RFC 7692 section 7.2.3", Rule: "with context takeover allowed both ways, each message is compressed and read with the history the response allows", Description: "echoes 500 compressed messages offering context takeover", run: compressionContextTakeover},
 	{Name: "CompressionBomb", Feature: adapters.FeatureCompression, Source: srcOptions, Rule: "MaxMessageSize counts the bytes after decompression: 1009", Description: "10 KiB that inflate to 10 MiB", run: compressionBomb},
+
+	// Observability (cases_observe.go).
+	{Name: "ObserveConnection", Source: srcObserve, Rule: "an accepted upgrade is reported, then the start, then the end with its close codes and its traffic by opcode", Description: "echoes text and binary, then the client closes with 4001", run: observeConnection},
+	{Name: "ObserveControl", Feature: adapters.FeatureHandleControl, Source: srcObserve, Rule: "pings and pongs received are counted, and the pong that answers a ping", Description: "a ping and an unsolicited pong", run: observeControl},
+	{Name: "ObserveRefusals", Source: srcObserve, Rule: "each refused upgrade is reported once, with its status and why, and starts nothing", Description: "plain GET, cross origin, AcceptFunc refusal and failure, missing subprotocol", run: observeRefusals},
+	{Name: "ObservePanic", Source: srcObserve, Rule: "a recovered panic is reported with its callback and stack, before the end", Description: "HandleIn panics", run: observePanic},
+	{Name: "ObserveMailboxFull", Source: srcObserve, Rule: "a full mailbox is reported once, with and without closing the slow consumer, and counted at the end", Description: "ten Sends into a mailbox of 2 while HandleInfo is busy", run: observeMailbox},
+	{Name: "ObserveTimeout", Source: srcObserve, Rule: "an idle timeout is reported before the end", Description: "a silent client with a 100 ms idle timeout", run: observeTimeout},
+	{Name: "ObserveKeepaliveTimeout", Feature: adapters.FeatureKeepalive, Source: srcObserve, Rule: "an unanswered keepalive ping is reported before the end", Description: "a client that never answers pings, 100 ms PingInterval and PongTimeout", run: observeKeepaliveTimeout},
+	{Name: "ObserveDrain", Source: srcObserve, Rule: "Shutdown reports its progress, from every connection to none, after every connection's end", Description: "shuts down with two connections", run: observeDrain},
 
 	// Options (cases_options.go).
 	{Name: "UnsupportedOptionRefused", Source: "adapters.Lacks", Rule: "an option the library lacks is refused with ErrUnsupportedOption, never ignored", Description: "sets each option the adapter declares lacking", run: unsupportedOptionRefused},

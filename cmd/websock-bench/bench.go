@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"slices"
 	"sync"
 	"time"
 )
@@ -19,10 +20,12 @@ type bench struct {
 	log io.Writer
 }
 
-// The two sides of every comparison.
+// The two sides of every comparison, and the adapter with a no-op
+// Observer, compared with the adapter without one.
 const (
-	modeRaw     = "raw"
-	modeAdapter = "adapter"
+	modeRaw      = "raw"
+	modeAdapter  = "adapter"
+	modeObserved = "observed"
 )
 
 // results holds every run's outcome: runs[adapter][mode][workload].
@@ -61,8 +64,11 @@ func (b *bench) runAll() *results {
 			}
 			for rep := range reps {
 				order := []string{modeRaw, modeAdapter}
+				if w == "rtt" && b.cfg.observer {
+					order = append(order, modeObserved)
+				}
 				if rep%2 == 1 {
-					order = []string{modeAdapter, modeRaw}
+					slices.Reverse(order)
 				}
 				for _, mode := range order {
 					if mode == modeRaw && !hasRaw {

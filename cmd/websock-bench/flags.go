@@ -31,6 +31,8 @@ type config struct {
 
 	idleConns int
 	settle    time.Duration
+
+	observer bool // rtt: also run the adapter with a no-op Observer
 }
 
 // allWorkloads are the workloads, in the order they run.
@@ -54,6 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.fanoutReps, "fanout-reps", 5, "fanout: pushes per run; the median is reported")
 	fs.IntVar(&cfg.idleConns, "idle-conns", 10000, "idle: silent connections held open")
 	fs.DurationVar(&cfg.settle, "settle", time.Second, "idle: wait after the last connection opens before measuring")
+	fs.BoolVar(&cfg.observer, "observer", true, "rtt: also run each adapter with a no-op Observer (every event and message), alternating with the others, and compare")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: websock-bench [flags]\n\nMeasures each adapter against the raw library it wraps and prints a Markdown table.\n\n")
 		fs.PrintDefaults()

@@ -13,6 +13,10 @@
 //   - rtt: -conns connections (default 50) each send a -size message
 //     (1 KiB) and wait for its echo, in a closed loop, for -duration (3 s)
 //     after -warmup; round trips per second and p50/p99 latency.
+//     With -observer (on by default), each adapter also runs with a
+//     no-op Observer that wants every event and message, alternating with
+//     the other runs, and the table compares it with the adapter without
+//     one: what the engine's observability hook costs.
 //   - tput: one connection streams -tput-size messages (64 KiB) with
 //     -window in flight; echoed MB/s (10^6 bytes).
 //   - fanout: -fanout-conns connections (1,000); the server pushes one

@@ -67,6 +67,12 @@ func benchOptions() *adapters.Options {
 	}
 }
 
+// nopObserver observes every event and every message, and does nothing:
+// the observed mode measures what the engine's hook itself costs.
+type nopObserver struct{ adapters.NopObserver }
+
+func (nopObserver) Message(adapters.MessageEvent) {}
+
 // echo is the adapter-side echo handler's function: pushing the received
 // frame back allocates nothing.
 func echo(f websock.Frame) websock.Result { return websock.Push(f) }
@@ -75,7 +81,7 @@ func runServer(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("websock-bench server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	lib := fs.String("lib", "", "adapter name (the raw server is the library it wraps)")
-	mode := fs.String("mode", "", "raw or adapter")
+	mode := fs.String("mode", "", "raw, adapter, or observed (the adapter with a no-op Observer)")
 	hub := fs.Bool("hub", false, "track connections for POST /fanout")
 	maxLife := fs.Duration("max-life", 15*time.Minute, "exit after this long even if stdin stays open")
 	if err := fs.Parse(args); err != nil {
@@ -92,7 +98,7 @@ func runServer(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		stop = func() {}
 	)
 	switch *mode {
-	case "adapter":
+	case "adapter", "observed":
 		a, err := builtin.Lookup(*lib)
 		if err != nil {
 			return err
@@ -104,7 +110,11 @@ func runServer(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			accept = h.accept
 			fan = h.broadcast
 		}
-		srv, err := a.Start("127.0.0.1:0", accept, benchOptions())
+		opts := benchOptions()
+		if *mode == "observed" {
+			opts.Observer = nopObserver{}
+		}
+		srv, err := a.Start("127.0.0.1:0", accept, opts)
 		if err != nil {
 			return fmt.Errorf("starting adapter %s: %w", *lib, err)
 		}
@@ -130,7 +140,7 @@ func runServer(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		addr, live, stop = ln.Addr().String(), st.liveConns, stopRaw
 	default:
-		return fmt.Errorf("-mode must be raw or adapter, got %q", *mode)
+		return fmt.Errorf("-mode must be raw, adapter or observed, got %q", *mode)
 	}
 	defer stop()
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -14,6 +15,7 @@ import (
 // The targets the adapters are held to.
 const (
 	targetRatio          = 0.95 // round trips/s and throughput, adapter/raw
+	targetObserverRatio  = 0.97 // round trips/s, with a no-op Observer/without
 	targetExtraBytes     = 4096 // resident bytes per idle connection over raw
 	targetExtraGoroutine = 1    // goroutines per idle connection over raw
 )
@@ -22,9 +24,12 @@ const (
 type figure struct {
 	name     string
 	workload string
-	value    func(rs []*clientResult) float64 // NaN when there is none
-	format   func(float64) string
-	target   func(raw, adapter float64) string // "" when the row has no target
+	// base and mode are the runs compared, in the raw and adapter
+	// columns; "" means modeRaw and modeAdapter.
+	base, mode string
+	value      func(rs []*clientResult) float64 // NaN when there is none
+	format     func(float64) string
+	target     func(raw, adapter float64) string // "" when the row has no target
 }
 
 func figures(cfg *config) []figure {
@@ -40,6 +45,15 @@ func figures(cfg *config) []figure {
 			value:    medianOf(func(r *clientResult) float64 { return r.PerSecond }),
 			format:   func(v float64) string { return fmtThousands(v) },
 			target:   ratioAtLeast,
+		},
+		{
+			name:     "round trips/s with a no-op Observer (raw column: without)",
+			workload: "rtt", base: modeAdapter, mode: modeObserved,
+			value:  medianOf(func(r *clientResult) float64 { return r.PerSecond }),
+			format: func(v float64) string { return fmtThousands(v) },
+			target: func(without, with float64) string {
+				return verdict(with/without >= targetObserverRatio, fmt.Sprintf("≥ %.2f× without", targetObserverRatio))
+			},
 		},
 		{name: "latency p50", workload: "rtt", value: medianOf(func(r *clientResult) float64 { return r.P50 }), format: ms},
 		{name: "latency p99", workload: "rtt", value: medianOf(func(r *clientResult) float64 { return r.P99 }), format: ms},
@@ -106,8 +120,12 @@ func printTable(w io.Writer, cfg *config, res *results) {
 			if !slices.Contains(cfg.workloads, f.workload) {
 				continue
 			}
-			raw := f.value(res.get(a, modeRaw, f.workload))
-			ad := f.value(res.get(a, modeAdapter, f.workload))
+			base, mode := cmp.Or(f.base, modeRaw), cmp.Or(f.mode, modeAdapter)
+			if mode == modeObserved && !cfg.observer {
+				continue
+			}
+			raw := f.value(res.get(a, base, f.workload))
+			ad := f.value(res.get(a, mode, f.workload))
 			ratio, target := "–", ""
 			if !math.IsNaN(raw) && !math.IsNaN(ad) {
 				if raw != 0 {

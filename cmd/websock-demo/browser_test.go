@@ -68,10 +68,20 @@ func TestBrowserChatAcrossAdapters(t *testing.T) {
 			fmt.Sprintf("%s's page lists all %d users online", p.name, len(tabs)))
 	}
 
+	// The counters section shows every adapter; the first server's count
+	// of messages received goes up when the first page speaks.
+	inCell := fmt.Sprintf(`document.querySelector('#counters tr[data-adapter="%s"] .in')`, first.server)
+	first.waitFor(fmt.Sprintf(`document.querySelectorAll("#counters tbody tr").length === %d && %s.textContent !== ""`, len(tabs), inCell),
+		"the counters section lists every adapter")
+	before := first.number(inCell + ".textContent")
 	first.say("hello from " + first.server)
 	for _, p := range tabs {
 		p.waitForMessage(first, "hello from "+first.server)
 	}
+	first.waitFor(fmt.Sprintf(`Number(%s.textContent) > %d`, inCell, before),
+		fmt.Sprintf("the counters section shows %s's messages in going up from %d", first.server, before))
+	last.waitFor(fmt.Sprintf(`Number(document.querySelector('#counters tr[data-adapter="%s"] .live').textContent) >= 1`, last.server),
+		"the counters section shows a live connection on "+last.server)
 	last.say("hello back from " + last.server)
 	first.waitForMessage(last, "hello back from "+last.server)
 
@@ -173,6 +183,16 @@ func (p *tab) waitForMessage(from *tab, text string) {
 	p.waitFor(fmt.Sprintf(`[...document.querySelectorAll("#log li")].some((li) =>
 		JSON.stringify([...li.children].map((c) => c.textContent)) === %q)`, want),
 		fmt.Sprintf("%s's page shows %q from %s via %s", p.name, text, name, server))
+}
+
+// number evaluates the JavaScript expression js in the page as a number.
+func (p *tab) number(js string) int {
+	p.t.Helper()
+	n, err := chromedp.Run(p.ctx, chromedp.Evaluate[float64](`Number(`+js+`)`))
+	if err != nil {
+		p.t.Fatalf("%s: evaluating %s: %v", p.name, js, err)
+	}
+	return int(n)
 }
 
 // waitFor waits until the JavaScript expression js is true in the page.

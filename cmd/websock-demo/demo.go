@@ -65,6 +65,7 @@ type demo struct {
 	ps      *pubsub.PubSub
 	closers []func() // the broker, then the embedded NATS server
 	restart bool
+	metrics *metrics
 }
 
 // start serves the page on cfg.pageAddr and the chat handler on every
@@ -84,7 +85,12 @@ func start(cfg config) (*demo, error) {
 		cfg.node = ln.Addr().String()
 	}
 
-	d := &demo{pageURL: "http://" + ln.Addr().String() + "/", restart: cfg.restart}
+	m, err := newMetrics()
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	d := &demo{pageURL: "http://" + ln.Addr().String() + "/", restart: cfg.restart, metrics: m}
 	fail := func(err error) (*demo, error) {
 		ln.Close()
 		d.shutdown(context.Background())
@@ -97,6 +103,9 @@ func start(cfg config) (*demo, error) {
 	d.ps = pubsub.New(broker)
 	d.hub = newHub(d.ps, roster{Node: cfg.node, Page: d.pageURL}, cfg.log)
 	opts := &adapters.Options{
+		// One Observer counts for every adapter: /metrics and the page's
+		// counters.
+		Observer: m.obs,
 		// A browser on the page of this node, or of another node whose
 		// pages move here when it goes away, may connect.
 		CheckOrigin:    d.hub.checkOrigin,
@@ -145,6 +154,11 @@ func start(cfg config) (*demo, error) {
 		w.Header().Set("Cache-Control", "no-store")
 		json.NewEncoder(w).Encode(d.hub.servers())
 	})
+	var names []string
+	for _, s := range d.servers {
+		names = append(names, s.Name)
+	}
+	m.handle(mux, names)
 	d.page = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go d.page.Serve(ln)
 	return d, nil

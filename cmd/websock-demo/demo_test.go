@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -157,4 +158,92 @@ func TestChatRefusesAndCloses(t *testing.T) {
 	if code := closeCode(t, ws); code != websocket.CloseUnsupportedData {
 		t.Errorf("binary message: close %d, want 1003", code)
 	}
+}
+
+// TestCounters checks that /counters and /metrics count, per adapter, what
+// one client did: a connection, a message in, and the close once it left.
+func TestCounters(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), fasthttpDate)
+	d, err := start(config{pageAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.shutdown(context.Background())
+	s := d.servers[len(d.servers)-1]
+	ws := dial(t, d, s, "counted")
+	defer ws.Close()
+	next(t, ws, "welcome")
+	say, _ := json.Marshal(command{Type: "say", Text: "count me"})
+	if err := ws.WriteMessage(websocket.TextMessage, say); err != nil {
+		t.Fatal(err)
+	}
+	next(t, ws, "message")
+
+	rows := getCounters(t, d)
+	if len(rows) != len(d.servers) {
+		t.Fatalf("/counters has %d rows; want one per adapter, %d", len(rows), len(d.servers))
+	}
+	for _, r := range rows {
+		want := counters{Adapter: r.Adapter}
+		if r.Adapter == s.Name {
+			want.Live, want.In = 1, 1
+			// A frame is counted once written, and the client may read it
+			// first: of the welcome, the presence and the message, only the
+			// welcome, pushed by Init before the say was read, is surely
+			// counted.
+			want.Out = r.Out
+			if r.Out < 1 {
+				t.Errorf("%s: %v messages out; want at least 1, the welcome", r.Adapter, r.Out)
+			}
+		}
+		if r != want {
+			t.Errorf("/counters row %+v; want %+v", r, want)
+		}
+	}
+	metrics := httpGet(t, d.pageURL+"metrics")
+	if want := `websock_messages_total{adapter="` + s.Name + `",direction="in",type="text"} 1`; !strings.Contains(metrics, want) {
+		t.Errorf("/metrics lacks %s", want)
+	}
+
+	ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+	if code := closeCode(t, ws); code != websocket.CloseNormalClosure {
+		t.Fatalf("close answered with %d; want 1000", code)
+	}
+	// The server counts the close once the connection's Terminate ran;
+	// Shutdown returns only after that.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, srv := range d.running {
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range getCounters(t, d) {
+		if r.Adapter == s.Name && (r.Live != 0 || r.Closes != 1) {
+			t.Errorf("after the client left: %+v; want no live connection and one close", r)
+		}
+	}
+}
+
+func getCounters(t *testing.T, d *demo) []counters {
+	t.Helper()
+	var rows []counters
+	if err := json.Unmarshal([]byte(httpGet(t, d.pageURL+"counters")), &rows); err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	return string(body)
 }

@@ -9,8 +9,11 @@
 // the handlers broadcast through a small in-process hub, and each
 // connection's HandleInfo passes the room's events on in order. The page
 // shows which server each message came through and who is online, and
-// reconnects when the servers come back after a restart. SIGINT or SIGTERM
-// shuts every server down gracefully: every page sees close 1001.
+// reconnects when the servers come back after a restart. Below the chat,
+// the page shows every adapter's live counters side by side (connections,
+// messages in and out, closes), from one Prometheus Observer whose metrics
+// the page server also serves at /metrics. SIGINT or SIGTERM shuts every
+// server down gracefully: every page sees close 1001.
 package main
 
 import (

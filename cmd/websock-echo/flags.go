@@ -33,7 +33,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Int64Var(&cfg.maxMessage, "max-message", adapters.DefaultMaxMessageSize, "largest message accepted, in bytes")
 	fs.BoolVar(&cfg.compress, "compress", false, "offer permessage-deflate compression")
 	origin := fs.String("origin", "", "comma-separated origins allowed (e.g. https://example.com,https://*.example.com); default: any origin")
-	fs.StringVar(&cfg.debug, "debug", "", "also serve net/http/pprof and expvar on this address, e.g. 127.0.0.1:6060")
+	fs.StringVar(&cfg.debug, "debug", "", "also serve net/http/pprof, expvar and Prometheus /metrics on this address, e.g. 127.0.0.1:6060")
 	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", adapters.DefaultIdleTimeout, "close connections idle for this long (negative: never)")
 	cfg.drain.Register(fs)
 	fs.Usage = func() {

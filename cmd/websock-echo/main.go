@@ -7,7 +7,8 @@
 // Every text or binary message is echoed back as the same type. It prints
 // the URL it listens on and, on SIGINT or SIGTERM, shuts down gracefully:
 // every client gets close 1001. With -debug ADDR it also serves
-// net/http/pprof and expvar (with a live-connections counter) on ADDR.
+// net/http/pprof and expvar (with a live-connections counter) on ADDR, and
+// Prometheus metrics at /metrics (see package adapters/observe/promobs).
 package main
 
 import (
@@ -19,6 +20,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/websock-go/websock/cmd/internal/builtin"
 )
@@ -43,19 +46,26 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) error {
 	if err != nil {
 		return err
 	}
-	srv, err := a.Start(cfg.addr, echoAccept, cfg.options())
+	opts := cfg.options()
+	var reg *prometheus.Registry
+	if cfg.debug != "" {
+		if reg, opts.Observer, err = newMetrics(); err != nil {
+			return err
+		}
+	}
+	srv, err := a.Start(cfg.addr, echoAccept, opts)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.addr, err)
 	}
 	fmt.Fprintf(stdout, "websock-echo: adapter %s listening on ws://%s/\n", a.Name, srv.Addr)
 	if cfg.debug != "" {
-		dbg, err := serveDebug(cfg.debug, srv.Live)
+		dbg, err := serveDebug(cfg.debug, srv.Live, reg)
 		if err != nil {
 			srv.Shutdown(context.Background())
 			return fmt.Errorf("debug listener on %s: %w", cfg.debug, err)
 		}
 		defer dbg.Close()
-		fmt.Fprintf(stdout, "websock-echo: debug endpoints (pprof, expvar) on http://%s/debug/\n", dbg.Addr)
+		fmt.Fprintf(stdout, "websock-echo: debug endpoints (pprof, expvar) on http://%s/debug/, Prometheus metrics on http://%s/metrics\n", dbg.Addr, dbg.Addr)
 	}
 
 	sig := make(chan os.Signal, 1)

@@ -79,6 +79,22 @@ func TestEchoEveryAdapter(t *testing.T) {
 			if !strings.Contains(string(body), `"websock_live_connections": 1`) {
 				t.Errorf("expvar does not show one live connection: %s", body)
 			}
+			metrics := get(t, strings.TrimSuffix(dbg, "debug/")+"metrics")
+			for _, want := range []string{
+				`websock_connections{adapter="` + name + `"} 1`,
+				`websock_upgrades_total{adapter="` + name + `",outcome="accepted"} 1`,
+				`websock_messages_total{adapter="` + name + `",direction="in",type="text"} 1`,
+				// A message is counted as it arrives, before HandleIn runs
+				// (the echo's count comes once written: the client may read
+				// it first).
+				`websock_messages_total{adapter="` + name + `",direction="in",type="binary"} 1`,
+				`websock_message_bytes_total{adapter="` + name + `",direction="in",type="text"} 5`,
+				"go_goroutines ",
+			} {
+				if !strings.Contains(metrics, want) {
+					t.Errorf("/metrics lacks %s", want)
+				}
+			}
 
 			close(stop)
 			_, _, err = c.ReadMessage()
@@ -90,6 +106,21 @@ func TestEchoEveryAdapter(t *testing.T) {
 			}
 		})
 	}
+}
+
+// get returns the body of a GET of url.
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	return string(body)
 }
 
 func TestUnknownAdapter(t *testing.T) {

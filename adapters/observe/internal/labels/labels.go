@@ -1,0 +1,104 @@
+// Package labels maps what an Observer sees to the bounded label values
+// the metrics of adapters/observe share.
+package labels
+
+import (
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/websock-go/websock/websock"
+)
+
+// Types are the message types, as label values, by Type's index.
+var Types = [5]string{"text", "binary", "ping", "pong", "close"}
+
+// Directions are the directions, as label values, by
+// adapters.Direction - 1.
+var Directions = [2]string{"in", "out"}
+
+// Type returns the index in Types of op, or -1.
+func Type(op websock.Opcode) int {
+	switch op {
+	case websock.OpText:
+		return 0
+	case websock.OpBinary:
+		return 1
+	case websock.OpPing:
+		return 2
+	case websock.OpPong:
+		return 3
+	case websock.OpClose:
+		return 4
+	}
+	return -1
+}
+
+// Code returns the label value of close code c: its number for the codes
+// 1000 to 1015, "3xxx" and "4xxx" for the registered and private ranges,
+// "other" for anything else.
+func Code(c websock.CloseCode) string {
+	switch {
+	case c >= 1000 && c <= 1015:
+		return strconv.Itoa(int(c))
+	case c >= 3000 && c <= 3999:
+		return "3xxx"
+	case c >= 4000 && c <= 4999:
+		return "4xxx"
+	}
+	return "other"
+}
+
+// Callback returns the label value of a callback's name.
+func Callback(cb string) string {
+	switch cb {
+	case "Init", "HandleIn", "HandleInfo", "HandleControl", "Terminate":
+		return cb
+	}
+	return "other"
+}
+
+// Timeout returns "pong" for a keepalive timeout, else "idle".
+func Timeout(err error) string {
+	if errors.Is(err, websock.ErrPongTimeout) {
+		return "pong"
+	}
+	return "idle"
+}
+
+// PerAdapter makes a T once per adapter name and finds it again without
+// a lock: what a message must touch is resolved on the adapter's first
+// event, not on every message.
+type PerAdapter[T any] struct {
+	New func(adapter string) *T
+
+	mu sync.Mutex                    // serialises adding to m
+	m  atomic.Pointer[map[string]*T] // copied on write
+}
+
+// Get returns adapter's T, making it on the first call.
+func (p *PerAdapter[T]) Get(adapter string) *T {
+	if m := p.m.Load(); m != nil {
+		if v := (*m)[adapter]; v != nil {
+			return v
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var old map[string]*T
+	if m := p.m.Load(); m != nil {
+		old = *m
+	}
+	if v := old[adapter]; v != nil {
+		return v
+	}
+	m := make(map[string]*T, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	v := p.New(adapter)
+	m[adapter] = v
+	p.m.Store(&m)
+	return v
+}

@@ -1,0 +1,131 @@
+package otelobs_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.uber.org/goleak"
+
+	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/observe/internal/observetest"
+	"github.com/websock-go/websock/adapters/observe/otelobs"
+	"github.com/websock-go/websock/websock"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// TestScenario checks the measurements the scenario must leave.
+func TestScenario(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+	obs, err := otelobs.New(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	observetest.Run(t, obs)
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{} // "instrument{attrs}" -> value
+	for _, sm := range rm.ScopeMetrics {
+		if sm.Scope.Name != otelobs.ScopeName {
+			t.Errorf("scope %q; want %q", sm.Scope.Name, otelobs.ScopeName)
+		}
+		for _, m := range sm.Metrics {
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				for _, p := range d.DataPoints {
+					got[m.Name+attrs(p.Attributes)] = fmt.Sprint(p.Value)
+				}
+			case metricdata.Gauge[int64]:
+				for _, p := range d.DataPoints {
+					got[m.Name+attrs(p.Attributes)] = fmt.Sprint(p.Value)
+				}
+			case metricdata.Histogram[float64]:
+				for _, p := range d.DataPoints {
+					got[m.Name+attrs(p.Attributes)] = fmt.Sprintf("count %d", p.Count)
+				}
+			case metricdata.Histogram[int64]:
+				for _, p := range d.DataPoints {
+					got[m.Name+attrs(p.Attributes)] = fmt.Sprintf("count %d, max %v", p.Count, p.Max)
+				}
+			default:
+				t.Errorf("instrument %s has data %T", m.Name, m.Data)
+			}
+		}
+	}
+	text, binary := len(observetest.Text), len(observetest.Binary)
+	want := map[string]string{
+		"websock.connections{adapter=gorilla}":                             "0",
+		"websock.upgrades{adapter=gorilla,outcome=accepted}":               "2",
+		"websock.upgrades{adapter=gorilla,outcome=origin}":                 "1",
+		"websock.closes{adapter=gorilla,code=1000,kind=remote}":            "1",
+		"websock.closes{adapter=gorilla,code=1011,kind=error}":             "1",
+		"websock.panics{adapter=gorilla,callback=HandleIn}":                "1",
+		"websock.drain.connections{adapter=gorilla}":                       "0",
+		"websock.connection.duration{adapter=gorilla}":                     "count 2",
+		"websock.mailbox.peak_depth{adapter=gorilla}":                      "count 2, max {0 true}",
+		"websock.messages{adapter=gorilla,direction=in,type=text}":         "2",
+		"websock.messages{adapter=gorilla,direction=out,type=text}":        "1",
+		"websock.messages{adapter=gorilla,direction=in,type=binary}":       "1",
+		"websock.messages{adapter=gorilla,direction=out,type=binary}":      "1",
+		"websock.messages{adapter=gorilla,direction=in,type=close}":        "2",
+		"websock.messages{adapter=gorilla,direction=out,type=close}":       "2",
+		"websock.message.bytes{adapter=gorilla,direction=in,type=text}":    fmt.Sprint(text + len(observetest.Boom)),
+		"websock.message.bytes{adapter=gorilla,direction=out,type=text}":   fmt.Sprint(text),
+		"websock.message.bytes{adapter=gorilla,direction=in,type=binary}":  fmt.Sprint(binary),
+		"websock.message.bytes{adapter=gorilla,direction=out,type=binary}": fmt.Sprint(binary),
+		"websock.message.bytes{adapter=gorilla,direction=in,type=close}":   "4",
+		"websock.message.bytes{adapter=gorilla,direction=out,type=close}":  fmt.Sprint(2 + 2 + len("internal error")),
+	}
+	var keys []string
+	for k := range want {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if got[k] != want[k] {
+			t.Errorf("%s = %q; want %q", k, got[k], want[k])
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected measurement %s = %s", k, got[k])
+		}
+	}
+}
+
+// attrs formats a set of attributes as {k=v,...}, sorted by key.
+func attrs(s attribute.Set) string {
+	var kv []string
+	for _, a := range s.ToSlice() {
+		kv = append(kv, string(a.Key)+"="+a.Value.String())
+	}
+	return "{" + strings.Join(kv, ",") + "}"
+}
+
+// BenchmarkMessage is what a message costs the OpenTelemetry Observer with
+// the SDK: two instruments, attribute sets made once per adapter, no
+// allocation.
+func BenchmarkMessage(b *testing.B) {
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	defer mp.Shutdown(context.Background())
+	obs, err := otelobs.New(mp)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := adapters.MessageEvent{Adapter: "bench", Direction: adapters.In, Op: websock.OpText, Bytes: 1024}
+	b.ReportAllocs()
+	for b.Loop() {
+		obs.Message(ev)
+	}
+}
