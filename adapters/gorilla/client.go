@@ -14,6 +14,15 @@ import (
 // adapters.DialOptions.
 type DialOptions = adapters.DialOptions
 
+// ClientAdapter describes this adapter's client: its library lacks
+// nothing there.
+var ClientAdapter = adapters.Adapter{
+	Name:           "gorilla",
+	Library:        "github.com/gorilla/websocket",
+	Server:         "client",
+	IdleGoroutines: 1,
+}
+
 // Dial connects to url (ws:// or wss://) and runs h over the connection
 // with gorilla/websocket's client, until the client is closed or h stops
 // reconnecting; see adapters.Dial and adapters.Client. The engine does
@@ -23,7 +32,7 @@ type DialOptions = adapters.DialOptions
 // the offer is accepted, where the library refuses one that omits
 // client_no_context_takeover.
 func Dial(ctx context.Context, url string, h websock.Handler, opts *DialOptions) (*adapters.Client, error) {
-	return adapters.Dial(ctx, Adapter, dialTransport, url, h, opts)
+	return adapters.Dial(ctx, ClientAdapter, dialTransport, url, h, opts)
 }
 
 // dialTransport makes the library's client connection over d, through a

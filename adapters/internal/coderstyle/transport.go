@@ -31,6 +31,7 @@ type transport[M ~int, S ~int] struct {
 	ws         Conn[M, S]
 	wire       *wire.Conn   // nil without one
 	hook       *controlHook // the library's ping and pong hooks, when it has them
+	in         *serverFrames // under a client connection: what the server sent
 	closeError func(error) (websock.CloseCode, string, bool)
 	max        int64 // 0: no limit
 	buf        adapters.MessageBuffer
@@ -100,6 +101,11 @@ func (t *transport[M, S]) readMessage() (websock.Opcode, []byte, error) {
 	if err == websock.ErrMessageTooBig || err == websock.ErrInvalidUTF8 {
 		return 0, nil, err
 	}
+	if err == nil && t.in != nil && t.in.readErr() != nil {
+		// The library ends a message cut short by the connection as if
+		// it were whole.
+		err = t.in.readErr()
+	}
 	if err != nil {
 		return 0, nil, t.classify(err)
 	}
@@ -111,6 +117,13 @@ func (t *transport[M, S]) readMessage() (websock.Opcode, []byte, error) {
 // in only two other ways: the connection went away, or the peer broke the
 // protocol.
 func (t *transport[M, S]) classify(err error) error {
+	if t.in != nil {
+		if rerr := t.in.readErr(); rerr != nil {
+			if _, _, ok := t.closeError(err); !ok {
+				return rerr // the connection ended (or the server masked a frame) before the library's error
+			}
+		}
+	}
 	if code, text, ok := t.closeError(err); ok {
 		return &websock.CloseError{Code: code, Text: text}
 	}
