@@ -130,7 +130,9 @@ func clientSubprotocol(e *clientEnv) {
 func clientEcho(e *clientEnv) {
 	s := e.server()
 	p := newClientProbe()
-	p.initPush = func(int) websock.Result { return websock.Push(websock.Frame{Op: websock.OpText, Data: []byte("hello")}) }
+	p.initPush = func(int) websock.Result {
+		return websock.Push(websock.Frame{Op: websock.OpText, Data: []byte("hello")})
+	}
 	ch := e.dial(s.url, p, nil)
 	pc := e.accept(s)
 	e.upgrade(pc)

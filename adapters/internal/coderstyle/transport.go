@@ -29,8 +29,8 @@ import (
 // handler's own.
 type transport[M ~int, S ~int] struct {
 	ws         Conn[M, S]
-	wire       *wire.Conn   // nil without one
-	hook       *controlHook // the library's ping and pong hooks, when it has them
+	wire       *wire.Conn    // nil without one
+	hook       *controlHook  // the library's ping and pong hooks, when it has them
 	in         *serverFrames // under a client connection: what the server sent
 	closeError func(error) (websock.CloseCode, string, bool)
 	max        int64 // 0: no limit
