@@ -92,7 +92,10 @@ type crossHandler struct {
 	init chan *websock.ConnInfo
 }
 
-func (h *crossHandler) Init(c websock.Conn) websock.Result { h.init <- c.Info(); return websock.Result{} }
+func (h *crossHandler) Init(c websock.Conn) websock.Result {
+	h.init <- c.Info()
+	return websock.Result{}
+}
 
 func (h *crossHandler) HandleIn(f websock.Frame) websock.Result {
 	h.got <- websock.Frame{Op: f.Op, Data: bytes.Clone(f.Data)}
