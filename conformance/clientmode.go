@@ -239,47 +239,7 @@ func (e *clientEnv) read(p *peer) frame {
 	return f
 }
 
-func (p *peer) readMasked() (frame, error) {
-	p.nc.SetReadDeadline(time.Now().Add(wait))
-	var h [2]byte
-	if _, err := io.ReadFull(p.br, h[:]); err != nil {
-		return frame{}, err
-	}
-	f := frame{fin: h[0]&0x80 != 0, rsv: (h[0] >> 4) & 7, op: h[0] & 0x0f}
-	if h[1]&0x80 == 0 {
-		return frame{}, fmt.Errorf("the client sent an unmasked %s frame (RFC 6455 section 5.1: a client masks every frame)", opName(f.op))
-	}
-	n := uint64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var ext [2]byte
-		if _, err := io.ReadFull(p.br, ext[:]); err != nil {
-			return frame{}, err
-		}
-		n = uint64(binary.BigEndian.Uint16(ext[:]))
-	case 127:
-		var ext [8]byte
-		if _, err := io.ReadFull(p.br, ext[:]); err != nil {
-			return frame{}, err
-		}
-		n = binary.BigEndian.Uint64(ext[:])
-	}
-	if n > 16<<20 {
-		return frame{}, fmt.Errorf("the client sent a frame of %d bytes, more than the suite accepts", n)
-	}
-	var key [4]byte
-	if _, err := io.ReadFull(p.br, key[:]); err != nil {
-		return frame{}, err
-	}
-	f.payload = make([]byte, n)
-	if _, err := io.ReadFull(p.br, f.payload); err != nil {
-		return frame{}, err
-	}
-	for i := range f.payload {
-		f.payload[i] ^= key[i&3]
-	}
-	return f, nil
-}
+func (p *peer) readMasked() (frame, error) { return p.readFrameMasked(wait, true) }
 
 // readData reads the client's next data frame, skipping pings and pongs.
 func (e *clientEnv) readData(p *peer) frame {

@@ -1,5 +1,7 @@
 package nhooyr
 
+//lint:file-ignore SA1019 this adapter exists to serve nhooyr.io/websocket, deprecated in favour of its successor, which the coder adapter serves
+
 import (
 	"context"
 
