@@ -187,6 +187,8 @@ func clientFails(e *clientEnv, opts *adapters.DialOptions, code uint16, target e
 		pc.writeFrame(f, !(f.rsv&0x8 != 0))
 	}
 	e.wantClose(pc, code, rule)
+	pc.writeFrame(frame{fin: true, op: opClose, payload: []byte{byte(code >> 8), byte(code)}}, true) // as a server answers
+	pc.close()
 	r := next(e, p.reasons, "Terminate")
 	if r.Kind != websock.KindError || r.Code != websock.CloseCode(code) || !errors.Is(r, target) {
 		e.Errorf("Terminate saw %v, want Error, %d, wrapping %v (rule: %s)", r, code, target, rule)
@@ -273,6 +275,7 @@ func clientCloses(e *clientEnv) {
 		e.Errorf("close reason %q, want done", cf.text)
 	}
 	e.closeFrom(pc, 4002, "")
+	pc.close()
 	r := next(e, p.reasons, "Terminate")
 	if r.Kind != websock.KindNormal || r.Code != 4002 {
 		e.Errorf("Terminate saw %v, want Normal 4002", r)

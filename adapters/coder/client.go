@@ -14,26 +14,22 @@ import (
 // adapters.DialOptions.
 type DialOptions = adapters.DialOptions
 
-// ClientAdapter describes this adapter's client: what its library lacks
-// on that side.
+// ClientAdapter describes this adapter's client: it lacks nothing there.
 var ClientAdapter = adapters.Adapter{
 	Name:           "coder",
 	Library:        "github.com/coder/websocket",
 	Server:         "client",
 	IdleGoroutines: 1,
-	Lacks: adapters.Lacks{
-		HandleControl: "coder/websocket's client answers pings itself and can write no ping or pong of the handler's own; " +
-			"HandleControl sees pings and pongs, but a pushed ping or pong fails",
-	},
 }
 
 // Dial connects to url (ws:// or wss://) and runs h over the connection
 // with coder/websocket's client, until the client is closed or h stops
 // reconnecting; see adapters.Dial and adapters.Client. The engine does
 // the opening handshake and validates the server's answer; the library
-// then reads and writes the frames. Text is validated as UTF-8. The
-// library answers pings itself, so a ping or pong the handler pushes
-// fails (see ClientAdapter).
+// then reads and writes the data frames, and the adapter writes the
+// control and close frames between them, as on the server. Text is
+// validated as UTF-8, and a masked frame from the server refused, which
+// the library's own client does not do.
 func Dial(ctx context.Context, url string, h websock.Handler, opts *DialOptions) (*adapters.Client, error) {
 	return adapters.Dial(ctx, ClientAdapter, dialTransport, url, h, opts)
 }

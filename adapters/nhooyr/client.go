@@ -24,8 +24,7 @@ var ClientAdapter = adapters.Adapter{
 	Server:         "client",
 	IdleGoroutines: 2,
 	Lacks: adapters.Lacks{
-		HandleControl: "nhooyr.io/websocket's client answers pings itself and can write no ping or pong of the handler's own; " +
-			"HandleControl sees pings and pongs, but a pushed ping or pong fails",
+		HandleControl: "nhooyr.io/websocket's client answers pings itself and has no hook that reports ping or pong frames",
 	},
 }
 
@@ -33,9 +32,11 @@ var ClientAdapter = adapters.Adapter{
 // with nhooyr.io/websocket's client, until the client is closed or h stops
 // reconnecting; see adapters.Dial and adapters.Client. The engine does
 // the opening handshake and validates the server's answer; the library
-// then reads and writes the frames. Text is validated as UTF-8. The
-// library answers pings itself and reports none, so HandleControl sees
-// nothing and a ping or pong the handler pushes fails (see ClientAdapter).
+// then reads and writes the data frames, and the adapter writes the
+// control and close frames between them. Text is validated as UTF-8, and
+// a masked frame from the server refused, which the library's own client
+// does not do. The library answers pings itself and reports none, so
+// HandleControl sees nothing (see ClientAdapter).
 func Dial(ctx context.Context, url string, h websock.Handler, opts *DialOptions) (*adapters.Client, error) {
 	return adapters.Dial(ctx, ClientAdapter, dialTransport, url, h, opts)
 }

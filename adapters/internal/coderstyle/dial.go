@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"github.com/websock-go/websock/adapters"
-	"github.com/websock-go/websock/websock"
 )
 
 // DialOptions is what a client dial asks of the library's Dial.
@@ -22,8 +21,9 @@ type DialOptions struct {
 	Compression bool
 
 	// OnPingReceived and OnPongReceived report control frames, for a
-	// library that has these hooks; OnPingReceived returns true, since
-	// without a wire only the library can answer the ping.
+	// library that has these hooks; OnPingReceived returns false, since
+	// the engine answers the ping itself. A library without them answers
+	// pings itself and reports nothing.
 	OnPingReceived func(ctx context.Context, payload []byte) bool
 	OnPongReceived func(ctx context.Context, payload []byte)
 }
@@ -32,22 +32,22 @@ type DialOptions struct {
 type DialFunc[M ~int, S ~int] func(ctx context.Context, url string, o *DialOptions) (Conn[M, S], error)
 
 // Dial makes the Transport of a client connection over d with the
-// library's dial. The library answers pings itself (the engine cannot
-// write control frames between the library's frames without a wire), and
-// reports them, and pongs, through its hooks when it has them; a ping or
-// pong the handler pushes fails with errors.ErrUnsupported, as on a
-// connection given to ServeConn.
+// library's dial. Under the library's connection, a clientWire writes the
+// engine's ping, pong and close frames, and a serverFrames fails a masked
+// frame from the server and tells a message cut short by the connection
+// from a whole one.
 func Dial[M ~int, S ~int](ctx context.Context, lib Library[M, S], dial DialFunc[M, S], d *adapters.Dialed) (adapters.Transport, error) {
 	hook := new(controlHook)
 	in := &serverFrames{Conn: d.Conn}
-	d.Conn = in
+	cw := &clientWire{Conn: in, nc: d.Conn}
+	d.Conn = cw
 	o := &DialOptions{
 		HTTPClient: &http.Client{Transport: &http.Transport{
 			DialContext:       func(context.Context, string, string) (net.Conn, error) { return d.Replay(), nil },
 			DisableKeepAlives: true,
 		}},
 		Compression:    d.Compressed,
-		OnPingReceived: hook.clientPing,
+		OnPingReceived: hook.ping,
 		OnPongReceived: hook.pong,
 	}
 	if d.Subprotocol != "" {
@@ -59,13 +59,7 @@ func Dial[M ~int, S ~int](ctx context.Context, lib Library[M, S], dial DialFunc[
 	if err != nil {
 		return nil, err
 	}
-	t := newTransport(ws, nil, lib.CloseError, d.Options.MaxMessageSize, d.Options.SkipUTF8Validation)
+	t := newTransport[M, S](ws, cw, lib.CloseError, d.Options.MaxMessageSize, d.Options.SkipUTF8Validation)
 	t.hook, t.in = hook, in
-	return t, nil
-}
-
-// clientPing reports a ping the library answers itself.
-func (h *controlHook) clientPing(_ context.Context, payload []byte) bool {
-	h.ev.Control(websock.OpPing, payload)
-	return true
+	return netTransport[M, S]{t}, nil
 }

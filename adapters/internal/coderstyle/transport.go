@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/websock-go/websock/adapters"
-	"github.com/websock-go/websock/adapters/wire"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -29,7 +28,7 @@ import (
 // handler's own.
 type transport[M ~int, S ~int] struct {
 	ws         Conn[M, S]
-	wire       *wire.Conn    // nil without one
+	wire       frameWriter   // nil without one
 	hook       *controlHook  // the library's ping and pong hooks, when it has them
 	in         *serverFrames // under a client connection: what the server sent
 	closeError func(error) (websock.CloseCode, string, bool)
@@ -56,7 +55,7 @@ var (
 // messages themselves.
 func (t *transport[M, S]) ValidatesUTF8() bool { return t.buf.ValidatesUTF8() }
 
-func newTransport[M ~int, S ~int](ws Conn[M, S], w *wire.Conn, closeError func(error) (websock.CloseCode, string, bool), max int64, skipUTF8 bool) *transport[M, S] {
+func newTransport[M ~int, S ~int](ws Conn[M, S], w frameWriter, closeError func(error) (websock.CloseCode, string, bool), max int64, skipUTF8 bool) *transport[M, S] {
 	t := &transport[M, S]{ws: ws, wire: w, closeError: closeError, max: max}
 	t.buf.SkipUTF8Validation = skipUTF8
 	if w != nil {

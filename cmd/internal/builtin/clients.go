@@ -8,6 +8,7 @@ import (
 	"github.com/websock-go/websock/adapters"
 	"github.com/websock-go/websock/adapters/coder"
 	fasthttpws "github.com/websock-go/websock/adapters/fasthttp"
+	"github.com/websock-go/websock/adapters/gobws"
 	"github.com/websock-go/websock/adapters/gorilla"
 	"github.com/websock-go/websock/adapters/nhooyr"
 	"github.com/websock-go/websock/websock"
@@ -26,6 +27,7 @@ type Client struct {
 var clients = []Client{
 	{coder.ClientAdapter, coder.Dial},
 	{fasthttpws.ClientAdapter, fasthttpws.Dial},
+	{gobws.ClientAdapter, gobws.Dial},
 	{gorilla.ClientAdapter, gorilla.Dial},
 	{nhooyr.ClientAdapter, nhooyr.Dial},
 }
