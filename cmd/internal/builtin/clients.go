@@ -10,6 +10,7 @@ import (
 	fasthttpws "github.com/websock-go/websock/adapters/fasthttp"
 	"github.com/websock-go/websock/adapters/gobws"
 	"github.com/websock-go/websock/adapters/gorilla"
+	"github.com/websock-go/websock/adapters/gws"
 	"github.com/websock-go/websock/adapters/nhooyr"
 	"github.com/websock-go/websock/websock"
 )
@@ -29,6 +30,7 @@ var clients = []Client{
 	{fasthttpws.ClientAdapter, fasthttpws.Dial},
 	{gobws.ClientAdapter, gobws.Dial},
 	{gorilla.ClientAdapter, gorilla.Dial},
+	{gws.ClientAdapter, gws.Dial},
 	{nhooyr.ClientAdapter, nhooyr.Dial},
 }
 
