@@ -3,6 +3,7 @@ package adapters_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -135,4 +136,25 @@ func TestDialRefuses(t *testing.T) {
 			t.Errorf("Dial(%q) = %v, want an error saying %q", tc.url, err, tc.want)
 		}
 	}
+}
+
+func TestDialTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		nc, err := ln.Accept() // and never answer the handshake
+		if err == nil {
+			accepted <- nc
+		}
+	}()
+	h := websock.HandlerFunc(func(websock.Frame) websock.Result { return websock.Result{} })
+	_, err = gorilla.Dial(context.Background(), "ws://"+ln.Addr().String()+"/", h, &gorilla.DialOptions{DialTimeout: 50 * time.Millisecond})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Dial to a server that never answers = %v, want an error wrapping context.DeadlineExceeded", err)
+	}
+	(<-accepted).Close()
 }

@@ -222,8 +222,10 @@ func (c *libConn) Write(p []byte) (int, error) {
 		_, err := c.Conn.Write(resp)
 		c.hdr, c.ext = "", ""
 		return len(p), err
-	case c.client && len(p) >= 8 && p[0] == 0x88: // masked, on the client's side
-		c.code.CompareAndSwap(0, uint32(p[6]^p[2])<<8|uint32(p[7]^p[3]))
+	case c.client && len(p) > 0 && p[0] == 0x88: // masked, on the client's side
+		if len(p) >= 8 {
+			c.code.CompareAndSwap(0, uint32(p[6]^p[2])<<8|uint32(p[7]^p[3]))
+		}
 		return len(p), nil
 	case len(p) >= 4 && p[0] == 0x88: // gws writes unmasked frames, in one Write each
 		c.code.CompareAndSwap(0, uint32(p[2])<<8|uint32(p[3]))
