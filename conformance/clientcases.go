@@ -128,15 +128,11 @@ func clientSubprotocol(e *clientEnv) {
 }
 
 func clientEcho(e *clientEnv) {
-	s := e.server()
 	p := newClientProbe()
 	p.initPush = func(int) websock.Result {
 		return websock.Push(websock.Frame{Op: websock.OpText, Data: []byte("hello")})
 	}
-	ch := e.dial(s.url, p, nil)
-	pc := e.accept(s)
-	e.upgrade(pc)
-	c := e.client(ch)
+	pc, c := e.connected(p, nil)
 	e.wantText(pc, "hello") // read masks too
 	e.write(pc, frame{fin: true, op: opText, payload: []byte("world")}, false)
 	e.write(pc, frame{fin: true, op: opBinary, payload: []byte{0, 1, 2, 255}}, false)
@@ -156,12 +152,8 @@ func clientEcho(e *clientEnv) {
 }
 
 func clientFragmented(e *clientEnv) {
-	s := e.server()
 	p := newClientProbe()
-	ch := e.dial(s.url, p, nil)
-	pc := e.accept(s)
-	e.upgrade(pc)
-	e.client(ch)
+	pc, _ := e.connected(p, nil)
 	e.write(pc, frame{op: opText, payload: []byte("frag")}, false)
 	e.write(pc, frame{fin: true, op: opPing, payload: []byte("p1")}, false)
 	e.write(pc, frame{op: opCont, payload: []byte("men")}, false)
@@ -177,12 +169,8 @@ func clientFragmented(e *clientEnv) {
 // clientFails has the server send bad frames and checks the client's
 // close code and Terminate's reason.
 func clientFails(e *clientEnv, opts *adapters.DialOptions, code uint16, target error, rule string, frames ...frame) {
-	s := e.server()
 	p := newClientProbe()
-	ch := e.dial(s.url, p, opts)
-	pc := e.accept(s)
-	e.upgrade(pc)
-	c := e.client(ch)
+	pc, c := e.connected(p, opts)
 	for _, f := range frames {
 		pc.writeFrame(f, !(f.rsv&0x8 != 0))
 	}
@@ -234,12 +222,8 @@ func waitClient(e *clientEnv, c *adapters.Client) websock.Reason {
 }
 
 func clientServerCloses(e *clientEnv) {
-	s := e.server()
 	p := newClientProbe()
-	ch := e.dial(s.url, p, nil)
-	pc := e.accept(s)
-	e.upgrade(pc)
-	c := e.client(ch)
+	pc, c := e.connected(p, nil)
 	e.closeFrom(pc, 4001, "bye")
 	e.wantClose(pc, 4001, "RFC 6455 section 5.5.1: the close code is echoed")
 	pc.close()
@@ -261,12 +245,8 @@ func clientServerCloses(e *clientEnv) {
 }
 
 func clientCloses(e *clientEnv) {
-	s := e.server()
 	p := newClientProbe()
-	ch := e.dial(s.url, p, nil)
-	pc := e.accept(s)
-	e.upgrade(pc)
-	c := e.client(ch)
+	pc, c := e.connected(p, nil)
 	next(e, p.inits, "Init")
 	if err := c.Close(4002, "done"); err != nil {
 		e.Fatalf("Close: %v", err)
@@ -289,11 +269,7 @@ func clientCloses(e *clientEnv) {
 }
 
 func clientPingPong(e *clientEnv) {
-	s := e.server()
-	ch := e.dial(s.url, newClientProbe(), nil)
-	pc := e.accept(s)
-	e.upgrade(pc)
-	e.client(ch)
+	pc, _ := e.connected(newClientProbe(), nil)
 	e.write(pc, frame{fin: true, op: opPing, payload: []byte("abc")}, false)
 	if f := e.read(pc); f.op != opPong || string(f.payload) != "abc" {
 		e.Errorf("the client answered a ping with %s %q, want pong abc", opName(f.op), f.payload)
@@ -301,13 +277,9 @@ func clientPingPong(e *clientEnv) {
 }
 
 func clientHandleControl(e *clientEnv) {
-	s := e.server()
 	p := newClientProbe()
 	p.initPush = func(int) websock.Result { return websock.Push(websock.Frame{Op: websock.OpPing, Data: []byte("xyz")}) }
-	ch := e.dial(s.url, p, nil)
-	pc := e.accept(s)
-	e.upgrade(pc)
-	e.client(ch)
+	pc, _ := e.connected(p, nil)
 	if f := e.read(pc); f.op != opPing || string(f.payload) != "xyz" {
 		e.Fatalf("the client sent %s %q, want the ping Init pushed", opName(f.op), f.payload)
 	}
@@ -324,12 +296,8 @@ func clientHandleControl(e *clientEnv) {
 }
 
 func clientKeepalive(e *clientEnv) {
-	s := e.server()
 	p := newClientProbe()
-	ch := e.dial(s.url, p, &adapters.DialOptions{Options: adapters.Options{PingInterval: 50e6}})
-	pc := e.accept(s)
-	e.upgrade(pc)
-	e.client(ch)
+	pc, _ := e.connected(p, &adapters.DialOptions{Options: adapters.Options{PingInterval: 50e6}})
 	f := e.read(pc)
 	if f.op != opPing {
 		e.Fatalf("a silent server got %s from the client, want a keepalive ping", opName(f.op))
@@ -449,4 +417,15 @@ func clientInitialRetry(e *clientEnv) {
 		e.client(ch)
 		next(e, p.inits, "Init")
 	})
+}
+
+// connected dials the suite's raw server with h and opts, and answers the
+// handshake validly.
+func (e *clientEnv) connected(h websock.Handler, opts *adapters.DialOptions) (*peer, *adapters.Client) {
+	e.Helper()
+	s := e.server()
+	ch := e.dial(s.url, h, opts)
+	pc := e.accept(s)
+	e.upgrade(pc)
+	return pc, e.client(ch)
 }
