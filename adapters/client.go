@@ -199,7 +199,7 @@ func (c *Client) connected(cn *conn) {
 func (c *Client) ask(d websock.Disconnect) (dec websock.Reconnect, stop bool) {
 	c.mu.Lock()
 	closing := c.closing != nil
-	d.URL, d.Header = c.url, c.header
+	d.URL, d.Header = c.url, c.header.Clone()
 	c.mu.Unlock()
 	if closing || c.rc == nil {
 		return dec, true
