@@ -24,6 +24,8 @@ var clientCases = []clientCase{
 	{Case{Name: "ClientEcho", Source: srcHandler, Rule: "frames the client writes are masked; the server's messages reach HandleIn with their type", Description: "Init pushes text, the server sends text and binary"}, clientEcho},
 	{Case{Name: "ClientFragmented", Source: "RFC 6455 section 5.4", Rule: "fragments are reassembled, with a ping between them answered", Description: "the server sends a text message in three fragments"}, clientFragmented},
 	{Case{Name: "ClientMaskedFrame", Source: "RFC 6455 section 5.1", Rule: "a masked frame from the server fails the connection: 1002", Description: "the server sends a masked text frame"}, clientMaskedFrame},
+	{Case{Name: "ClientReservedOpcode", Source: "RFC 6455 section 5.2", Rule: "a reserved opcode or reserved bit from the server fails the connection: 1002", Description: "the server sends opcode 3, then RSV2 set"}, clientReserved},
+	{Case{Name: "ClientCloseCodeInvalid", Source: "RFC 6455 section 7.4", Rule: "a close code from the server that may not be sent fails the connection: 1002", Description: "the server closes with 1005 in the payload"}, clientCloseCodeInvalid},
 	{Case{Name: "ClientInvalidUTF8", Source: "RFC 6455 section 8.1", Rule: "invalid UTF-8 in a text message fails the connection: 1007", Description: "the server sends bad UTF-8, whole and across fragments"}, clientInvalidUTF8},
 	{Case{Name: "ClientMessageTooBig", Source: srcOptions, Rule: "a message over MaxMessageSize fails the connection: 1009", Description: "the server sends 1 byte over a 1000-byte limit"}, clientTooBig},
 	{Case{Name: "ClientServerCloses", Source: "RFC 6455 section 5.5.1", Rule: "the server's close is echoed and Terminate sees Remote with its code", Description: "the server closes with 4001"}, clientServerCloses},
@@ -203,6 +205,22 @@ func clientInvalidUTF8(e *clientEnv) {
 		clientFails(&clientEnv{reporter: r, adapter: e.adapter}, nil, 1007, websock.ErrInvalidUTF8, "RFC 6455 section 8.1",
 			frame{op: opText, payload: []byte("ok \xce")}, frame{fin: true, op: opCont, payload: []byte("\xff")})
 	})
+}
+
+func clientReserved(e *clientEnv) {
+	e.sub("opcode", func(r reporter) {
+		clientFails(&clientEnv{reporter: r, adapter: e.adapter}, nil, 1002, websock.ErrProtocol, "RFC 6455 section 5.2: an unknown opcode fails the connection",
+			frame{fin: true, op: 0x3, payload: []byte("x")})
+	})
+	e.sub("rsv2", func(r reporter) {
+		clientFails(&clientEnv{reporter: r, adapter: e.adapter}, nil, 1002, websock.ErrProtocol, "RFC 6455 section 5.2: a reserved bit no extension defines fails the connection",
+			frame{fin: true, op: opText, rsv: 2, payload: []byte("x")})
+	})
+}
+
+func clientCloseCodeInvalid(e *clientEnv) {
+	clientFails(e, nil, 1002, websock.ErrProtocol, "RFC 6455 section 7.4: close code 1005 may not be sent",
+		frame{fin: true, op: opClose, payload: []byte{0x03, 0xed}})
 }
 
 func clientTooBig(e *clientEnv) {
