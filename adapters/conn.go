@@ -25,6 +25,10 @@ type conn struct {
 	ctl  websock.ControlHandler // nil when h does not observe control frames
 	info *websock.ConnInfo
 
+	// onInit, when set, runs once Init's Result is applied, before any
+	// other callback (a client hands its queued messages over).
+	onInit func(*conn)
+
 	checkUTF8 bool
 	start     time.Time
 	lastRead  atomic.Int64 // time of the last frame received, as a duration since start

@@ -62,6 +62,22 @@
 // idle: a short-lived goroutine delivers mailbox messages only while some
 // are waiting, and timers run only when they fire.
 //
+// # The client side
+//
+// [Dial] runs a websock.Handler over a connection it dials, with the same
+// lifecycle, and reconnects as the handler's websock.Reconnector decides;
+// [Client] is the handle callers use. The engine dials (TCP, TLS for
+// wss://), writes the opening handshake and validates the server's answer
+// in one place ([HandshakeError] when it is wrong). An adapter whose
+// library can dial supplies a [NewClientTransport]: it turns the [Dialed]
+// connection into a client Transport (frames masked), giving a library
+// that insists on doing the handshake itself [Dialed.Replay], which
+// answers the library's request with what the engine negotiated. The
+// adapter package then exports Dial(ctx, url, handler, opts), built on
+// [Dial]; ClientAdapter, its client's declaration; and
+// "type DialOptions = adapters.DialOptions".
+//
 // To check an adapter, run the conformance suite from its test; see
-// package github.com/websock-go/websock/conformance.
+// package github.com/websock-go/websock/conformance (RunClient for the
+// client side).
 package adapters

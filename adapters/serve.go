@@ -28,6 +28,9 @@ func (c *conn) serve() websock.Reason {
 
 	c.amu.Lock()
 	c.apply(c.callInit())
+	if c.onInit != nil {
+		c.onInit(c)
+	}
 	c.amu.Unlock()
 
 	c.readFailed(c.tr.Read(c))

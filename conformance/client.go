@@ -214,15 +214,22 @@ func (c *client) sendClose(code uint16, text string) error {
 }
 
 // readFrame reads one frame, waiting at most d.
-func (c *client) readFrame(d time.Duration) (frame, error) {
+func (c *client) readFrame(d time.Duration) (frame, error) { return c.readFrameMasked(d, false) }
+
+// readFrameMasked reads one frame, waiting at most d: unmasked, as a
+// server sends them, or masked, as a client must, and then unmasked.
+func (c *client) readFrameMasked(d time.Duration, masked bool) (frame, error) {
 	c.nc.SetReadDeadline(time.Now().Add(d))
 	var h [2]byte
 	if _, err := io.ReadFull(c.br, h[:]); err != nil {
 		return frame{}, err
 	}
 	f := frame{fin: h[0]&0x80 != 0, rsv: (h[0] >> 4) & 7, op: h[0] & 0x0f}
-	if h[1]&0x80 != 0 {
+	switch {
+	case h[1]&0x80 != 0 && !masked:
 		return frame{}, errors.New("server sent a masked frame (RFC 6455 section 5.1 forbids it)")
+	case h[1]&0x80 == 0 && masked:
+		return frame{}, fmt.Errorf("the client sent an unmasked %s frame (RFC 6455 section 5.1: a client masks every frame)", opName(f.op))
 	}
 	n := uint64(h[1] & 0x7f)
 	switch n {
@@ -240,11 +247,22 @@ func (c *client) readFrame(d time.Duration) (frame, error) {
 		n = binary.BigEndian.Uint64(ext[:])
 	}
 	if n > 64<<20 {
-		return frame{}, fmt.Errorf("server sent a frame of %d bytes, more than this client accepts", n)
+		return frame{}, fmt.Errorf("the peer sent a frame of %d bytes, more than the suite accepts", n)
+	}
+	var key [4]byte
+	if masked {
+		if _, err := io.ReadFull(c.br, key[:]); err != nil {
+			return frame{}, err
+		}
 	}
 	f.payload = make([]byte, n)
 	if _, err := io.ReadFull(c.br, f.payload); err != nil {
 		return frame{}, err
+	}
+	if masked {
+		for i := range f.payload {
+			f.payload[i] ^= key[i&3]
+		}
 	}
 	return f, nil
 }

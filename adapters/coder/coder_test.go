@@ -10,3 +10,7 @@ import (
 func TestConformance(t *testing.T) {
 	conformance.Run(t, conformance.Adapter{Adapter: coder.Adapter, Serve: conformance.ServeHTTP(coder.New)})
 }
+
+func TestClientConformance(t *testing.T) {
+	conformance.RunClient(t, conformance.ClientAdapter{Adapter: coder.ClientAdapter, Dial: coder.Dial})
+}

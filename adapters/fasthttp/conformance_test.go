@@ -51,3 +51,7 @@ func serveSuite(accept websock.AcceptFunc, opts *adapters.Options) (*conformance
 		},
 	}, nil
 }
+
+func TestClientConformance(t *testing.T) {
+	conformance.RunClient(t, conformance.ClientAdapter{Adapter: wsfasthttp.ClientAdapter, Dial: wsfasthttp.Dial})
+}

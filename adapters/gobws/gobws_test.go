@@ -29,6 +29,10 @@ func TestConformance(t *testing.T) {
 	conformance.Run(t, conformance.Adapter{Adapter: gobws.Adapter, Serve: conformance.ServeHTTP(gobws.New)})
 }
 
+func TestClientConformance(t *testing.T) {
+	conformance.RunClient(t, conformance.ClientAdapter{Adapter: gobws.ClientAdapter, Dial: gobws.Dial})
+}
+
 // The tests below cover what the conformance suite does not: the frame
 // handling this adapter does itself on top of gobwas/ws.
 

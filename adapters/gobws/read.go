@@ -66,6 +66,9 @@ func (t *transport) readMessage() (websock.Opcode, []byte, error) {
 // being read, so that the frame must continue it.
 func (t *transport) nextFrame(inMessage bool) (h ws.Header, compressed bool, err error) {
 	state := ws.StateServerSide
+	if t.client {
+		state = ws.StateClientSide
+	}
 	if inMessage {
 		state |= ws.StateFragmented
 	}

@@ -21,6 +21,7 @@ type transport struct {
 	deflate   bool            // permessage-deflate was negotiated
 	huffman   bool            // with a server window under 32 KiB: compress without back-references
 	checkUTF8 bool            // validate text messages
+	client    bool            // the client's side: frames written are masked, frames read must not be
 
 	// The read side. An idle connection holds only these few hundred
 	// bytes: br and msg are pooled and held only while a message is read

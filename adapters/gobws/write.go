@@ -33,6 +33,11 @@ func (t *transport) WriteClose(code websock.CloseCode, text string) error {
 	}
 	text = text[:min(len(text), ws.MaxControlFramePayloadSize-2)] // the engine keeps it shorter already
 	h.Length = int64(2 + len(text))
+	if t.client {
+		var p [ws.MaxControlFramePayloadSize]byte
+		binary.BigEndian.PutUint16(p[:], uint16(code))
+		return t.write(h, p[:2+copy(p[2:], text)])
+	}
 	b := getBuffer()
 	defer putBuffer(b)
 	if err := ws.WriteHeaderBuffer(b, h, b.scratch[:]); err != nil {
@@ -72,11 +77,22 @@ func (t *transport) writeCompressed(h ws.Header, data []byte) error {
 	return t.write(h, c.b)
 }
 
-// write writes the frame with header h and payload p.
+// write writes the frame with header h and payload p; on the client's
+// side, masked, from a copy.
 func (t *transport) write(h ws.Header, p []byte) error {
 	b := getBuffer()
 	defer putBuffer(b)
+	if t.client {
+		h.Masked, h.Mask = true, ws.NewMask()
+	}
 	if err := ws.WriteHeaderBuffer(b, h, b.scratch[:]); err != nil {
+		return err
+	}
+	if t.client {
+		start := len(b.b)
+		b.b = append(b.b, p...)
+		ws.Cipher(b.b[start:], h.Mask, 0)
+		_, err := t.nc.Write(b.b)
 		return err
 	}
 	if len(p) > writeCopyMax {

@@ -203,6 +203,8 @@ type libConn struct {
 	hdr  string        // a header for the handshake response, then ""
 	ext  string        // the extensions the handshake response accepts, then ""
 	code atomic.Uint32 // the code of the close frame gws wrote
+
+	client bool // the client's side: gws writes masked frames
 }
 
 func (c *libConn) Write(p []byte) (int, error) {
@@ -220,6 +222,11 @@ func (c *libConn) Write(p []byte) (int, error) {
 		_, err := c.Conn.Write(resp)
 		c.hdr, c.ext = "", ""
 		return len(p), err
+	case c.client && len(p) > 0 && p[0] == 0x88: // masked, on the client's side
+		if len(p) >= 8 {
+			c.code.CompareAndSwap(0, uint32(p[6]^p[2])<<8|uint32(p[7]^p[3]))
+		}
+		return len(p), nil
 	case len(p) >= 4 && p[0] == 0x88: // gws writes unmasked frames, in one Write each
 		c.code.CompareAndSwap(0, uint32(p[2])<<8|uint32(p[3]))
 		return len(p), nil
@@ -431,6 +438,9 @@ func (t *transport) WriteClose(code websock.CloseCode, text string) error {
 		b = append(b, text[:min(len(text), 123)]...)
 	}
 	b[1] = byte(len(b) - 2)
+	if t.lib.client {
+		b = maskFrame(b)
+	}
 	_, err := t.nc.Write(b)
 	return err
 }

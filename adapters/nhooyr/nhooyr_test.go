@@ -10,3 +10,7 @@ import (
 func TestConformance(t *testing.T) {
 	conformance.Run(t, conformance.Adapter{Adapter: nhooyr.Adapter, Serve: conformance.ServeHTTP(nhooyr.New)})
 }
+
+func TestClientConformance(t *testing.T) {
+	conformance.RunClient(t, conformance.ClientAdapter{Adapter: nhooyr.ClientAdapter, Dial: nhooyr.Dial})
+}

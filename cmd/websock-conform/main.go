@@ -46,7 +46,19 @@ func main() {
 	list := flag.Bool("list", false, "list every case: name, feature, source and rule, description")
 	only := flag.String("adapters", "", "comma-separated built-in adapters to run the suite on (default: all)")
 	table := flag.Bool("table", false, "print the table of adapters (package, library, server, what the library lacks) from their declarations")
+	cross := flag.Bool("cross", false, "run every client adapter against every server adapter (echo, compression off and on) and print the table")
 	flag.Parse()
+	if *cross {
+		t, failed := crossMatrix(builtin.All(), builtin.Clients())
+		io.WriteString(os.Stdout, t)
+		for _, f := range failed {
+			fmt.Fprintln(os.Stderr, f)
+		}
+		if len(failed) > 0 {
+			os.Exit(1)
+		}
+		return
+	}
 	if *list {
 		for _, c := range conformance.Cases() {
 			feature := "core"

@@ -9,14 +9,20 @@ import (
 )
 
 // TestReadmeCurrent fails when README.md's table of adapters or capability
-// matrix differs from what the adapters declare; regenerate them with the
+// matrix differs from what the adapters declare, or its cross matrix from
+// what running every client adapter against every server adapter gives; regenerate them with the
 // commands the failure names and paste each between its markers.
 func TestReadmeCurrent(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
+	cross, failed := crossMatrix(builtin.All(), builtin.Clients())
+	for _, f := range failed {
+		t.Errorf("cross matrix: %s", f)
+	}
 	for _, r := range []struct{ name, cmd, want string }{
+		{"cross", "go run ./cmd/websock-conform -cross", cross},
 		{"adapters", "go run ./cmd/websock-conform -table", adapterTable(builtin.All())},
 		{"matrix", "go run ./cmd/websock-conform -static", matrix(builtin.All(), nil)},
 	} {

@@ -118,7 +118,7 @@ func Upgrade[M ~int, S ~int](lib Library[M, S], max int64, skipUTF8 bool) adapte
 // max bytes (0: no limit), validating text unless skipUTF8 is set. See
 // the adapters' ServeConn for what such a connection cannot do.
 func Transport[M ~int, S ~int](lib Library[M, S], ws Conn[M, S], max int64, skipUTF8 bool) adapters.Transport {
-	return newTransport(ws, nil, lib.CloseError, max, skipUTF8)
+	return newTransport[M, S](ws, nil, lib.CloseError, max, skipUTF8)
 }
 
 // deflateAnswerable reports whether the libraries, asked for compression

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/websock-go/websock/adapters"
-	"github.com/websock-go/websock/adapters/wire"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -29,8 +28,9 @@ import (
 // handler's own.
 type transport[M ~int, S ~int] struct {
 	ws         Conn[M, S]
-	wire       *wire.Conn   // nil without one
-	hook       *controlHook // the library's ping and pong hooks, when it has them
+	wire       frameWriter   // nil without one
+	hook       *controlHook  // the library's ping and pong hooks, when it has them
+	in         *serverFrames // under a client connection: what the server sent
 	closeError func(error) (websock.CloseCode, string, bool)
 	max        int64 // 0: no limit
 	buf        adapters.MessageBuffer
@@ -55,7 +55,7 @@ var (
 // messages themselves.
 func (t *transport[M, S]) ValidatesUTF8() bool { return t.buf.ValidatesUTF8() }
 
-func newTransport[M ~int, S ~int](ws Conn[M, S], w *wire.Conn, closeError func(error) (websock.CloseCode, string, bool), max int64, skipUTF8 bool) *transport[M, S] {
+func newTransport[M ~int, S ~int](ws Conn[M, S], w frameWriter, closeError func(error) (websock.CloseCode, string, bool), max int64, skipUTF8 bool) *transport[M, S] {
 	t := &transport[M, S]{ws: ws, wire: w, closeError: closeError, max: max}
 	t.buf.SkipUTF8Validation = skipUTF8
 	if w != nil {
@@ -100,6 +100,11 @@ func (t *transport[M, S]) readMessage() (websock.Opcode, []byte, error) {
 	if err == websock.ErrMessageTooBig || err == websock.ErrInvalidUTF8 {
 		return 0, nil, err
 	}
+	if err == nil && t.in != nil && t.in.readErr() != nil {
+		// The library ends a message cut short by the connection as if
+		// it were whole.
+		err = t.in.readErr()
+	}
 	if err != nil {
 		return 0, nil, t.classify(err)
 	}
@@ -111,6 +116,13 @@ func (t *transport[M, S]) readMessage() (websock.Opcode, []byte, error) {
 // in only two other ways: the connection went away, or the peer broke the
 // protocol.
 func (t *transport[M, S]) classify(err error) error {
+	if t.in != nil {
+		if rerr := t.in.readErr(); rerr != nil {
+			if _, _, ok := t.closeError(err); !ok {
+				return rerr // the connection ended (or the server masked a frame) before the library's error
+			}
+		}
+	}
 	if code, text, ok := t.closeError(err); ok {
 		return &websock.CloseError{Code: code, Text: text}
 	}

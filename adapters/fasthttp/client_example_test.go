@@ -1,0 +1,53 @@
+package fasthttp_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/websock-go/websock/adapters"
+	wsfasthttp "github.com/websock-go/websock/adapters/fasthttp"
+	"github.com/websock-go/websock/websock"
+)
+
+// printer sends what it is given and prints what arrives.
+type printer struct{ got chan string }
+
+func (p *printer) Init(websock.Conn) websock.Result { return websock.Result{} }
+func (p *printer) HandleIn(f websock.Frame) websock.Result {
+	p.got <- string(f.Data)
+	return websock.Result{}
+}
+func (p *printer) HandleInfo(msg any) websock.Result {
+	return websock.Push(websock.Frame{Op: websock.OpText, Data: []byte(msg.(string))})
+}
+func (p *printer) Terminate(websock.Reason) {}
+
+// Dial an echo server, send from outside the handler, and close.
+func ExampleDial() {
+	h, _ := wsfasthttp.New(func(*websock.Request) (websock.Handler, error) {
+		return websock.HandlerFunc(func(f websock.Frame) websock.Result { return websock.Push(f) }), nil
+	}, &wsfasthttp.Options{Compression: true})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	shutdown := wsfasthttp.Serve(ln, h)
+	defer shutdown(context.Background())
+
+	p := &printer{got: make(chan string, 1)}
+	c, err := wsfasthttp.Dial(context.Background(), "ws://"+ln.Addr().String()+"/", p,
+		&wsfasthttp.DialOptions{Options: adapters.Options{Compression: true}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	c.Send("hello") // queued until Init has run, then pushed by HandleInfo
+	fmt.Println(<-p.got)
+	c.Close(websock.CloseNormal, "bye")
+	fmt.Println(c.Wait().Kind)
+	// Output:
+	// hello
+	// normal
+}
