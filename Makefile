@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: all test vet fmt-check lint race demo echo bench matrix
+.PHONY: all test vet fmt-check lint race demo echo bench matrix fuzz soak
 
 all: test
 
@@ -38,3 +38,22 @@ matrix:
 ## bench: adapters against their raw libraries, one Markdown table
 bench:
 	$(GO) run ./cmd/websock-bench
+
+## fuzz: every fuzz target, one at a time, for FUZZTIME each (the seeds in
+## testdata/fuzz also run, briefly, in make test)
+FUZZTIME ?= 10m
+FUZZ_TARGETS = \
+	./adapters:FuzzEngine \
+	./adapters:FuzzMessageBuffer \
+	./adapters/gobws:FuzzReadFrames \
+	./adapters/gobws:FuzzCloseError \
+	./adapters/internal/utf8stream:FuzzValidator \
+	./adapters/wire:FuzzConnRead \
+	./adapters/wire:FuzzConnWrite \
+	./conformance:FuzzInflate
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -timeout 0 -parallel 1 $$pkg; \
+	done
