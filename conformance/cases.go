@@ -108,6 +108,8 @@ var cases = []Case{
 	// Cost (cases_cost.go).
 	{Name: "IdleCost", Source: "adapters.Adapter", Rule: "an idle connection holds no more goroutines than the adapter declares in IdleGoroutines", Description: "200 idle connections: goroutines and live heap per connection", run: idleCost},
 
+	{Name: "HostilePeerMemory", Source: srcOptions, Rule: "what a connection holds stays under 2 x MaxMessageSize + 256 KiB whatever the peer sends", Description: "20 peers send small messages, unread pings and an unfinished message one byte under the maximum", run: hostilePeerMemory},
+
 	// Shutdown and timers (cases_shutdown.go).
 	{Name: "Shutdown", Source: srcEngine, Rule: "Shutdown closes every connection 1001, Terminate sees Shutdown, and new upgrades are refused", Description: "shuts down with three connections", run: shutdown},
 	{Name: "ShutdownDeadline", Source: srcEngine, Rule: "Shutdown keeps its context's deadline, and a stuck peer holds up no other", Description: "shuts down with one peer stuck behind a push", run: shutdownDeadline},

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/websock-go/websock/adapters"
 	"github.com/websock-go/websock/cmd/internal/builtin"
@@ -103,7 +102,7 @@ func start(cfg config) (*demo, error) {
 		w.Header().Set("Cache-Control", "no-store")
 		json.NewEncoder(w).Encode(d.servers)
 	})
-	d.page = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	d.page = builtin.HTTPServer(mux)
 	go d.page.Serve(ln)
 	return d, nil
 }

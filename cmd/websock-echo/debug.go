@@ -5,7 +5,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"time"
+
+	"github.com/websock-go/websock/cmd/internal/builtin"
 )
 
 // live is the expvar counter of live WebSocket connections.
@@ -36,7 +37,7 @@ func serveDebug(addr string, liveFn func() int) (*debugServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := builtin.HTTPServer(mux)
 	go srv.Serve(ln)
 	return &debugServer{Addr: ln.Addr().String(), srv: srv}, nil
 }
