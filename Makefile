@@ -57,3 +57,10 @@ fuzz:
 		echo "== $$name in $$pkg for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -timeout 0 -parallel 1 $$pkg; \
 	done
+
+## soak: every adapter under churn and injected faults (SOAKTIME each,
+## SOAKCONNS connections at a time); fails if an invariant breaks
+SOAKTIME ?= 30s
+SOAKCONNS ?= 2000
+soak:
+	$(GO) run ./cmd/websock-soak -duration $(SOAKTIME) -conns $(SOAKCONNS)
