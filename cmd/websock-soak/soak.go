@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -33,7 +34,11 @@ type snapshot struct {
 }
 
 func take() snapshot {
+	// Two collections empty the sync.Pools the libraries keep buffers
+	// and compressors in; FreeOSMemory gives the freed pages back, so
+	// that the resident size is what is still used.
 	runtime.GC()
+	debug.FreeOSMemory()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	rss, _ := procstat.ResidentBytes()
