@@ -47,6 +47,7 @@ FUZZ_TARGETS = \
 	./adapters:FuzzMessageBuffer \
 	./adapters/gobws:FuzzReadFrames \
 	./adapters/gobws:FuzzCloseError \
+	./adapters/internal/pmdeflate:FuzzParse \
 	./adapters/internal/utf8stream:FuzzValidator \
 	./adapters/wire:FuzzConnRead \
 	./adapters/wire:FuzzConnWrite \
