@@ -40,7 +40,7 @@ var cases = []Case{
 	// The upgrade (cases_upgrade.go).
 	{Name: "UpgradeRefused", Source: srcAccept, Rule: "an *HTTPError from the AcceptFunc is answered with its status, headers and body", Description: "the AcceptFunc refuses with 401", run: upgradeRefused},
 	{Name: "UpgradeHookError", Source: srcAccept, Rule: "any other error from the AcceptFunc is answered 500, without its details", Description: "the AcceptFunc fails and panics", run: upgradeHookError},
-	{Name: "NotAnUpgrade", Source: "RFC 6455 section 4.2.1", Rule: "a request that is not a valid WebSocket upgrade is refused before the AcceptFunc runs", Description: "plain GET, wrong method, version and keys", run: notAnUpgrade},
+	{Name: "NotAnUpgrade", Source: "RFC 6455 section 4.2.1", Rule: "a request that is not a valid WebSocket upgrade is refused before the AcceptFunc runs", Description: "a plain GET", run: notAnUpgrade},
 	{Name: "AcceptSeesRequest", Source: srcAccept, Rule: "the AcceptFunc sees the request's context and the server's own request", Description: "checks Request.Context, Raw and HTTPRequest", run: acceptSeesRequest},
 	{Name: "AbandonOnShutdown", Source: "websock.Abandoner", Rule: "a Handler returned after Shutdown began never starts; it gets Abandon, the client 503", Description: "Shutdown begins while the AcceptFunc runs", run: abandonOnShutdown},
 	{Name: "OriginSameOriginByDefault", Source: srcOptions, Rule: "by default only same-origin browsers may connect; others get 403", Description: "a cross-origin request without AllowedOrigins", run: originSameOrigin},

@@ -66,6 +66,10 @@ func (cs *clients) fail(kind string, err error) {
 	if cs.stopping.Load() {
 		return // the server is shutting down: connections end early
 	}
+	var ce errClosed
+	if errors.As(err, &ce) && ce.code == 1001 {
+		kind += " (a server timeout: 1001)" // the machine was too busy to answer a ping in time
+	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	cs.errs[kind]++
@@ -136,7 +140,7 @@ func (cs *clients) do(c *wsClient, f fault, rng *rand.Rand) error {
 		c.send(opText, msg)
 		select { // the server's timeouts end it first
 		case <-cs.stop:
-		case <-time.After(time.Duration(3+rng.IntN(6)) * time.Second):
+		case <-time.After(time.Duration(5+rng.IntN(15)) * time.Second):
 		}
 	case slowReader:
 		const n = 100

@@ -97,6 +97,7 @@ func (h handler) Terminate(r websock.Reason) {
 	t.reasons[r.Kind]++
 	last := t.live[len(t.live)-1]
 	t.live[p.index], last.index = last, p.index
+	t.live[len(t.live)-1] = nil // hold no ended connection
 	t.live = t.live[:len(t.live)-1]
 }
 

@@ -69,14 +69,14 @@ func soakOne(a builtin.Adapter, cfg config) (*result, error) {
 		MaxMessageSize: 64 << 10,
 		WriteTimeout:   2 * time.Second,
 		CloseTimeout:   time.Second,
-		IdleTimeout:    5 * time.Second,
+		IdleTimeout:    10 * time.Second,
 		MailboxSize:    64,
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)), // the injected panics
 	}
 	deflate := a.Lacks.Why(adapters.FeatureCompression) == ""
 	opts.Compression = deflate
 	if a.Lacks.Why(adapters.FeatureKeepalive) == "" {
-		opts.PingInterval, opts.PongTimeout = 2*time.Second, 2*time.Second
+		opts.PingInterval, opts.PongTimeout = 5*time.Second, 5*time.Second
 	}
 	// What the library starts once for the whole process (fasthttp's
 	// clock, pools) is there before the start is measured: the soak
