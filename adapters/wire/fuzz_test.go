@@ -41,7 +41,7 @@ func (c *memConn) Write(b []byte) (int, error) { return c.out.Write(b) }
 // readThrough reads stream through a validating Conn, in reads of at most
 // size bytes, and returns what the library was handed, the error that
 // ended it, and the peer's close.
-func readThrough(t *testing.T, stream, cuts []byte, size int) (got []byte, err error, peer []byte, peerOK bool) {
+func readThrough(t *testing.T, stream, cuts []byte, size int) (got, peer []byte, peerOK bool, err error) {
 	c := New(&memConn{in: stream, cuts: cuts})
 	c.ValidateUTF8()
 	buf := make([]byte, size)
@@ -57,7 +57,7 @@ func readThrough(t *testing.T, stream, cuts []byte, size int) (got []byte, err e
 		}
 	}
 	peer, peerOK = c.PeerClose()
-	return got, err, bytes.Clone(peer), peerOK
+	return got, bytes.Clone(peer), peerOK, err
 }
 
 // FuzzConnRead feeds the read side of a Conn any byte stream, cut into
@@ -74,7 +74,7 @@ func FuzzConnRead(f *testing.F) {
 	f.Add(cat(header(opClose, 200, true), bytes.Repeat([]byte{1}, 200)), []byte{}, uint8(16))
 	f.Add(cat(header(opBinary, 70000, false), []byte{1, 2}), []byte{3, 100}, uint8(64))
 	f.Fuzz(func(t *testing.T, stream, cuts []byte, size uint8) {
-		got, err, peer, peerOK := readThrough(t, stream, cuts, 1+int(size))
+		got, peer, peerOK, err := readThrough(t, stream, cuts, 1+int(size))
 		if !bytes.HasPrefix(stream, got) {
 			t.Fatalf("handed the library %x, which does not begin %x", got, stream)
 		}
@@ -90,7 +90,7 @@ func FuzzConnRead(f *testing.F) {
 		if len(peer) > MaxControl {
 			t.Fatalf("a close payload of %d bytes", len(peer))
 		}
-		wgot, werr, wpeer, wpeerOK := readThrough(t, stream, nil, 1<<16)
+		wgot, wpeer, wpeerOK, werr := readThrough(t, stream, nil, 1<<16)
 		if (err == io.EOF) != (werr == io.EOF) || peerOK != wpeerOK || !bytes.Equal(peer, wpeer) {
 			t.Fatalf("cut into reads: %d bytes, %v, close %x %v; all at once: %d bytes, %v, close %x %v",
 				len(got), err, peer, peerOK, len(wgot), werr, wpeer, wpeerOK)
