@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: all test vet fmt-check lint race demo echo bench bench-nodes matrix
+.PHONY: all test vet fmt-check lint race demo echo bench bench-nodes matrix fuzz soak
 
 all: test
 
@@ -42,3 +42,30 @@ bench:
 ## bench-nodes: pubsub fan-out over two nodes (in-process broker and NATS), and a paced drain
 bench-nodes:
 	$(GO) run ./cmd/websock-bench nodes
+
+## fuzz: every fuzz target, one at a time, for FUZZTIME each (the seeds in
+## testdata/fuzz also run, briefly, in make test)
+FUZZTIME ?= 10m
+FUZZ_TARGETS = \
+	./adapters:FuzzEngine \
+	./adapters:FuzzMessageBuffer \
+	./adapters/gobws:FuzzReadFrames \
+	./adapters/gobws:FuzzCloseError \
+	./adapters/internal/pmdeflate:FuzzParse \
+	./adapters/internal/utf8stream:FuzzValidator \
+	./adapters/wire:FuzzConnRead \
+	./adapters/wire:FuzzConnWrite \
+	./conformance:FuzzInflate
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -timeout 0 -parallel 1 $$pkg; \
+	done
+
+## soak: every adapter under churn and injected faults (SOAKTIME each,
+## SOAKCONNS connections at a time); fails if an invariant breaks
+SOAKTIME ?= 30s
+SOAKCONNS ?= 2000
+soak:
+	$(GO) run ./cmd/websock-soak -duration $(SOAKTIME) -conns $(SOAKCONNS)

@@ -2,8 +2,9 @@
 // shares, and the package an adapter author imports to write a new one.
 //
 // The [Engine] does everything that is the same on every library, once:
-// it validates the upgrade request, applies the origin and subprotocol
-// policy of [Options], runs the websock.AcceptFunc, runs the
+// it validates the upgrade request, applies the connection cap and the
+// upgrade rate limit, the origin and subprotocol policy of [Options],
+// runs the websock.AcceptFunc, runs the
 // [websock.Handler] as a serial actor, keeps the mailbox behind
 // [websock.Conn.Send], applies Results, serialises writes, recovers
 // panics, enforces the idle timeout and keepalive, performs the closing

@@ -22,13 +22,15 @@ type Engine struct {
 	obs        Observer        // opts.Observer; nil when none
 	mobs       MessageObserver // obs, when it wants every message
 
-	mu       sync.Mutex
-	conns    map[*conn]struct{}
-	pending  int            // upgrades under way: accepted, not yet running
-	shutdown bool           // a stop began: no new upgrade is accepted
-	stopping websock.Reason // the reason of the stop, for connections that register during it
-	limit    time.Time      // the stop's deadline, if any
-	changed  chan struct{}  // closed, and replaced, whenever conns or pending change
+	mu        sync.Mutex
+	conns     map[*conn]struct{}
+	pending   int            // upgrades under way: accepted, not yet running
+	admitting int            // upgrades admitted by the limits, not yet reserved (limits.go)
+	rate      bucket         // Options.UpgradeRate
+	shutdown  bool           // a stop began: no new upgrade is accepted
+	stopping  websock.Reason // the reason of the stop, for connections that register during it
+	limit     time.Time      // the stop's deadline, if any
+	changed   chan struct{}  // closed, and replaced, whenever conns or pending change
 }
 
 // NewEngine returns an Engine for adapter a that accepts upgrades through
@@ -40,8 +42,9 @@ func NewEngine(a Adapter, accept websock.AcceptFunc, opts *Options) (*Engine, er
 	if err := a.check(opts); err != nil {
 		return nil, err
 	}
-	e := &Engine{ad: a, acceptFunc: accept, opts: opts.withDefaults(a.Lacks), conns: make(map[*conn]struct{}),
-		changed: make(chan struct{})}
+	o := opts.withDefaults(a.Lacks)
+	e := &Engine{ad: a, acceptFunc: accept, opts: o, conns: make(map[*conn]struct{}),
+		changed: make(chan struct{}), rate: newBucket(o.UpgradeRate, o.UpgradeBurst)}
 	e.obs = e.opts.Observer
 	e.mobs, _ = e.obs.(MessageObserver)
 	return e, nil
@@ -120,10 +123,13 @@ const (
 	dropped
 )
 
-// reserve counts an upgrade under way, unless a stop began.
+// reserve counts an upgrade under way, unless a stop began, in place of
+// its admission (see admit): at no time is it counted twice against
+// Options.MaxConnections, nor not at all.
 func (e *Engine) reserve() *reservation {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.admitting--
 	if e.shutdown {
 		return nil
 	}

@@ -70,6 +70,9 @@ func TestOriginMatches(t *testing.T) {
 		{"https://*.example.com", "https://evilexample.com", false},
 		{"example.com", "http://example.com", true},
 		{"example.com", "null", false},
+		{"*", "null", true},
+		{"null", "null", true},
+		{"null", "https://null", false},
 	} {
 		if got := originMatches(tc.pattern, tc.origin); got != tc.want {
 			t.Errorf("originMatches(%q, %q) = %v; want %v", tc.pattern, tc.origin, got, tc.want)

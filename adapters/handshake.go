@@ -117,7 +117,9 @@ func (h *httpHandshake) Upgrade(u Upgrade, serve func(Upgraded)) error {
 // the handshake (RFC 6455, section 4.2.1) before any user code runs,
 // refuses new connections while shutting down, applies the origin policy
 // and the subprotocol options, runs the AcceptFunc, upgrades, and then
-// runs the connection until it ends. An adapter whose server is not
+// runs the connection until it ends. The limits of Options.MaxConnections
+// and Options.UpgradeRate apply before the origin policy and the
+// AcceptFunc. An adapter whose server is not
 // net/http calls it from its request handler with a Handshake of its own.
 func (e *Engine) Serve(hs Handshake) {
 	if he := checkMethod(hs.Method()); he != nil {
@@ -129,8 +131,13 @@ func (e *Engine) Serve(hs Handshake) {
 		e.refuse(hs, req, RefusedHandshake, he, nil)
 		return
 	}
+	if he, why := e.admit(); he != nil {
+		e.refuse(hs, req, why, he, nil)
+		return
+	}
 	h, no := e.accept(req)
 	if no != nil {
+		e.admitted()
 		e.refuse(hs, req, no.why, no.he, no.err)
 		return
 	}

@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/websock-go/websock/websock"
@@ -75,14 +76,41 @@ type Options struct {
 
 	// AllowedOrigins lists the origins a browser may connect from, as
 	// "https://example.com", "https://*.example.com" (any subdomain) or "*"
-	// (any origin). A request with no Origin header (not a browser) is
-	// always allowed. Default: only same-origin requests, whose Origin host
-	// equals the Host header. A refused request gets 403 and no handler.
+	// (any origin), or "null" (the origin of sandboxed pages and local
+	// files, which "*" also admits). A request with no Origin header (not
+	// a browser) is always allowed. Default: only same-origin requests:
+	// the Origin's host and port are those of the Host header, compared
+	// case-insensitively, and its scheme is https, or http when the
+	// request did not come over TLS (an https page behind a proxy that
+	// ends TLS is same-origin; an http page is not, for a TLS endpoint).
+	// "null", another port, or another scheme is cross-origin. A refused
+	// request gets 403 and no handler.
 	AllowedOrigins []string
 
 	// CheckOrigin, when set, replaces AllowedOrigins: it reports whether
 	// the request may proceed; false refuses it with 403.
 	CheckOrigin func(r *websock.Request) bool
+
+	// MaxConnections caps the connections this endpoint runs at once,
+	// counting the upgrades under way. An upgrade over the cap is
+	// refused with 503 and Retry-After before the origin policy and the
+	// AcceptFunc run. Connections handed to Run directly (ServeConn)
+	// count against the cap but are never refused. Default 0: no cap; a
+	// negative value also means no cap.
+	MaxConnections int
+
+	// UpgradeRate limits the upgrades this endpoint accepts to this many
+	// a second, on average, with bursts of up to UpgradeBurst (a token
+	// bucket). An upgrade over the limit is refused with 503 and a
+	// Retry-After of the seconds until one more is allowed, before the
+	// origin policy and the AcceptFunc run. Only valid upgrade requests
+	// count. Default 0: no limit; a negative value also means no limit.
+	UpgradeRate float64
+
+	// UpgradeBurst is how many upgrades may come at once, after a quiet
+	// spell, under UpgradeRate. Default: UpgradeRate rounded up, at
+	// least 1.
+	UpgradeBurst int
 
 	// SkipUTF8Validation turns off the check that text messages are valid
 	// UTF-8 (RFC 6455 requires it; invalid text closes with 1007). Default
@@ -143,6 +171,13 @@ func (o *Options) withDefaults(lacks Lacks) Options {
 	r.MailboxSize = pick(r.MailboxSize, DefaultMailboxSize)
 	r.DrainBatch = pick(r.DrainBatch, 0)
 	r.DrainInterval = pick(r.DrainInterval, DefaultDrainInterval)
+	r.MaxConnections = max(r.MaxConnections, 0)
+	if r.UpgradeRate < 0 || math.IsNaN(r.UpgradeRate) || math.IsInf(r.UpgradeRate, 0) {
+		r.UpgradeRate = 0
+	}
+	if r.UpgradeRate > 0 && r.UpgradeBurst <= 0 {
+		r.UpgradeBurst = int(math.Max(1, math.Ceil(r.UpgradeRate)))
+	}
 	switch {
 	case r.PingInterval == 0 && lacks.Keepalive == "":
 		r.PingInterval = DefaultPingInterval

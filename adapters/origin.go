@@ -22,8 +22,7 @@ func checkOrigin(o *Options, req *websock.Request) *websock.HTTPError {
 		return nil // not a browser: the Origin header is a browser's promise
 	}
 	if len(o.AllowedOrigins) == 0 {
-		u, err := url.Parse(origin)
-		if err == nil && strings.EqualFold(u.Host, req.Host) {
+		if sameOrigin(origin, req) {
 			return nil
 		}
 		return websock.Refuse(http.StatusForbidden, "websocket: cross-origin request from "+quoteOrigin(origin)+
@@ -35,6 +34,42 @@ func checkOrigin(o *Options, req *websock.Request) *websock.HTTPError {
 		}
 	}
 	return websock.Refuse(http.StatusForbidden, "websocket: origin "+quoteOrigin(origin)+" is not in this server's AllowedOrigins\n")
+}
+
+// sameOrigin reports whether origin, the Origin header of req, is the
+// origin of the page req's server serves, by the rule of
+// Options.AllowedOrigins: its host and port are those of the Host header,
+// compared case-insensitively (hosts are, RFC 3986 section 3.2.2), and
+// its scheme is https, or http when req did not come over TLS. An http
+// page may not reach a TLS endpoint of the same host; an https page may
+// reach a plain one, as it does through a proxy that ends TLS. "null" (a
+// sandboxed page, a file, a redirect across origins) is no origin: it is
+// never the same.
+func sameOrigin(origin string, req *websock.Request) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || !strings.EqualFold(u.Host, req.Host) {
+		return false
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return true
+	case "http":
+		return !overTLS(req)
+	}
+	return false
+}
+
+// overTLS reports whether req came over TLS, when its server tells: a
+// net/http request with its TLS state, or a server request with an
+// IsTLS method (fasthttp's).
+func overTLS(req *websock.Request) bool {
+	if hr := req.HTTPRequest(); hr != nil {
+		return hr.TLS != nil
+	}
+	if r, ok := req.Raw().(interface{ IsTLS() bool }); ok {
+		return r.IsTLS()
+	}
+	return false
 }
 
 func quoteOrigin(s string) string {
@@ -53,10 +88,13 @@ func quoteOrigin(s string) string {
 // origin; "https://example.com" matches exactly (case-insensitively);
 // "https://*.example.com" matches every subdomain of example.com, at any
 // depth, but not example.com itself. A pattern without a scheme matches
-// any scheme.
+// any scheme. The origin "null" matches "*" and "null" only.
 func originMatches(pattern, origin string) bool {
 	if pattern == "*" {
 		return true
+	}
+	if strings.EqualFold(origin, "null") || strings.EqualFold(pattern, "null") {
+		return strings.EqualFold(origin, pattern) // "null" only when listed as such
 	}
 	pattern, origin = strings.ToLower(pattern), strings.ToLower(origin)
 	pScheme, pHost, ok := strings.Cut(pattern, "://")

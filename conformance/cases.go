@@ -41,13 +41,21 @@ var cases = []Case{
 	// The upgrade (cases_upgrade.go).
 	{Name: "UpgradeRefused", Source: srcAccept, Rule: "an *HTTPError from the AcceptFunc is answered with its status, headers and body", Description: "the AcceptFunc refuses with 401", run: upgradeRefused},
 	{Name: "UpgradeHookError", Source: srcAccept, Rule: "any other error from the AcceptFunc is answered 500, without its details", Description: "the AcceptFunc fails and panics", run: upgradeHookError},
-	{Name: "NotAnUpgrade", Source: "RFC 6455 section 4.2.1", Rule: "a request that is not a valid WebSocket upgrade is refused before the AcceptFunc runs", Description: "plain GET, wrong method, version and keys", run: notAnUpgrade},
+	{Name: "NotAnUpgrade", Source: "RFC 6455 section 4.2.1", Rule: "a request that is not a valid WebSocket upgrade is refused before the AcceptFunc runs", Description: "a plain GET", run: notAnUpgrade},
 	{Name: "AcceptSeesRequest", Source: srcAccept, Rule: "the AcceptFunc sees the request's context and the server's own request", Description: "checks Request.Context, Raw and HTTPRequest", run: acceptSeesRequest},
 	{Name: "AbandonOnShutdown", Source: "websock.Abandoner", Rule: "a Handler returned after Shutdown began never starts; it gets Abandon, the client 503", Description: "Shutdown begins while the AcceptFunc runs", run: abandonOnShutdown},
 	{Name: "OriginSameOriginByDefault", Source: srcOptions, Rule: "by default only same-origin browsers may connect; others get 403", Description: "a cross-origin request without AllowedOrigins", run: originSameOrigin},
 	{Name: "OriginAllowedList", Source: srcOptions, Rule: "AllowedOrigins admits the origins it lists, with wildcards", Description: "listed and unlisted origins", run: originAllowedList},
 	{Name: "OriginCheckFunc", Source: srcOptions, Rule: "CheckOrigin replaces AllowedOrigins", Description: "a CheckOrigin that refuses", run: originCheckFunc},
 	{Name: "SubprotocolRequired", Source: srcOptions, Rule: "RequireSubprotocol refuses, with 400, a client offering none of Subprotocols", Description: "a client offering an unknown subprotocol", run: subprotocolRequired},
+	{Name: "OriginCrossSite", Source: srcOptions, Rule: "null, another port and another scheme are cross-origin: 403; hosts compare case-insensitively; null only when listed", Description: "origins a hijacking page may send", run: originCrossSite},
+	{Name: "HandshakeWrongVersion", Source: "RFC 6455 section 4.4", Rule: "an unsupported Sec-WebSocket-Version is answered 426 with the version spoken, before the AcceptFunc", Description: "versions 8, 12, 14 and none", run: handshakeWrongVersion},
+	{Name: "HandshakeBadKey", Source: "RFC 6455 section 4.2.1", Rule: "a missing, malformed or repeated Sec-WebSocket-Key is answered 400, before the AcceptFunc", Description: "no key, not base64, 15 and 17 bytes, two keys", run: handshakeBadKey},
+	{Name: "HandshakeNotGet", Source: "RFC 6455 section 4.2.1", Rule: "an upgrade that is not a GET is answered 405 or 400, before the AcceptFunc", Description: "POST, PUT and DELETE upgrades", run: handshakeNotGet},
+	{Name: "HandshakeOversizedHeaders", Source: "RFC 6585 section 5", Rule: "an upgrade with oversized headers is refused (431, 400 or closed), before the AcceptFunc", Description: "2 MiB of headers", run: handshakeOversizedHeaders},
+	{Name: "HandshakeSlowloris", Source: "adapters.Engine", Rule: "a request whose headers never end is closed by the server's read-header timeout, before the AcceptFunc", Description: "headers dribbled a byte every 200ms, never ended", run: handshakeSlowloris},
+	{Name: "ConnectionCap", Source: srcOptions, Rule: "MaxConnections refuses upgrades over it with 503 and Retry-After, before the AcceptFunc; an ended connection frees its place", Description: "a third connection under a cap of 2", run: connectionCap},
+	{Name: "UpgradeRateLimit", Source: srcOptions, Rule: "UpgradeRate refuses upgrades past its burst with 503 and Retry-After, before the AcceptFunc", Description: "a third upgrade at one an hour with bursts of 2", run: upgradeRateLimit},
 	{Name: "SubprotocolOptional", Source: srcOptions, Rule: "the first of Subprotocols the client offers is chosen and answered", Description: "negotiates a subprotocol", run: subprotocolOptional},
 
 	// The closing handshake (cases_close.go).
@@ -100,6 +108,8 @@ var cases = []Case{
 
 	// Cost (cases_cost.go).
 	{Name: "IdleCost", Source: "adapters.Adapter", Rule: "an idle connection holds no more goroutines than the adapter declares in IdleGoroutines", Description: "200 idle connections: goroutines and live heap per connection", run: idleCost},
+
+	{Name: "HostilePeerMemory", Source: srcOptions, Rule: "what a connection holds stays under 2 x MaxMessageSize + 256 KiB whatever the peer sends", Description: "20 peers send small messages, unread pings and an unfinished message one byte under the maximum", run: hostilePeerMemory},
 
 	// Shutdown and timers (cases_shutdown.go).
 	{Name: "Shutdown", Source: srcEngine, Rule: "Shutdown closes every connection 1001, Terminate sees Shutdown, and new upgrades are refused", Description: "shuts down with three connections", run: shutdown},

@@ -91,9 +91,11 @@ func idleTimeout(e *env) {
 
 func activityKeepsAlive(e *env) {
 	accept, ch := probes(nil, false)
-	c := e.dial(e.serve(accept, &adapters.Options{IdleTimeout: 400 * time.Millisecond}))
+	c := e.dial(e.serve(accept, &adapters.Options{IdleTimeout: time.Second}))
 	p := e.next(ch)
-	for i := 0; i < 8; i++ { // 8 x 100ms: twice the idle timeout, never idle for long
+	// 20 x 100ms: twice the idle timeout, never idle for long. The timeout
+	// leaves room for a busy machine to stall a round trip for most of it.
+	for i := 0; i < 20; i++ {
 		c.sendText("tick")
 		e.wantMessage(c, opText, "tick")
 		time.Sleep(100 * time.Millisecond)

@@ -76,8 +76,8 @@ type HTTPHandler interface {
 
 // ServeHTTP returns the ServeFunc of a net/http adapter whose constructor
 // is newHandler: it serves the handler with an http.Server on 127.0.0.1
-// with an ephemeral port, and its Shutdown shuts down the handler, then
-// the server.
+// with an ephemeral port and a read-header timeout of [HeaderTimeout],
+// and its Shutdown shuts down the handler, then the server.
 func ServeHTTP[H HTTPHandler](newHandler func(websock.AcceptFunc, *adapters.Options) (H, error)) ServeFunc {
 	return func(accept websock.AcceptFunc, opts *adapters.Options) (*Server, error) {
 		h, err := newHandler(accept, opts)
@@ -88,7 +88,7 @@ func ServeHTTP[H HTTPHandler](newHandler func(websock.AcceptFunc, *adapters.Opti
 		if err != nil {
 			return nil, err
 		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: HeaderTimeout}
 		done := make(chan struct{})
 		go func() {
 			defer close(done)

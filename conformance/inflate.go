@@ -69,6 +69,20 @@ func newHuffman(lengths []int) (*huffman, error) {
 	return h, nil
 }
 
+// complete reports whether h uses every code of its lengths, or is
+// empty, or is a single code of 1 bit: the codes of a dynamic block
+// compress/flate and zlib accept. An incomplete code leaves bit sequences
+// that decode to nothing, which RFC 1951 section 3.2.2's construction
+// does not make.
+func (h *huffman) complete() bool {
+	left, total := 1, 0
+	for l := 1; l < 16; l++ {
+		left = left<<1 - h.count[l]
+		total += h.count[l]
+	}
+	return left == 0 || total == 0 || (total == 1 && h.count[1] == 1)
+}
+
 func (r *bitReader) decode(h *huffman) (int, error) {
 	code, first, index := 0, 0, 0
 	for l := 1; l < 16; l++ {
@@ -97,6 +111,8 @@ var (
 
 	fixedLit, fixedDist *huffman
 )
+
+var errIncomplete = errors.New("incomplete Huffman code in a dynamic block")
 
 func init() {
 	var l [288]int
@@ -203,6 +219,9 @@ func (r *bitReader) dynamic() (lit, dist *huffman, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if !lencode.complete() {
+		return nil, nil, errIncomplete
+	}
 	lengths := make([]int, nlen+ndist)
 	for i := 0; i < len(lengths); {
 		sym, err := r.decode(lencode)
@@ -249,6 +268,9 @@ func (r *bitReader) dynamic() (lit, dist *huffman, err error) {
 	}
 	if dist, err = newHuffman(lengths[nlen:]); err != nil {
 		return nil, nil, err
+	}
+	if !lit.complete() || !dist.complete() {
+		return nil, nil, errIncomplete
 	}
 	return lit, dist, nil
 }

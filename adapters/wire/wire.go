@@ -81,6 +81,7 @@ type Conn struct {
 	libFrame  []byte
 	libBuf    [14 + MaxControl]byte
 	closeSent bool
+	passing   bool   // the rest of a malformed close frame's payload goes as written
 	libClose  []byte // the payload of the library's close frame, when libClosed
 	libClosed bool
 	libCopy   [MaxControl]byte
@@ -329,6 +330,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if c.outMode == modeHTTP {
 		return c.nc.Write(p)
 	}
+	if c.passing {
+		return c.passRest(p)
+	}
 	if c.closeSent || len(p) == 0 {
 		return len(p), nil
 	}
@@ -386,15 +390,14 @@ func (c *Conn) Write(p []byte) (int, error) {
 		if done && c.collect {
 			if !t.validControl() || t.masked {
 				// Not a close frame a server may send, nor one to judge:
-				// it goes as written, and is the last thing that does.
-				c.collect, c.closeSent = false, true
+				// it goes as written, however many writes its payload
+				// takes, and is the last thing that does.
+				c.collect, c.closeSent, c.passing = false, true, true
 				if _, err := c.nc.Write(c.libFrame); err != nil {
 					return 0, err
 				}
-				if i < len(p) {
-					if n, err := c.nc.Write(p[i:]); err != nil {
-						return i + n, err
-					}
+				if _, err := c.passRest(p[i:]); err != nil {
+					return i, err
 				}
 				return len(p), nil
 			}
@@ -406,6 +409,21 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if from < i {
 		if n, err := c.nc.Write(p[from:i]); err != nil {
 			return from + n, err
+		}
+	}
+	return len(p), nil
+}
+
+// passRest writes what p holds of the rest of the payload of a close
+// frame that goes as written, and drops what follows it. Called with mu
+// held.
+func (c *Conn) passRest(p []byte) (int, error) {
+	k := min(uint64(len(p)), c.out.left)
+	c.out.left -= k
+	c.passing = c.out.left > 0
+	if k > 0 {
+		if n, err := c.nc.Write(p[:k]); err != nil {
+			return n, err
 		}
 	}
 	return len(p), nil

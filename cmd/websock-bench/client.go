@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/websock-go/websock/cmd/internal/procstat"
 )
 
 // The client process: `websock-bench client -workload W -ws ADDR -debug
@@ -90,10 +92,10 @@ func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if cfg.conns < 1 || cfg.size < 1 || cfg.window < 1 || cfg.reps < 1 || cfg.duration <= 0 || cfg.warmup < 0 {
 		return errors.New("-conns, -size, -window, -reps and -duration must be positive")
 	}
-	if err := raiseFileLimit(); err != nil {
+	if err := procstat.RaiseFileLimit(); err != nil {
 		return err
 	}
-	if lim := fileLimit(); lim != 0 && uint64(cfg.conns)+64 > lim {
+	if lim := procstat.FileLimit(); lim != 0 && uint64(cfg.conns)+64 > lim {
 		return fmt.Errorf("%d connections need more open files than this process may have (%d); lower the connection count or raise the hard limit (ulimit -Hn)", cfg.conns, lim)
 	}
 

@@ -19,6 +19,7 @@ import (
 	"github.com/websock-go/websock/adapters/pubsub"
 	"github.com/websock-go/websock/adapters/pubsub/natsbroker"
 	"github.com/websock-go/websock/cmd/internal/builtin"
+	"github.com/websock-go/websock/cmd/internal/procstat"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -49,7 +50,7 @@ func runNode(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := raiseFileLimit(); err != nil {
+	if err := procstat.RaiseFileLimit(); err != nil {
 		return err
 	}
 	var out nodeAddrs

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/websock-go/websock/cmd/internal/procstat"
 )
 
 // nodesConfig is what `websock-bench nodes` measures.
@@ -56,7 +58,7 @@ func runNodes(args []string, stdout, stderr io.Writer) error {
 	if cfg.conns < 2 || cfg.publishes < 1 || cfg.drainBatch < 1 || cfg.drainInterval <= 0 {
 		return fmt.Errorf("-conns must be 2 or more, -publishes and -drain-batch positive, -drain-interval positive")
 	}
-	if err := raiseFileLimit(); err != nil {
+	if err := procstat.RaiseFileLimit(); err != nil {
 		return err
 	}
 	exe, env, err := childSetup()

@@ -18,6 +18,7 @@ import (
 
 	"github.com/websock-go/websock/adapters"
 	"github.com/websock-go/websock/cmd/internal/builtin"
+	"github.com/websock-go/websock/cmd/internal/procstat"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -87,7 +88,7 @@ func runServer(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := raiseFileLimit(); err != nil {
+	if err := procstat.RaiseFileLimit(); err != nil {
 		return err
 	}
 
@@ -198,7 +199,7 @@ func runServer(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 
 // readStats reads the process's memory and goroutine figures.
 func readStats() (serverStats, error) {
-	rss, err := residentBytes()
+	rss, err := procstat.ResidentBytes()
 	if err != nil {
 		return serverStats{}, err
 	}

@@ -159,7 +159,7 @@ func start(cfg config) (*demo, error) {
 		names = append(names, s.Name)
 	}
 	m.handle(mux, names)
-	d.page = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	d.page = builtin.HTTPServer(mux)
 	go d.page.Serve(ln)
 	return d, nil
 }

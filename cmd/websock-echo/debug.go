@@ -5,13 +5,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/websock-go/websock/adapters/observe/promobs"
+	"github.com/websock-go/websock/cmd/internal/builtin"
 )
 
 // live is the expvar counter of live WebSocket connections.
@@ -52,7 +52,7 @@ func serveDebug(addr string, liveFn func() int, reg *prometheus.Registry) (*debu
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := builtin.HTTPServer(mux)
 	go srv.Serve(ln)
 	return &debugServer{Addr: ln.Addr().String(), srv: srv}, nil
 }

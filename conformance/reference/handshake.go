@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -15,9 +16,18 @@ import (
 	"github.com/websock-go/websock/websock"
 )
 
-// handshakeTimeout bounds reading the upgrade request and writing the
-// answer, as an HTTP server's header timeout does.
+// handshakeTimeout bounds the whole upgrade: reading the request, the
+// AcceptFunc, and writing the answer.
 const handshakeTimeout = 10 * time.Second
+
+// headerTimeout bounds reading the upgrade request, as an HTTP server's
+// read-header timeout does, and maxHeaderBytes its size, as
+// http.DefaultMaxHeaderBytes does: a client that dribbles its headers, or
+// sends too many, is refused before anything else runs.
+const (
+	headerTimeout  = 2 * time.Second
+	maxHeaderBytes = 1 << 20
+)
 
 // serve reads the upgrade request from nc and hands it to the engine,
 // which validates it, runs the AcceptFunc and then calls the handshake's
@@ -25,13 +35,21 @@ const handshakeTimeout = 10 * time.Second
 // it ends.
 func (h *Handler) serve(nc net.Conn) {
 	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(handshakeTimeout))
-	br := bufio.NewReader(nc)
+	start := time.Now()
+	nc.SetDeadline(start.Add(headerTimeout))
+	lr := &io.LimitedReader{R: nc, N: maxHeaderBytes}
+	br := bufio.NewReader(lr)
 	req, err := http.ReadRequest(br)
 	if err != nil {
+		if lr.N == 0 {
+			writeResponse(nc, http.StatusRequestHeaderFieldsTooLarge, nil, "request headers over 1 MiB\n")
+			return
+		}
 		writeResponse(nc, http.StatusBadRequest, nil, "malformed HTTP request\n")
 		return
 	}
+	lr.N = math.MaxInt64 // the headers are read: frames follow, unbounded
+	nc.SetDeadline(start.Add(handshakeTimeout))
 	h.e.Serve(&handshake{h: h, nc: nc, br: br, req: req})
 }
 

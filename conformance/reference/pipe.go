@@ -91,6 +91,9 @@ func (s *stream) read(p []byte) (int, error) {
 			return 0, net.ErrClosed
 		case s.buf.Len() > 0:
 			n, _ := s.buf.Read(p)
+			if s.buf.Len() == 0 && s.buf.Cap() > 64<<10 {
+				s.buf = bytes.Buffer{} // drained: hold no big buffer, as a socket holds none
+			}
 			s.signal() // room for a blocked writer
 			return n, nil
 		case s.eof:

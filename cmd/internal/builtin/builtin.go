@@ -83,6 +83,23 @@ type endpoint interface {
 	Live() int
 }
 
+// HTTPServer returns the http.Server a production WebSocket endpoint
+// needs, serving h: a read-header timeout, so that a client that
+// dribbles its headers (slowloris) is dropped; an idle timeout for
+// keep-alive HTTP connections between requests; and a bound on the
+// headers. It sets no ReadTimeout or WriteTimeout: net/http leaves their
+// deadlines on a hijacked connection, where they would end a WebSocket
+// connection that lives longer, whatever it does; the engine's
+// IdleTimeout and WriteTimeout govern an upgraded connection instead.
+func HTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
 // netHTTP returns the StartFunc of a net/http adapter whose constructor
 // is newHandler.
 func netHTTP[H interface {
@@ -98,7 +115,7 @@ func netHTTP[H interface {
 		if err != nil {
 			return nil, err
 		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		srv := HTTPServer(h)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
