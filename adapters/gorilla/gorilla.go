@@ -154,19 +154,21 @@ type transport struct {
 	max      int64
 	buf      adapters.MessageBuffer
 	deadline time.Time
+	deflate  bool // permessage-deflate was negotiated
 }
 
 var (
-	_ adapters.Transport     = (*transport)(nil)
-	_ adapters.NetConner     = (*transport)(nil)
-	_ adapters.UTF8Validator = (*transport)(nil)
+	_ adapters.Transport      = (*transport)(nil)
+	_ adapters.NetConner      = (*transport)(nil)
+	_ adapters.UTF8Validator  = (*transport)(nil)
+	_ adapters.PreparedWriter = (*transport)(nil)
 )
 
 func newTransport(ws *websocket.Conn, opts adapters.Options, compressed bool) *transport {
 	ws.SetReadLimit(opts.MaxMessageSize) // 0: no limit
 	ws.EnableWriteCompression(compressed)
 	w, _ := ws.NetConn().(*wire.Conn)
-	t := &transport{ws: ws, wire: w, max: opts.MaxMessageSize}
+	t := &transport{ws: ws, wire: w, max: opts.MaxMessageSize, deflate: compressed}
 	t.buf.SkipUTF8Validation = opts.SkipUTF8Validation
 	return t
 }
@@ -230,6 +232,26 @@ func (t *transport) WriteFrame(op websock.Opcode, data []byte) error {
 		return t.ws.WriteControl(int(op), data, t.deadline)
 	}
 	return t.ws.WriteMessage(int(op), data)
+}
+
+// WritePrepared writes a prepared message's frame, shared with every
+// connection that writes it with the same compression, through the wire,
+// between the library's frames: the library compresses each message
+// without context, so it has nothing to keep in step. Without a wire (a
+// connection upgraded elsewhere, or the client's side, whose frames are
+// masked) it writes the message as WriteFrame does.
+func (t *transport) WritePrepared(p *websock.Prepared) error {
+	if t.wire == nil {
+		return t.WriteFrame(p.Op(), p.Data())
+	}
+	b, err := adapters.ServerFrame(p, t.deflate, 15)
+	if err != nil {
+		return err
+	}
+	if err := t.wire.WriteFrame(b, t.deadline); err != wire.ErrMidFrame {
+		return err
+	}
+	return t.WriteFrame(p.Op(), p.Data())
 }
 
 // WriteClose writes a close frame, unless one went out already: the

@@ -1,0 +1,39 @@
+package wire
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrNotAFrame is returned by [Conn.WriteFrame] for bytes it does not
+// write: fewer than a frame header, or a close frame (use
+// [Conn.WriteClose]).
+var ErrNotAFrame = errors.New("wire: WriteFrame writes whole frames other than close frames")
+
+// WriteFrame writes frame, the bytes of one whole unmasked frame a server
+// sends (a prepared message's, as adapters.ServerFrame makes them), with
+// deadline (the zero time: none) on the connection under c, between the
+// library's frames, in one write. After a close frame has gone out it
+// writes nothing and returns nil. While the library is part way through a
+// frame it returns [ErrMidFrame]: write through the library instead.
+//
+// A library that keeps compression context between the messages it writes
+// must not be bypassed this way; one that compresses each message on its
+// own (no context takeover) never notices.
+func (c *Conn) WriteFrame(frame []byte, deadline time.Time) error {
+	if len(frame) < 2 || frame[0]&0x0f == opClose {
+		return ErrNotAFrame
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeSent {
+		return nil
+	}
+	if c.midFrame() {
+		return ErrMidFrame
+	}
+	c.nc.SetWriteDeadline(deadline)
+	_, err := c.nc.Write(frame)
+	c.nc.SetWriteDeadline(time.Time{}) // the library's writes keep their own deadlines
+	return err
+}
