@@ -73,6 +73,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "nodes" {
 		main, os.Args = runNodes, os.Args[1:]
 	}
+	if len(os.Args) > 1 && os.Args[1] == "render" {
+		main, os.Args = runRender, os.Args[1:]
+	}
 	if err := main(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "websock-bench:", err)
@@ -105,7 +108,7 @@ func childMain(args []string) int {
 // run is the parent process: it parses the flags, runs every workload and
 // prints the table to stdout and progress to stderr.
 func run(args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseFlags(args, stderr)
+	cfg, out, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
 	}
@@ -117,9 +120,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	res := b.runAll()
 	printTable(stdout, cfg, res)
 	if len(res.errs) > 0 {
-		return fmt.Errorf("%d runs failed; the first: %w", len(res.errs), res.errs[0])
+		return fmt.Errorf("%d runs failed (nothing written); the first: %w", len(res.errs), res.errs[0])
 	}
-	return nil
+	return out.write(cfg, res)
 }
 
 // childSetup returns this program and the environment to start it with as
