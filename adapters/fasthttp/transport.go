@@ -161,22 +161,17 @@ func (t *transport) WriteFrame(op websock.Opcode, data []byte) error {
 // listener that is not a wire.Listener, or the client's side, whose
 // frames are masked) it writes the message as WriteFrame does.
 func (t *transport) WritePrepared(p *websock.Prepared) error {
-	if t.wire == nil {
-		return t.WriteFrame(p.Op(), p.Data())
-	}
-	b, err := adapters.ServerFrame(p, t.deflate, 15)
-	if err != nil {
-		return err
-	}
-	t.wmu.Lock()
-	if t.ended {
+	if t.wire != nil {
+		t.wmu.Lock()
+		if t.ended {
+			t.wmu.Unlock()
+			return errEnded
+		}
+		done, err := t.wire.WritePrepared(p, t.deflate, t.deadline)
 		t.wmu.Unlock()
-		return errEnded
-	}
-	err = t.wire.WriteFrame(b, t.deadline)
-	t.wmu.Unlock()
-	if err != wire.ErrMidFrame {
-		return err
+		if done {
+			return err
+		}
 	}
 	return t.WriteFrame(p.Op(), p.Data())
 }

@@ -6,6 +6,13 @@
 // cannot do is declared once, in [Adapter]: nothing, so every conformance
 // case passes.
 //
+// A prepared message (websock.Prepared) goes out as its shared frame
+// bytes, framed and compressed once for every connection, written through
+// the wire under the connection between the library's frames: the library
+// keeps no compression context between messages, so it has nothing to
+// keep in step. On a connection given to ServeConn without a wire, and on
+// the client's side, it is written as any other frame.
+//
 // The library compresses with a window of 32 KiB and no context takeover
 // whatever the client offers, so the adapter declines (the connection
 // runs uncompressed) a permessage-deflate offer that limits the server's
@@ -241,15 +248,10 @@ func (t *transport) WriteFrame(op websock.Opcode, data []byte) error {
 // connection upgraded elsewhere, or the client's side, whose frames are
 // masked) it writes the message as WriteFrame does.
 func (t *transport) WritePrepared(p *websock.Prepared) error {
-	if t.wire == nil {
-		return t.WriteFrame(p.Op(), p.Data())
-	}
-	b, err := adapters.ServerFrame(p, t.deflate, 15)
-	if err != nil {
-		return err
-	}
-	if err := t.wire.WriteFrame(b, t.deadline); err != wire.ErrMidFrame {
-		return err
+	if t.wire != nil {
+		if done, err := t.wire.WritePrepared(p, t.deflate, t.deadline); done {
+			return err
+		}
 	}
 	return t.WriteFrame(p.Op(), p.Data())
 }

@@ -14,6 +14,14 @@
 // no compression window; the adapter negotiates it, accepting every valid
 // offer, with the server window a client asks for. gws cannot buffer a frame of 2 GiB or more: with
 // MaxMessageSize negative (no limit), larger messages still close 1009.
+//
+// A prepared message (websock.Prepared) goes out as its shared frame
+// bytes, in one write on the network connection: framed once, and
+// compressed once for the connections with a 32 KiB server window and
+// once (Huffman codes only) for those with a smaller one. gws's own
+// Broadcaster shares one compressed frame between every compressed
+// connection whatever its window; the adapter keeps the windows apart.
+// The client's side writes a prepared message as any other frame.
 package gws
 
 import (

@@ -3,6 +3,9 @@ package wire
 import (
 	"errors"
 	"time"
+
+	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/websock"
 )
 
 // ErrNotAFrame is returned by [Conn.WriteFrame] for bytes it does not
@@ -36,4 +39,19 @@ func (c *Conn) WriteFrame(frame []byte, deadline time.Time) error {
 	_, err := c.nc.Write(frame)
 	c.nc.SetWriteDeadline(time.Time{}) // the library's writes keep their own deadlines
 	return err
+}
+
+// WritePrepared writes p's shared frame (see adapters.ServerFrame: deflate
+// says permessage-deflate was negotiated, with a server window of 32 KiB)
+// as WriteFrame does. It reports false, having written nothing, while the
+// library is part way through a frame: write p through the library then.
+func (c *Conn) WritePrepared(p *websock.Prepared, deflate bool, deadline time.Time) (bool, error) {
+	b, err := adapters.ServerFrame(p, deflate, 15)
+	if err != nil {
+		return true, err
+	}
+	if err := c.WriteFrame(b, deadline); err != ErrMidFrame {
+		return true, err
+	}
+	return false, nil
 }

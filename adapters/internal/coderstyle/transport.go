@@ -179,16 +179,10 @@ func (t *transport[M, S]) WriteFrame(op websock.Opcode, data []byte) error {
 // wire (a connection accepted elsewhere, or the client's side, whose
 // frames are masked) it writes the message as WriteFrame does.
 func (t *transport[M, S]) WritePrepared(p *websock.Prepared) error {
-	w, ok := t.wire.(*wire.Conn)
-	if !ok {
-		return t.WriteFrame(p.Op(), p.Data())
-	}
-	b, err := adapters.ServerFrame(p, t.deflate, 15)
-	if err != nil {
-		return err
-	}
-	if err := w.WriteFrame(b, t.deadline); err != wire.ErrMidFrame {
-		return err
+	if w, ok := t.wire.(*wire.Conn); ok {
+		if done, err := w.WritePrepared(p, t.deflate, t.deadline); done {
+			return err
+		}
 	}
 	return t.WriteFrame(p.Op(), p.Data())
 }
