@@ -138,7 +138,7 @@ text { font-size: 12px; fill: #222; }
 // ratioPanel draws adapter/raw per adapter and series from y, and returns
 // where it ends.
 func ratioPanel(s *svg, cfg *config, res *results, series []ratioSeries, y float64) float64 {
-	s.text(chartMargin, y+14, "start", "heading", "adapter / raw, per workload (the dashed line at 1.0 is the raw library)")
+	s.text(chartMargin, y+14, "start", "heading", "adapter / raw library per workload, or prepared / the side the legend names (dashed line: 1.0, the baseline)")
 	y += 28
 	for i, sr := range series {
 		s.rect(chartMargin, y-9, 10, 10, chartColors[i%len(chartColors)], sr.label)
