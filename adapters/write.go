@@ -12,6 +12,9 @@ import (
 func (c *conn) apply(r websock.Result) {
 	for i := 0; i < r.NumFrames(); i++ {
 		f := r.Frame(i)
+		if p := f.Prepared(); p != nil {
+			f.Op, f.Data = p.Op(), p.Data() // what is written is p, whatever the Frame says
+		}
 		if !validPush(f) {
 			c.closeWith(errorReason(fmt.Errorf("%w: %v frame of %d bytes", errInvalidPush, f.Op, len(f.Data)),
 				websock.CloseInternalError, "internal error"))
@@ -60,7 +63,6 @@ func (c *conn) writeFrame(f websock.Frame) error {
 	}
 	var err error
 	if p := f.Prepared(); p != nil {
-		op, data = p.Op(), p.Data()
 		err = c.writePrepared(p)
 	} else {
 		err = c.tr.WriteFrame(op, data)

@@ -64,11 +64,17 @@ func (st *rawState) liveConns() int { return int(st.live.Load()) }
 // opened counts a new connection; with a hub, it also joins the hub with
 // write, and the returned rawConn's lock must guard every write.
 func (st *rawState) opened(write func([]byte) error) *rawConn {
+	return st.openedWith(write, nil)
+}
+
+// openedWith is opened for a hub that also needs lib, the library's
+// connection.
+func (st *rawState) openedWith(write func([]byte) error, lib any) *rawConn {
 	st.live.Add(1)
 	if st.hub == nil {
 		return nil
 	}
-	c := &rawConn{write: write}
+	c := &rawConn{write: write, lib: lib}
 	st.hub.mu.Lock()
 	st.hub.conns[c] = struct{}{}
 	st.hub.mu.Unlock()
@@ -289,9 +295,7 @@ type gwsEcho struct {
 
 func (h *gwsEcho) OnOpen(c *gws.Conn) {
 	if h.st.hub != nil {
-		rc := h.st.opened(func(b []byte) error { return c.WriteMessage(gws.OpcodeBinary, b) })
-		rc.lib = c
-		c.Session().Store("hub", rc)
+		c.Session().Store("hub", h.st.openedWith(func(b []byte) error { return c.WriteMessage(gws.OpcodeBinary, b) }, c))
 	} else {
 		h.st.opened(nil)
 	}
