@@ -26,7 +26,8 @@ const (
 	barGap       = 2
 	groupGap     = 12
 	legendLine   = 16
-	ratioAxisMax = 2.0 // the ratio axis reaches at least this far
+	ratioAxisMin = 2.0 // the ratio axis reaches at least this far
+	ratioAxisCap = 3.0 // and at most this far: a longer bar ends at the edge, with its value
 )
 
 // The palette: one colour per series, readable on white and told apart
@@ -147,11 +148,11 @@ func ratioPanel(s *svg, cfg *config, res *results, series []ratioSeries, y float
 	}
 	y += 8
 
-	axisMax := ratioAxisMax
+	axisMax := ratioAxisMin
 	for _, a := range cfg.adapters {
 		for _, sr := range series {
 			if r := ratio(res, a, sr.fig); !math.IsNaN(r) {
-				axisMax = max(axisMax, math.Ceil(r*2)/2)
+				axisMax = min(max(axisMax, math.Ceil(r*2)/2), ratioAxisCap)
 			}
 		}
 	}
@@ -177,12 +178,16 @@ func ratioPanel(s *svg, cfg *config, res *results, series []ratioSeries, y float
 				continue
 			}
 			s.rect(x0, by, xOf(min(r, axisMax))-x0, barHeight, chartColors[i%len(chartColors)], fmt.Sprintf("%s, %s: %.2f×", a, sr.label, r))
-			s.text(xOf(min(r, axisMax))+4, by+barHeight-2, "start", "value", fmt.Sprintf("%.2f", r))
+			label := fmt.Sprintf("%.2f", r)
+			if r > axisMax {
+				label += " →" // beyond the axis
+			}
+			s.text(xOf(min(r, axisMax))+4, by+barHeight-2, "start", "value", label)
 		}
 	}
 	s.line(x0, top-4, x0, bottom-groupGap+4, "axis")
 	s.line(xOf(1), top-8, xOf(1), bottom-groupGap+8, "one")
-	s.text(xOf(1), top-10, "middle", "note", "1.0 = raw")
+	s.text(xOf(1), top-10, "middle", "note", "1.0 = baseline")
 	return bottom + 20
 }
 

@@ -88,7 +88,7 @@ func TestChartWellFormed(t *testing.T) {
 			t.Errorf("the chart does not name adapter %q", a)
 		}
 	}
-	for _, want := range []string{"1.0 = raw", "round trips/s (higher is better)", "broadcast, deflate, prepared / plain: server CPU (lower is better)",
+	for _, want := range []string{"1.0 = baseline", "round trips/s (higher is better)", "broadcast, deflate, prepared / plain: server CPU (lower is better)",
 		"resident KiB per connection", "goroutines per connection", "2026-12-03"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the chart lacks %q", want)
