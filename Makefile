@@ -35,9 +35,10 @@ echo:
 matrix:
 	$(GO) run ./cmd/websock-conform
 
-## bench: adapters against their raw libraries, one Markdown table
+## bench: adapters against their raw libraries: the README's Performance
+## table, the chart docs/bench.svg and the results docs/bench.json
 bench:
-	$(GO) run ./cmd/websock-bench
+	$(GO) run ./cmd/websock-bench -save docs/bench.json -readme README.md -svg docs/bench.svg
 
 ## bench-nodes: pubsub fan-out over two nodes (in-process broker and NATS), and a paced drain
 bench-nodes:

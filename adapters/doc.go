@@ -33,7 +33,10 @@
 //   - Optionally, on the Transport: [NetConner] (the engine can then linger
 //     on close so the peer reads the close frame), [UTF8Validator] (the
 //     library validates text itself), [Pinger] (the library hides pongs but
-//     can ping and wait), [Releaser] (free the connection once it ended).
+//     can ping and wait), [Releaser] (free the connection once it ended),
+//     [PreparedWriter] (write a websock.Prepared from the frame bytes
+//     [ServerFrame] shares between connections, rather than framing it
+//     again).
 //
 // The adapter package then exports New(accept, opts), built on
 // [NewEngine]; ServeHTTP (or its server's equivalent); ServeConn, for a

@@ -12,12 +12,15 @@ import (
 func (c *conn) apply(r websock.Result) {
 	for i := 0; i < r.NumFrames(); i++ {
 		f := r.Frame(i)
+		if p := f.Prepared(); p != nil {
+			f.Op, f.Data = p.Op(), p.Data() // what is written is p, whatever the Frame says
+		}
 		if !validPush(f) {
 			c.closeWith(errorReason(fmt.Errorf("%w: %v frame of %d bytes", errInvalidPush, f.Op, len(f.Data)),
 				websock.CloseInternalError, "internal error"))
 			return
 		}
-		if err := c.write(f.Op, f.Data); err != nil {
+		if err := c.writeFrame(f); err != nil {
 			return
 		}
 	}
@@ -43,6 +46,13 @@ func validPush(f websock.Frame) bool {
 // the write timeout. A failed write ends the connection with
 // ErrWriteFailed.
 func (c *conn) write(op websock.Opcode, data []byte) error {
+	return c.writeFrame(websock.Frame{Op: op, Data: data})
+}
+
+// writeFrame is write for a pushed frame, which may be a prepared
+// message's: a Transport that is a PreparedWriter writes its shared bytes.
+func (c *conn) writeFrame(f websock.Frame) error {
+	op, data := f.Op, f.Data
 	c.wmu.Lock()
 	if c.closeSent {
 		c.wmu.Unlock()
@@ -51,7 +61,12 @@ func (c *conn) write(op websock.Opcode, data []byte) error {
 	if d := c.e.opts.WriteTimeout; d > 0 {
 		c.tr.SetWriteDeadline(time.Now().Add(d))
 	}
-	err := c.tr.WriteFrame(op, data)
+	var err error
+	if p := f.Prepared(); p != nil {
+		err = c.writePrepared(p)
+	} else {
+		err = c.tr.WriteFrame(op, data)
+	}
 	if err == nil {
 		c.out.Add(op, len(data))
 	}
@@ -64,6 +79,15 @@ func (c *conn) write(op websock.Opcode, data []byte) error {
 		m.Message(MessageEvent{Adapter: c.e.ad.Name, Direction: Out, Op: op, Bytes: len(data)})
 	}
 	return nil
+}
+
+// writePrepared writes p through a PreparedWriter, or as a plain frame.
+// Called with wmu held.
+func (c *conn) writePrepared(p *websock.Prepared) error {
+	if pw, ok := c.tr.(PreparedWriter); ok {
+		return pw.WritePrepared(p)
+	}
+	return c.tr.WriteFrame(p.Op(), p.Data())
 }
 
 // writeClose writes a close frame within the write timeout, unless one

@@ -24,6 +24,8 @@ var cases = []Case{
 	{Name: "EchoEmpty", Source: srcHandler, Rule: "an empty message is a message", Description: "echoes an empty text message", run: echoEmpty},
 	{Name: "InitPush", Source: srcHandler, Rule: "frames Init pushes go out before any HandleIn runs", Description: "Init pushes a greeting", run: initPush},
 	{Name: "PushSeveral", Source: srcResult, Rule: "Push writes its frames in order", Description: "one HandleIn pushes several frames", run: pushSeveral},
+	{Name: "PreparedText", Source: "websock.Prepared", Rule: "a Prepared text message pushed to many connections reaches each peer byte for byte", Description: "pushes 4 prepared text messages, 0 B to 73 KiB, to 12 connections", run: preparedText},
+	{Name: "PreparedBinary", Source: "websock.Prepared", Rule: "a Prepared binary message pushed to many connections reaches each peer byte for byte", Description: "pushes 4 prepared binary messages, 0 B to 70 KiB, to 12 connections", run: preparedBinary},
 	{Name: "ConnInfo", Source: srcConn, Rule: "Info describes the connection: address, URL, headers, subprotocol, adapter", Description: "checks Conn.Info in Init", run: connInfo},
 	{Name: "StopNormal", Source: srcResult, Rule: "Stop(nil) closes 1000 and Terminate sees Normal", Description: "the handler stops with a nil reason", run: stopNormal},
 	{Name: "StopError", Source: srcResult, Rule: "Stop(err) closes 1011 and Terminate sees Error wrapping err", Description: "the handler stops with an error", run: stopError},
@@ -130,6 +132,7 @@ var cases = []Case{
 	{Name: "CompressionParameterCombinations", Feature: adapters.FeatureCompression, Source: "RFC 7692 section 7.1", Rule: "a response accepts one valid offer with parameters valid for it", Description: "offers parameters together and several offers", run: compressionParameterCombinations},
 	{Name: "CompressionInvalidOffers", Feature: adapters.FeatureCompression, Source: "RFC 7692 section 7.1", Rule: "an offer with an undefined, repeated or invalid parameter is declined, and the upgrade still succeeds", Description: "offers unknown, duplicate and out-of-range parameters", run: compressionInvalidOffers},
 	{Name: "CompressionContextTakeover", Feature: adapters.FeatureCompression, Source: "RFC 7692 section 7.2.3", Rule: "with context takeover allowed both ways, each message is compressed and read with the history the response allows", Description: "echoes 500 compressed messages offering context takeover", run: compressionContextTakeover},
+	{Name: "PreparedCompressed", Feature: adapters.FeatureCompression, Source: "websock.Prepared, RFC 7692", Rule: "a Prepared message reaches every peer byte for byte, compressed within the window and context each agreed to, or not at all", Description: "pushes prepared messages to 12 connections offering differing permessage-deflate parameters, and none", run: preparedCompressed},
 	{Name: "CompressionBomb", Feature: adapters.FeatureCompression, Source: srcOptions, Rule: "MaxMessageSize counts the bytes after decompression: 1009", Description: "10 KiB that inflate to 10 MiB", run: compressionBomb},
 
 	// Observability (cases_observe.go).

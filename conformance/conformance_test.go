@@ -100,6 +100,11 @@ var broken = map[string]struct {
 		mustPass: healthy,
 		adapter:  referenceWith(faults.Set{Wrap: func(t adapters.Transport) adapters.Transport { return racingWrites{t} }}),
 	},
+	"stale-prepared": {
+		mustFail: []string{"PreparedText", "PreparedBinary"},
+		mustPass: healthy,
+		adapter:  referenceWith(faults.Set{Wrap: func(t adapters.Transport) adapters.Transport { return &stalePrepared{Transport: t} }}),
+	},
 	"deaf-close": {
 		mustFail: []string{"SlowConsumer", "MailboxFullCloses"},
 		mustPass: healthy,
@@ -165,6 +170,20 @@ func (t swallowPings) Read(ev adapters.Events) error { return t.Transport.Read(n
 type noPings struct{ adapters.Events }
 
 func (noPings) Ping([]byte) {}
+
+// stalePrepared is a PreparedWriter whose cache of prepared frames keeps
+// the first message it wrote and writes it again for every later one.
+type stalePrepared struct {
+	adapters.Transport
+	first *websock.Prepared
+}
+
+func (t *stalePrepared) WritePrepared(p *websock.Prepared) error {
+	if t.first == nil {
+		t.first = p
+	}
+	return t.Transport.WriteFrame(t.first.Op(), t.first.Data())
+}
 
 // refuse1014 is a Transport that does not know close code 1014, which was
 // registered after RFC 6455, and reports it as a protocol error.

@@ -6,7 +6,9 @@
 // every value sent to the connection from another goroutine through
 // [Conn.Send], and Terminate exactly once at the end. Each callback returns a
 // [Result] that says what to do next: nothing ([OK]), push frames ([Push]),
-// or close the connection ([Stop], [StopCode], [StopAfter]).
+// or close the connection ([Stop], [StopCode], [StopAfter]). A message
+// many connections get is best made once, as a [Prepared]: the adapters
+// then frame it, and compress it, once rather than once per connection.
 //
 // An adapter (see the adapters directory of this module) runs a Handler on a
 // particular library. The callbacks of one connection never run

@@ -39,9 +39,14 @@ func (o Opcode) IsControl() bool { return o&0x8 != 0 }
 // A Frame received in a callback is valid only until that callback returns;
 // copy Data to keep it. A Frame returned in a Result may refer to the data a
 // callback received: the engine writes it before it reads the next message.
+//
+// A Frame made by [Prepared.Frame] also refers to its [Prepared] message,
+// whose shared encoding the engine writes.
 type Frame struct {
 	Op   Opcode
 	Data []byte
+
+	prepared *Prepared // set by Prepared.Frame
 }
 
 // Text returns a text frame. The payload must be valid UTF-8.

@@ -14,6 +14,13 @@
 // which the library cannot honour, or that is invalid is declined, so
 // that the connection runs uncompressed.
 //
+// A prepared message (websock.Prepared) goes out as its shared frame
+// bytes, framed and compressed once for every connection, written on the
+// hijacked connection between the library's frames; the library keeps no
+// compression context between messages, so it has nothing to keep in
+// step. On a connection given to ServeConn, and on the client's side,
+// whose frames are masked, it is written as any other frame.
+//
 // A connection accepted elsewhere and given to ServeConn has only the
 // library's API, with these limits: HandleControl sees nothing (the
 // library answers pings itself); a pushed ping or pong fails with

@@ -24,6 +24,11 @@
 // there only through the listener: [Serve] does. On a fasthttp.Server of
 // your own, serve on a wire.Listener wrapping your listener for the same.
 //
+// A prepared message (websock.Prepared) goes out as its shared frame
+// bytes, framed and compressed once for every connection, written through
+// the wire between the library's frames; without a wire, and on the
+// client's side, it is written as any other frame.
+//
 // The library compresses with a window of 32 KiB and no context takeover
 // whatever the client offers, so the adapter declines (the connection
 // runs uncompressed) a permessage-deflate offer that limits the server's

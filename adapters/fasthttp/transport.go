@@ -30,6 +30,7 @@ type transport struct {
 	max      int64
 	buf      adapters.MessageBuffer
 	deadline time.Time
+	deflate  bool // permessage-deflate was negotiated
 
 	// wmu guards ended and deadline. fasthttp recycles the hijacked connection's
 	// wrapper once the hijack handler returns, so no write may reach ws
@@ -43,6 +44,8 @@ var (
 	_ adapters.Transport     = (*transport)(nil)
 	_ adapters.NetConner     = (*transport)(nil)
 	_ adapters.UTF8Validator = (*transport)(nil)
+
+	_ adapters.PreparedWriter = (*transport)(nil)
 )
 
 // ValidatesUTF8 reports that text is validated as it is read, unless
@@ -67,7 +70,7 @@ func newTransport(ws *websocket.Conn, opts adapters.Options, compressed bool) *t
 	if u, ok := raw.(unsafeConner); ok {
 		raw = u.UnsafeConn() // taken now: fasthttp clears it once the handler returns
 	}
-	t := &transport{ws: ws, raw: raw, max: max}
+	t := &transport{ws: ws, raw: raw, max: max, deflate: compressed}
 	t.buf.SkipUTF8Validation = opts.SkipUTF8Validation
 	if w, ok := raw.(*wire.Conn); ok {
 		// fasthttp has written the 101 response, and the library has read
@@ -149,6 +152,28 @@ func (t *transport) WriteFrame(op websock.Opcode, data []byte) error {
 		return t.ws.WriteControl(int(op), data, t.deadline)
 	}
 	return t.ws.WriteMessage(int(op), data)
+}
+
+// WritePrepared writes a prepared message's frame, shared with every
+// connection that writes it with the same compression, through the wire,
+// between the library's frames: the library compresses each message
+// without context, so it has nothing to keep in step. Without a wire (a
+// listener that is not a wire.Listener, or the client's side, whose
+// frames are masked) it writes the message as WriteFrame does.
+func (t *transport) WritePrepared(p *websock.Prepared) error {
+	if t.wire != nil {
+		t.wmu.Lock()
+		if t.ended {
+			t.wmu.Unlock()
+			return errEnded
+		}
+		done, err := t.wire.WritePrepared(p, t.deflate, t.deadline)
+		t.wmu.Unlock()
+		if done {
+			return err
+		}
+	}
+	return t.WriteFrame(p.Op(), p.Data())
 }
 
 // WriteClose writes a close frame, unless one went out already: the

@@ -19,6 +19,12 @@
 // from pools and are held only while a frame is being read or written, so
 // a steady stream of messages allocates nothing.
 //
+// A prepared message (websock.Prepared) goes out as its shared frame
+// bytes in one write: framed once, and compressed once for the
+// connections with a 32 KiB server window and once (Huffman codes only)
+// for those with a smaller one. The client's side masks every frame with
+// its own key, so it writes a prepared message as any other.
+//
 // Everything in the conformance suite is supported. The limits are in
 // compression: permessage-deflate is negotiated without context takeover
 // in either direction, so that no compression state outlives a message

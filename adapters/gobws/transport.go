@@ -45,6 +45,8 @@ var (
 	_ adapters.NetConner     = (*transport)(nil)
 	_ adapters.UTF8Validator = (*transport)(nil)
 	_ adapters.Releaser      = (*transport)(nil)
+
+	_ adapters.PreparedWriter = (*transport)(nil)
 )
 
 func newTransport(nc net.Conn, pre []byte, deflate bool, opts *adapters.Options) *transport {

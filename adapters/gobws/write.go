@@ -6,6 +6,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsflate"
 
+	"github.com/websock-go/websock/adapters"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -104,5 +105,25 @@ func (t *transport) write(h ws.Header, p []byte) error {
 	}
 	b.b = append(b.b, p...)
 	_, err := t.nc.Write(b.b)
+	return err
+}
+
+// WritePrepared writes a prepared message's frame, shared with every
+// connection that writes it with the same compression, in one write. The
+// client's side masks each frame with a key of its own, so it writes the
+// message as WriteFrame does.
+func (t *transport) WritePrepared(p *websock.Prepared) error {
+	if t.client {
+		return t.WriteFrame(p.Op(), p.Data())
+	}
+	bits := 15
+	if t.huffman {
+		bits = 8 // any window under 32 KiB: Huffman codes only, as writeCompressed does
+	}
+	b, err := adapters.ServerFrame(p, t.deflate, bits)
+	if err != nil {
+		return err
+	}
+	_, err = t.nc.Write(b)
 	return err
 }

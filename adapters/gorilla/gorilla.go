@@ -6,6 +6,13 @@
 // cannot do is declared once, in [Adapter]: nothing, so every conformance
 // case passes.
 //
+// A prepared message (websock.Prepared) goes out as its shared frame
+// bytes, framed and compressed once for every connection, written through
+// the wire under the connection between the library's frames: the library
+// keeps no compression context between messages, so it has nothing to
+// keep in step. On a connection given to ServeConn without a wire, and on
+// the client's side, it is written as any other frame.
+//
 // The library compresses with a window of 32 KiB and no context takeover
 // whatever the client offers, so the adapter declines (the connection
 // runs uncompressed) a permessage-deflate offer that limits the server's
@@ -154,19 +161,21 @@ type transport struct {
 	max      int64
 	buf      adapters.MessageBuffer
 	deadline time.Time
+	deflate  bool // permessage-deflate was negotiated
 }
 
 var (
-	_ adapters.Transport     = (*transport)(nil)
-	_ adapters.NetConner     = (*transport)(nil)
-	_ adapters.UTF8Validator = (*transport)(nil)
+	_ adapters.Transport      = (*transport)(nil)
+	_ adapters.NetConner      = (*transport)(nil)
+	_ adapters.UTF8Validator  = (*transport)(nil)
+	_ adapters.PreparedWriter = (*transport)(nil)
 )
 
 func newTransport(ws *websocket.Conn, opts adapters.Options, compressed bool) *transport {
 	ws.SetReadLimit(opts.MaxMessageSize) // 0: no limit
 	ws.EnableWriteCompression(compressed)
 	w, _ := ws.NetConn().(*wire.Conn)
-	t := &transport{ws: ws, wire: w, max: opts.MaxMessageSize}
+	t := &transport{ws: ws, wire: w, max: opts.MaxMessageSize, deflate: compressed}
 	t.buf.SkipUTF8Validation = opts.SkipUTF8Validation
 	return t
 }
@@ -230,6 +239,21 @@ func (t *transport) WriteFrame(op websock.Opcode, data []byte) error {
 		return t.ws.WriteControl(int(op), data, t.deadline)
 	}
 	return t.ws.WriteMessage(int(op), data)
+}
+
+// WritePrepared writes a prepared message's frame, shared with every
+// connection that writes it with the same compression, through the wire,
+// between the library's frames: the library compresses each message
+// without context, so it has nothing to keep in step. Without a wire (a
+// connection upgraded elsewhere, or the client's side, whose frames are
+// masked) it writes the message as WriteFrame does.
+func (t *transport) WritePrepared(p *websock.Prepared) error {
+	if t.wire != nil {
+		if done, err := t.wire.WritePrepared(p, t.deflate, t.deadline); done {
+			return err
+		}
+	}
+	return t.WriteFrame(p.Op(), p.Data())
 }
 
 // WriteClose writes a close frame, unless one went out already: the

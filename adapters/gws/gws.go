@@ -14,6 +14,14 @@
 // no compression window; the adapter negotiates it, accepting every valid
 // offer, with the server window a client asks for. gws cannot buffer a frame of 2 GiB or more: with
 // MaxMessageSize negative (no limit), larger messages still close 1009.
+//
+// A prepared message (websock.Prepared) goes out as its shared frame
+// bytes, in one write on the network connection: framed once, and
+// compressed once for the connections with a 32 KiB server window and
+// once (Huffman codes only) for those with a smaller one. gws's own
+// Broadcaster shares one compressed frame between every compressed
+// connection whatever its window; the adapter keeps the windows apart.
+// The client's side writes a prepared message as any other frame.
 package gws
 
 import (
@@ -155,6 +163,7 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upg
 			compressed = true
 			hdr.Set("Sec-WebSocket-Extensions", "permessage-deflate")
 			t.lib.ext = o.Response()
+			t.windowBits = o.ServerMaxWindowBits
 			if o.ServerMaxWindowBits != 0 {
 				up = h.upgrader(o.ServerMaxWindowBits)
 			}
@@ -185,11 +194,14 @@ type transport struct {
 	ws  *gws.Conn
 	ev  adapters.Events
 	err error // why the read loop ended
+
+	windowBits int // the server window negotiated for compression; 0: 32 KiB
 }
 
 var (
-	_ adapters.Transport     = (*transport)(nil)
-	_ adapters.UTF8Validator = (*transport)(nil)
+	_ adapters.Transport      = (*transport)(nil)
+	_ adapters.UTF8Validator  = (*transport)(nil)
+	_ adapters.PreparedWriter = (*transport)(nil)
 )
 
 // libConn is the connection as gws sees it. gws writes a close frame on
@@ -428,6 +440,23 @@ func (t *transport) WriteFrame(op websock.Opcode, data []byte) error {
 		// dropped, as one written after the peer's close would be.
 		return nil
 	}
+	return err
+}
+
+// WritePrepared writes a prepared message's frame, shared with every
+// connection that writes it with the same compression, in one write on
+// the network connection: gws compresses each message without context, so
+// it has nothing to keep in step. The client's side masks each frame with
+// a key of its own, so it writes the message as WriteFrame does.
+func (t *transport) WritePrepared(p *websock.Prepared) error {
+	if t.lib.client {
+		return t.WriteFrame(p.Op(), p.Data())
+	}
+	b, err := adapters.ServerFrame(p, t.in.deflate, t.windowBits)
+	if err != nil {
+		return err
+	}
+	_, err = t.nc.Write(b)
 	return err
 }
 

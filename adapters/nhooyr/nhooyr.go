@@ -18,6 +18,12 @@
 // which the library cannot honour, or that is invalid is declined, so
 // that the connection runs uncompressed.
 //
+// A prepared message (websock.Prepared) goes out as its shared frame
+// bytes, framed and compressed once for every connection, written on the
+// hijacked connection between the library's frames. On a connection given
+// to ServeConn, and on the client's side, it is written as any other
+// frame.
+//
 // A connection accepted elsewhere and given to ServeConn has only the
 // library's API, with these further limits: a pushed ping or pong fails with
 // errors.ErrUnsupported, ending the connection; closing waits for the

@@ -11,7 +11,9 @@
 //
 // Every subscriber of one publish receives the same *[Message]: the data
 // is encoded once, by the publisher, and shared; handlers must not modify
-// it.
+// it. Pushed with [Message.Text] or [Message.Binary], it is also framed,
+// and compressed, once per publish rather than once per subscriber (see
+// websock.Prepared).
 //
 // Order: the messages of one publisher on one topic reach every subscriber
 // in the order they were published. Messages of different publishers may
@@ -45,6 +47,36 @@ import (
 type Message struct {
 	Topic string
 	Data  []byte // shared by every subscriber: read it, do not modify it
+
+	// The message as prepared text and binary frames, shared by every
+	// subscriber; nil in a Message made elsewhere than by a PubSub.
+	text, binary *websock.Prepared
+}
+
+// newMessage returns the Message of one publish, with its prepared frames.
+func newMessage(topic string, data []byte) *Message {
+	return &Message{Topic: topic, Data: data,
+		text: websock.NewPrepared(websock.OpText, data), binary: websock.NewPrepared(websock.OpBinary, data)}
+}
+
+// Text returns the frame that pushes the message as text (Data must be
+// UTF-8), from a websock.Prepared that every subscriber of the publish
+// shares: the adapters frame it, and compress it, once per encoding, not
+// once per subscriber. A handler's HandleInfo returns
+// websock.Push(m.Text()).
+func (m *Message) Text() websock.Frame {
+	if m.text == nil {
+		return websock.Text(m.Data)
+	}
+	return m.text.Frame()
+}
+
+// Binary is [Message.Text] for a binary message.
+func (m *Message) Binary() websock.Frame {
+	if m.binary == nil {
+		return websock.Binary(m.Data)
+	}
+	return m.binary.Frame()
 }
 
 // Errors that Subscribe and Publish return.
@@ -261,7 +293,7 @@ func (ps *PubSub) Publish(name string, data []byte) error {
 		return ErrClosed
 	}
 	if t != nil {
-		ps.deliver(t, &Message{Topic: name, Data: data})
+		ps.deliver(t, newMessage(name, data))
 	}
 	ps.published.Add(1)
 	if ps.broker == nil {
@@ -280,7 +312,7 @@ func (ps *PubSub) Publish(name string, data []byte) error {
 // fromBroker delivers a message another node published.
 func (ps *PubSub) fromBroker(t *topic, data []byte) {
 	ps.received.Add(1)
-	ps.deliver(t, &Message{Topic: t.name, Data: data})
+	ps.deliver(t, newMessage(t.name, data))
 }
 
 // deliver puts m in every subscriber's mailbox. Send never blocks, so

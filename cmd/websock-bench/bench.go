@@ -8,6 +8,7 @@ import (
 	"io"
 	"os/exec"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -28,11 +29,25 @@ const (
 	modeObserved = "observed"
 )
 
+// The sides of the broadcast workload: the adapter pushing a plain frame
+// or a websock.Prepared, each without and with permessage-deflate, and raw
+// gws's Broadcaster (kept under the adapter name "gws").
+const (
+	modePlain              = "plain"
+	modePrepared           = "prepared"
+	modePlainDeflate       = "plain+deflate"
+	modePreparedDeflate    = "prepared+deflate"
+	modeBroadcaster        = "broadcaster"
+	modeBroadcasterDeflate = "broadcaster+deflate"
+	broadcasterAdapter     = "gws"
+	deflateSuffix          = "+deflate"
+)
+
 // results holds every run's outcome: runs[adapter][mode][workload].
 type results struct {
-	runs      map[string]map[string]map[string][]*clientResult
-	errs      []error
-	loadStart string // the 1-minute load average when the runs began
+	runs map[string]map[string]map[string][]*clientResult
+	errs []error
+	meta meta // the machine, the date and the load
 }
 
 func (r *results) add(adapter, mode, workload string, res *clientResult) {
@@ -51,7 +66,12 @@ func (r *results) get(adapter, mode, workload string) []*clientResult {
 
 // runAll runs every workload for every adapter, alternating sides.
 func (b *bench) runAll() *results {
-	res := &results{runs: map[string]map[string]map[string][]*clientResult{}, loadStart: loadAverage()}
+	res := &results{runs: map[string]map[string]map[string][]*clientResult{}, meta: newMeta()}
+	if slices.Contains(b.cfg.workloads, "broadcast") {
+		for _, mode := range []string{modeBroadcaster, modeBroadcasterDeflate} {
+			b.runOne(res, broadcasterAdapter, mode, "broadcast", 0, 1)
+		}
+	}
 	for _, a := range b.cfg.adapters {
 		_, hasRaw := rawServers[a]
 		if !hasRaw {
@@ -64,8 +84,11 @@ func (b *bench) runAll() *results {
 			}
 			for rep := range reps {
 				order := []string{modeRaw, modeAdapter}
-				if w == "rtt" && b.cfg.observer {
+				switch {
+				case w == "rtt" && b.cfg.observer:
 					order = append(order, modeObserved)
+				case w == "broadcast":
+					order = []string{modePlain, modePrepared, modePreparedDeflate, modePlainDeflate}
 				}
 				if rep%2 == 1 {
 					slices.Reverse(order)
@@ -74,20 +97,27 @@ func (b *bench) runAll() *results {
 					if mode == modeRaw && !hasRaw {
 						continue
 					}
-					r, err := b.run(a, mode, w)
-					if err != nil {
-						err = fmt.Errorf("%s %s %s run %d: %w", a, mode, w, rep+1, err)
-						fmt.Fprintln(b.log, "websock-bench:", err)
-						res.errs = append(res.errs, err)
-						continue
-					}
-					fmt.Fprintf(b.log, "websock-bench: %-9s %-7s %-6s run %d/%d: %s\n", a, mode, w, rep+1, reps, summary(w, r))
-					res.add(a, mode, w, r)
+					b.runOne(res, a, mode, w, rep, reps)
 				}
 			}
 		}
 	}
+	res.meta.LoadEnd = loadAverage()
 	return res
+}
+
+// runOne runs workload w for adapter on side mode once, and records the
+// result or the error in res.
+func (b *bench) runOne(res *results, adapter, mode, w string, rep, reps int) {
+	r, err := b.run(adapter, mode, w)
+	if err != nil {
+		err = fmt.Errorf("%s %s %s run %d: %w", adapter, mode, w, rep+1, err)
+		fmt.Fprintln(b.log, "websock-bench:", err)
+		res.errs = append(res.errs, err)
+		return
+	}
+	fmt.Fprintf(b.log, "websock-bench: %-9s %-7s %-6s run %d/%d: %s\n", adapter, mode, w, rep+1, reps, summary(w, r))
+	res.add(adapter, mode, w, r)
 }
 
 // summary is one run's progress line.
@@ -99,6 +129,8 @@ func summary(w string, r *clientResult) string {
 		return fmt.Sprintf("%.1f MB/s", r.MBps)
 	case "fanout":
 		return fmt.Sprintf("median %s", fmtDur(median(r.Fanout)))
+	case "broadcast":
+		return fmt.Sprintf("median %s, %.0f%% of messages compressed", fmtDur(median(r.Fanout)), 100*r.CompressedShare)
 	case "idle":
 		return fmt.Sprintf("%.0f B RSS, %.0f B heap, %.2f goroutines per connection", r.RSSPerConn, r.HeapPerConn, r.GoroutinesPerC)
 	}
@@ -112,8 +144,22 @@ func (b *bench) run(adapter, mode, w string) (*clientResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.runTimeout(w))
 	defer cancel()
 	srvArgs := []string{"server", "-lib", adapter, "-mode", mode}
-	if w == "fanout" {
+	clientArgs := b.cfg.clientArgs(w)
+	switch w {
+	case "fanout":
 		srvArgs = append(srvArgs, "-hub")
+	case "broadcast":
+		srvArgs = []string{"server", "-lib", adapter, "-mode", modeAdapter, "-hub"}
+		switch strings.TrimSuffix(mode, deflateSuffix) {
+		case modePrepared:
+			srvArgs = append(srvArgs, "-prepared")
+		case modeBroadcaster:
+			srvArgs = []string{"server", "-lib", adapter, "-mode", modeRaw, "-hub", "-broadcaster"}
+		}
+		if strings.HasSuffix(mode, deflateSuffix) {
+			srvArgs = append(srvArgs, "-deflate")
+			clientArgs = append(clientArgs, "-deflate")
+		}
 	}
 	srv, err := b.start(ctx, srvArgs)
 	if err != nil {
@@ -129,7 +175,7 @@ func (b *bench) run(adapter, mode, w string) (*clientResult, error) {
 		return nil, err
 	}
 
-	cl, err := b.start(ctx, append([]string{"client", "-ws", addrs.WS, "-debug", addrs.Debug}, b.cfg.clientArgs(w)...))
+	cl, err := b.start(ctx, append([]string{"client", "-ws", addrs.WS, "-debug", addrs.Debug}, clientArgs...))
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,12 @@ type clientResult struct {
 	MBps float64 `json:"mb_per_s,omitempty"`
 	// fanout: nanoseconds from the trigger to the last delivery, per repeat
 	Fanout []float64 `json:"fanout_ns,omitempty"`
+	// fanout: the share of the messages received that were compressed
+	CompressedShare float64 `json:"compressed_share,omitempty"`
+	// fanout: the server's CPU time per push, user and system, from before
+	// the first push until after the last one was delivered, divided by
+	// the pushes; 0 where unknown
+	ServerCPU float64 `json:"server_cpu_ns,omitempty"`
 	// idle: per connection, from the server's stats
 	Conns          int     `json:"conns,omitempty"`
 	RSSPerConn     float64 `json:"rss_per_conn,omitempty"`
@@ -59,6 +65,7 @@ type clientConfig struct {
 	warmup   time.Duration
 	reps     int
 	settle   time.Duration
+	deflate  bool
 }
 
 // Bounds that keep every loop finite whatever the flags say.
@@ -86,6 +93,7 @@ func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.warmup, "warmup", 500*time.Millisecond, "unmeasured warm-up (rtt, tput)")
 	fs.IntVar(&cfg.reps, "reps", 5, "repeats (fanout)")
 	fs.DurationVar(&cfg.settle, "settle", time.Second, "wait before measuring (idle)")
+	fs.BoolVar(&cfg.deflate, "deflate", false, "offer permessage-deflate and require it (fanout)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -137,6 +145,12 @@ func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 // dialAll opens n connections to addr, dialWorkers at a time. On error
 // it closes those it opened.
 func dialAll(addr string, n, bufSize int) ([]*wsConn, error) {
+	return dialAllDeflate(addr, n, bufSize, false)
+}
+
+// dialAllDeflate is dialAll offering permessage-deflate when deflate is
+// set.
+func dialAllDeflate(addr string, n, bufSize int, deflate bool) ([]*wsConn, error) {
 	conns := make([]*wsConn, n)
 	var next atomic.Int64
 	var firstErr error
@@ -151,7 +165,7 @@ func dialAll(addr string, n, bufSize int) ([]*wsConn, error) {
 				if i >= n {
 					return
 				}
-				c, err := dialWS(addr, dialTimeout, bufSize)
+				c, err := dialWSDeflate(addr, dialTimeout, bufSize, deflate)
 				if err != nil {
 					once.Do(func() { firstErr = fmt.Errorf("connection %d of %d: %w", i+1, n, err) })
 					next.Store(int64(n)) // stop the other workers
@@ -341,21 +355,33 @@ func stream(c *wsConn, msg []byte, window int, warmEnd, end time.Time, total *at
 // clientFanout opens -conns connections, each with a reader, waits until
 // the server has them all, and then, -reps times, asks the server to push
 // one message to all of them and times how long until the last one has it.
+// Every message is checked against fanoutPayload; with -deflate, the
+// connections offer permessage-deflate, must get it, and a compressed
+// message is inflated and checked on one connection in inflateEvery (the
+// others check only that it is there, so that the client's inflating does
+// not slow the measure).
 func clientFanout(cfg *clientConfig) (*clientResult, error) {
-	conns, err := dialAll(cfg.ws, cfg.conns, 512+cfg.size)
+	conns, err := dialAllDeflate(cfg.ws, cfg.conns, 512+cfg.size, cfg.deflate)
 	if err != nil {
 		return nil, err
 	}
 	defer closeAll(conns)
-	var got atomic.Int64
+	if cfg.deflate && !conns[0].deflate {
+		return nil, errors.New("the server declined permessage-deflate; the workload asks for it")
+	}
+	want := fanoutPayload(cfg.size)
+	var got, compressed atomic.Int64
 	all := make(chan time.Time, 1)
 	readErr := make(chan error, 1)
-	for _, c := range conns {
+	for i, c := range conns {
 		go func() {
 			for {
-				op, data, err := c.readMessage(cfg.size)
-				if err == nil && (op != opBinary || len(data) != cfg.size) {
-					err = fmt.Errorf("pushed message has opcode %d and %d bytes, want binary of %d", op, len(data), cfg.size)
+				op, data, err := c.readMessage(cfg.size + 1024)
+				if err == nil && op != opBinary {
+					err = fmt.Errorf("pushed message has opcode %d, want binary", op)
+				}
+				if err == nil {
+					err = checkPushed(c, i, data, want)
 				}
 				if err != nil {
 					select {
@@ -363,6 +389,9 @@ func clientFanout(cfg *clientConfig) (*clientResult, error) {
 					default:
 					}
 					return
+				}
+				if c.compressed {
+					compressed.Add(1)
 				}
 				if got.Add(1) == int64(len(conns)) {
 					all <- time.Now()
@@ -374,6 +403,10 @@ func clientFanout(cfg *clientConfig) (*clientResult, error) {
 		return nil, err
 	}
 	res := &clientResult{}
+	var before serverStats
+	if err := getJSON(cfg.debug, "/stats", &before); err != nil {
+		return nil, err
+	}
 	for rep := range cfg.reps {
 		got.Store(0)
 		t0 := time.Now()
@@ -394,7 +427,50 @@ func clientFanout(cfg *clientConfig) (*clientResult, error) {
 		}
 		time.Sleep(50 * time.Millisecond) // let the server's writers go idle
 	}
+	var after serverStats
+	if err := getJSON(cfg.debug, "/stats", &after); err != nil {
+		return nil, err
+	}
+	if before.CPU > 0 {
+		res.ServerCPU = float64(after.CPU-before.CPU) / float64(cfg.reps)
+	}
+	res.CompressedShare = float64(compressed.Load()) / float64(cfg.reps*len(conns))
 	return res, nil
+}
+
+// inflateEvery is how often a fan-out client inflates a compressed
+// message to check it: on one connection in this many.
+const inflateEvery = 100
+
+// checkPushed checks the message connection i of a fan-out received.
+func checkPushed(c *wsConn, i int, data, want []byte) error {
+	switch {
+	case !c.compressed:
+		if !bytes.Equal(data, want) {
+			return fmt.Errorf("connection %d: pushed message of %d bytes differs from the %d bytes sent", i, len(data), len(want))
+		}
+	case i%inflateEvery == 0:
+		out, err := inflate(data, len(want))
+		if err != nil {
+			return fmt.Errorf("connection %d: inflating the pushed message: %w", i, err)
+		}
+		if !bytes.Equal(out, want) {
+			return fmt.Errorf("connection %d: pushed message inflates to %d bytes that differ from the %d bytes sent", i, len(out), len(want))
+		}
+	case len(data) == 0:
+		return fmt.Errorf("connection %d: compressed pushed message is empty", i)
+	}
+	return nil
+}
+
+// fanoutPayload is the message a fan-out pushes, of size bytes: text like
+// the JSON events of a chat, which compresses as such events do.
+func fanoutPayload(size int) []byte {
+	b := make([]byte, 0, size+64)
+	for i := 0; len(b) < size; i++ {
+		b = fmt.Appendf(b, `{"type":"message","name":"user-%03d","room":"lobby","text":"message %d of the broadcast, %x"}`+"\n", i*7%1000, i, i*2654435761%(1<<32))
+	}
+	return b[:size]
 }
 
 // clientIdle measures what idle connections cost the server: stats after

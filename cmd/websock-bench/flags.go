@@ -32,16 +32,23 @@ type config struct {
 	idleConns int
 	settle    time.Duration
 
+	broadcastConns int
+	broadcastSize  int
+	broadcastReps  int
+
 	observer bool // rtt: also run the adapter with a no-op Observer
 }
 
 // allWorkloads are the workloads, in the order they run.
-var allWorkloads = []string{"rtt", "tput", "fanout", "idle"}
+var allWorkloads = []string{"rtt", "tput", "fanout", "broadcast", "idle"}
 
-func parseFlags(args []string, stderr io.Writer) (*config, error) {
+func parseFlags(args []string, stderr io.Writer) (*config, *outputs, error) {
 	fs := flag.NewFlagSet("websock-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := &config{}
+	out := &outputs{}
+	fs.StringVar(&out.save, "save", "", "save the run's results, as JSON, to this file (`websock-bench render -from` reads it)")
+	out.flags(fs)
 	adapterList := fs.String("adapters", strings.Join(builtin.Names(), ","), "comma-separated adapters to measure")
 	workloadList := fs.String("workloads", strings.Join(allWorkloads, ","), "comma-separated workloads to run")
 	fs.IntVar(&cfg.conns, "conns", 50, "rtt: connections, each in a closed send-and-wait loop")
@@ -54,6 +61,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.fanoutConns, "fanout-conns", 1000, "fanout: connections that get each pushed message")
 	fs.IntVar(&cfg.fanoutSize, "fanout-size", 256, "fanout: pushed message size in bytes")
 	fs.IntVar(&cfg.fanoutReps, "fanout-reps", 5, "fanout: pushes per run; the median is reported")
+	fs.IntVar(&cfg.broadcastConns, "broadcast-conns", 10000, "broadcast: connections that get each pushed message")
+	fs.IntVar(&cfg.broadcastSize, "broadcast-size", 1024, "broadcast: pushed message size in bytes")
+	fs.IntVar(&cfg.broadcastReps, "broadcast-reps", 5, "broadcast: pushes per run; the median is reported")
 	fs.IntVar(&cfg.idleConns, "idle-conns", 10000, "idle: silent connections held open")
 	fs.DurationVar(&cfg.settle, "settle", time.Second, "idle: wait after the last connection opens before measuring")
 	fs.BoolVar(&cfg.observer, "observer", true, "rtt: also run each adapter with a no-op Observer (every event and message), alternating with the others, and compare")
@@ -62,24 +72,24 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q; all options are flags (see -h)", fs.Args())
+		return nil, nil, fmt.Errorf("unexpected arguments %q; all options are flags (see -h)", fs.Args())
 	}
 	for _, name := range splitList(*adapterList) {
 		if _, err := builtin.Lookup(name); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		cfg.adapters = append(cfg.adapters, name)
 	}
 	if len(cfg.adapters) == 0 {
-		return nil, fmt.Errorf("no adapter to measure; registered adapters are: %s", strings.Join(builtin.Names(), ", "))
+		return nil, nil, fmt.Errorf("no adapter to measure; registered adapters are: %s", strings.Join(builtin.Names(), ", "))
 	}
 	want := splitList(*workloadList)
 	for _, w := range want {
 		if !slices.Contains(allWorkloads, w) {
-			return nil, fmt.Errorf("unknown workload %q; workloads are: %s", w, strings.Join(allWorkloads, ", "))
+			return nil, nil, fmt.Errorf("unknown workload %q; workloads are: %s", w, strings.Join(allWorkloads, ", "))
 		}
 	}
 	for _, w := range allWorkloads {
@@ -89,14 +99,15 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	switch {
 	case cfg.conns < 1, cfg.size < 1, cfg.reps < 1, cfg.tputSize < 1, cfg.window < 1,
-		cfg.fanoutConns < 1, cfg.fanoutSize < 1, cfg.fanoutReps < 1, cfg.idleConns < 1:
-		return nil, fmt.Errorf("counts and sizes must be positive")
+		cfg.fanoutConns < 1, cfg.fanoutSize < 1, cfg.fanoutReps < 1, cfg.idleConns < 1,
+		cfg.broadcastConns < 1, cfg.broadcastSize < 1, cfg.broadcastReps < 1:
+		return nil, nil, fmt.Errorf("counts and sizes must be positive")
 	case cfg.duration <= 0, cfg.warmup < 0, cfg.settle < 0:
-		return nil, fmt.Errorf("-duration must be positive, -warmup and -settle not negative")
-	case cfg.size > maxMessage, cfg.tputSize > maxMessage, cfg.fanoutSize > maxMessage:
-		return nil, fmt.Errorf("message sizes must be at most %d bytes, the servers' limit", maxMessage)
+		return nil, nil, fmt.Errorf("-duration must be positive, -warmup and -settle not negative")
+	case cfg.size > maxMessage, cfg.tputSize > maxMessage, cfg.fanoutSize > maxMessage, cfg.broadcastSize > maxMessage:
+		return nil, nil, fmt.Errorf("message sizes must be at most %d bytes, the servers' limit", maxMessage)
 	}
-	return cfg, nil
+	return cfg, out, nil
 }
 
 func splitList(s string) []string {
@@ -122,6 +133,9 @@ func (c *config) clientArgs(w string) []string {
 	case "fanout":
 		return []string{"-workload", "fanout", "-conns", fmt.Sprint(c.fanoutConns), "-size", fmt.Sprint(c.fanoutSize),
 			"-reps", fmt.Sprint(c.fanoutReps)}
+	case "broadcast":
+		return []string{"-workload", "fanout", "-conns", fmt.Sprint(c.broadcastConns), "-size", fmt.Sprint(c.broadcastSize),
+			"-reps", fmt.Sprint(c.broadcastReps)}
 	case "idle":
 		return []string{"-workload", "idle", "-conns", fmt.Sprint(c.idleConns), "-settle", d(c.settle)}
 	}
@@ -137,6 +151,8 @@ func (c *config) runTimeout(w string) time.Duration {
 		return margin + c.warmup + c.duration
 	case "fanout":
 		return margin + time.Duration(c.fanoutReps)*(fanoutTimeout+time.Second)
+	case "broadcast":
+		return margin + time.Duration(c.broadcastReps)*(fanoutTimeout+time.Second)
 	}
 	return margin + c.settle
 }

@@ -13,8 +13,9 @@ import (
 // request's) calls Conn.Send on every connection; each connection's
 // HandleInfo pushes the message on the connection's own goroutine.
 type adapterHub struct {
-	mu    sync.Mutex
-	conns map[websock.Conn]struct{}
+	mu       sync.Mutex
+	conns    map[websock.Conn]struct{}
+	prepared bool // send a websock.Prepared, framed once for all
 }
 
 func newAdapterHub() *adapterHub { return &adapterHub{conns: make(map[websock.Conn]struct{})} }
@@ -36,7 +37,10 @@ func (h *adapterHub) broadcast(data []byte) fanoutReply {
 		conns = append(conns, c)
 	}
 	h.mu.Unlock()
-	msg := &fanoutMsg{data: data}
+	var msg any = &fanoutMsg{data: data}
+	if h.prepared {
+		msg = websock.NewPrepared(websock.OpBinary, data)
+	}
 	var r fanoutReply
 	for _, c := range conns {
 		if c.Send(msg) != nil {
@@ -66,8 +70,11 @@ func (h *hubHandler) Init(c websock.Conn) websock.Result {
 func (h *hubHandler) HandleIn(f websock.Frame) websock.Result { return websock.Push(f) }
 
 func (h *hubHandler) HandleInfo(msg any) websock.Result {
-	if m, ok := msg.(*fanoutMsg); ok {
+	switch m := msg.(type) {
+	case *fanoutMsg:
 		return websock.Push(websock.Binary(m.data))
+	case *websock.Prepared:
+		return websock.Push(m.Frame())
 	}
 	return websock.OK()
 }
@@ -92,6 +99,7 @@ func newRawHub() *rawHub { return &rawHub{conns: make(map[*rawConn]struct{})} }
 type rawConn struct {
 	mu    sync.Mutex // held by every write to the connection
 	write func(data []byte) error
+	lib   any // the library's connection, for a hub that uses the library's own broadcast
 }
 
 // lock and unlock guard a write; they do nothing on a nil rawConn, which

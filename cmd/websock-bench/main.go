@@ -24,6 +24,16 @@
 //     HandleInfo; raw: a loop writing to every connection under its own
 //     mutex), -fanout-reps times; the median time from the trigger until
 //     every client has it.
+//   - broadcast: -broadcast-conns connections (10,000) get one
+//     -broadcast-size message (1 KiB) per push, -broadcast-reps times, as
+//     in fanout, from the adapter's hub pushing a plain frame or a
+//     websock.Prepared (framed, and compressed, once for all), each
+//     without and with permessage-deflate, and from raw gws's
+//     gws.Broadcaster (without and with it) in the same run; the median
+//     time until every connection has the message, and the server's CPU
+//     time per push. The message is JSON-like text, which compresses as
+//     chat events do; the client checks it on every connection (inflating
+//     it on one in a hundred).
 //   - idle: -idle-conns silent connections (10,000); the server's resident
 //     memory (VmRSS), Go heap and goroutine stacks (runtime/metrics) and
 //     goroutines, per connection, each measured after a forced garbage
@@ -38,6 +48,12 @@
 // ... over -reps runs) so that machine noise hits both; the table shows
 // the median of the runs. Both processes raise their open-file limit to
 // the hard limit.
+//
+// With -save, -readme and -svg it also writes the run's results (JSON),
+// the table between the README's bench markers, and a chart (SVG) of
+// adapter/raw per workload and of an idle connection's cost; `make bench`
+// writes all three, and `websock-bench render -from FILE -readme FILE
+// -svg FILE` makes the table and the chart again from saved results.
 //
 // The defaults suit a 2-core machine that allows 20,000 open files per
 // process and take about 40 s per adapter (3.5 min for five). On a bigger
@@ -73,6 +89,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "nodes" {
 		main, os.Args = runNodes, os.Args[1:]
 	}
+	if len(os.Args) > 1 && os.Args[1] == "render" {
+		main, os.Args = runRender, os.Args[1:]
+	}
 	if err := main(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "websock-bench:", err)
@@ -105,7 +124,7 @@ func childMain(args []string) int {
 // run is the parent process: it parses the flags, runs every workload and
 // prints the table to stdout and progress to stderr.
 func run(args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseFlags(args, stderr)
+	cfg, out, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
 	}
@@ -117,9 +136,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	res := b.runAll()
 	printTable(stdout, cfg, res)
 	if len(res.errs) > 0 {
-		return fmt.Errorf("%d runs failed; the first: %w", len(res.errs), res.errs[0])
+		return fmt.Errorf("%d runs failed (nothing written); the first: %w", len(res.errs), res.errs[0])
 	}
-	return nil
+	return out.write(cfg, res)
 }
 
 // childSetup returns this program and the environment to start it with as

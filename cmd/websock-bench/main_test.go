@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -27,17 +28,27 @@ func TestSmoke(t *testing.T) {
 		t.Skip("starts two processes per run")
 	}
 	var out, errOut bytes.Buffer
+	dir := t.TempDir()
+	readme := filepath.Join(dir, "README.md")
+	if err := os.WriteFile(readme, []byte("# x\n"+readmeBegin+"\nold\n"+readmeEnd+"\nafter\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	saved, svgFile := filepath.Join(dir, "bench.json"), filepath.Join(dir, "bench.svg")
 	err := run([]string{"-duration", "200ms", "-warmup", "20ms", "-reps", "1", "-conns", "2",
-		"-idle-conns", "10", "-fanout-conns", "10", "-fanout-reps", "2", "-settle", "10ms"}, &out, &errOut)
+		"-idle-conns", "10", "-fanout-conns", "10", "-fanout-reps", "2", "-settle", "10ms",
+		"-broadcast-conns", "10", "-broadcast-reps", "2",
+		"-save", saved, "-readme", readme, "-svg", svgFile}, &out, &errOut)
 	if err != nil {
 		t.Fatalf("run: %v\nstderr:\n%s", err, errOut.String())
 	}
+	checkOutputs(t, saved, readme, svgFile)
 	table := out.String()
 	if !strings.Contains(table, "| adapter | figure | raw | adapter | adapter/raw | target |") {
 		t.Fatalf("no table printed:\n%s", table)
 	}
 	for _, name := range builtin.Names() {
-		if !strings.Contains(table, "| "+name+" | round trips/s") || !strings.Contains(table, "| "+name+" | goroutines per idle conn") {
+		if !strings.Contains(table, "| "+name+" | round trips/s") || !strings.Contains(table, "| "+name+" | goroutines per idle conn") ||
+			!strings.Contains(table, "| "+name+" | broadcast 1 KiB to 10 conns, deflate: prepared (raw column: raw gws Broadcaster)") {
 			t.Errorf("the table has no rows for %s:\n%s", name, table)
 		}
 	}

@@ -54,8 +54,9 @@ func rawNames() string {
 // rawState counts a raw server's live connections and holds its hub, if
 // it has one.
 type rawState struct {
-	live atomic.Int64
-	hub  *rawHub // nil without -hub
+	live    atomic.Int64
+	hub     *rawHub // nil without -hub
+	deflate bool    // negotiate permessage-deflate (raw gws only)
 }
 
 func (st *rawState) liveConns() int { return int(st.live.Load()) }
@@ -63,11 +64,17 @@ func (st *rawState) liveConns() int { return int(st.live.Load()) }
 // opened counts a new connection; with a hub, it also joins the hub with
 // write, and the returned rawConn's lock must guard every write.
 func (st *rawState) opened(write func([]byte) error) *rawConn {
+	return st.openedWith(write, nil)
+}
+
+// openedWith is opened for a hub that also needs lib, the library's
+// connection.
+func (st *rawState) openedWith(write func([]byte) error, lib any) *rawConn {
 	st.live.Add(1)
 	if st.hub == nil {
 		return nil
 	}
-	c := &rawConn{write: write}
+	c := &rawConn{write: write, lib: lib}
 	st.hub.mu.Lock()
 	st.hub.conns[c] = struct{}{}
 	st.hub.mu.Unlock()
@@ -268,6 +275,8 @@ func rawGws(ln net.Listener, st *rawState) (func(), error) {
 		CheckUtf8Enabled:   true,
 		Recovery:           gws.Recovery,
 		ReadMaxPayloadSize: maxMessage,
+		// Without context takeover, as the adapters compress.
+		PermessageDeflate: gws.PermessageDeflate{Enabled: st.deflate},
 	})
 	return serveHTTP(ln, func(w http.ResponseWriter, r *http.Request) {
 		socket, err := up.Upgrade(w, r)
@@ -286,7 +295,7 @@ type gwsEcho struct {
 
 func (h *gwsEcho) OnOpen(c *gws.Conn) {
 	if h.st.hub != nil {
-		c.Session().Store("hub", h.st.opened(func(b []byte) error { return c.WriteMessage(gws.OpcodeBinary, b) }))
+		c.Session().Store("hub", h.st.openedWith(func(b []byte) error { return c.WriteMessage(gws.OpcodeBinary, b) }, c))
 	} else {
 		h.st.opened(nil)
 	}
@@ -303,4 +312,27 @@ func (h *gwsEcho) OnPing(c *gws.Conn, payload []byte) { _ = c.WritePong(payload)
 func (h *gwsEcho) OnMessage(c *gws.Conn, m *gws.Message) {
 	defer m.Close()
 	_ = c.WriteMessage(m.Opcode, m.Bytes())
+}
+
+// broadcastGws is gws's own way to push one message to many connections,
+// as its README shows: a Broadcaster frames (and compresses) the message
+// once, and each connection's write queue writes it.
+func (h *rawHub) broadcastGws(data []byte) fanoutReply {
+	h.mu.Lock()
+	conns := make([]*gws.Conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c.lib.(*gws.Conn))
+	}
+	h.mu.Unlock()
+	b := gws.NewBroadcaster(gws.OpcodeBinary, data)
+	defer b.Close()
+	var r fanoutReply
+	for _, c := range conns {
+		if b.Broadcast(c) != nil {
+			r.Failed++
+		} else {
+			r.Sent++
+		}
+	}
+	return r
 }

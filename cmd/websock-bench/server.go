@@ -45,6 +45,7 @@ type serverStats struct {
 	Stacks     int64 `json:"stacks"`     // goroutine stacks, bytes (runtime/metrics)
 	Goroutines int64 `json:"goroutines"` // live goroutines
 	Conns      int   `json:"conns"`      // live WebSocket connections
+	CPU        int64 `json:"cpu_ns"`     // CPU time used so far, user and system; 0 where unknown
 }
 
 // fanoutReply is what POST /fanout returns.
@@ -84,6 +85,9 @@ func runServer(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	lib := fs.String("lib", "", "adapter name (the raw server is the library it wraps)")
 	mode := fs.String("mode", "", "raw, adapter, or observed (the adapter with a no-op Observer)")
 	hub := fs.Bool("hub", false, "track connections for POST /fanout")
+	prepared := fs.Bool("prepared", false, "adapter hub: push each fan-out message as one websock.Prepared")
+	deflate := fs.Bool("deflate", false, "negotiate permessage-deflate (adapter, and raw gws)")
+	broadcaster := fs.Bool("broadcaster", false, "raw gws hub: push with gws.Broadcaster")
 	maxLife := fs.Duration("max-life", 15*time.Minute, "exit after this long even if stdin stays open")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -108,10 +112,12 @@ func runServer(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		var h *adapterHub
 		if *hub {
 			h = newAdapterHub()
+			h.prepared = *prepared
 			accept = h.accept
 			fan = h.broadcast
 		}
 		opts := benchOptions()
+		opts.Compression = *deflate
 		if *mode == "observed" {
 			opts.Observer = nopObserver{}
 		}
@@ -129,10 +135,19 @@ func runServer(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		st := &rawState{}
+		st := &rawState{deflate: *deflate}
+		if *deflate && *lib != "gws" {
+			return fmt.Errorf("-deflate on a raw server: only raw gws has it")
+		}
 		if *hub {
 			st.hub = newRawHub()
 			fan = st.hub.broadcast
+			if *broadcaster {
+				if *lib != "gws" {
+					return fmt.Errorf("-broadcaster: only raw gws has one")
+				}
+				fan = st.hub.broadcastGws
+			}
 		}
 		stopRaw, err := start(ln, st)
 		if err != nil {
@@ -173,7 +188,7 @@ func runServer(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			http.Error(w, "size must be 1.."+strconv.Itoa(maxMessage), http.StatusBadRequest)
 			return
 		}
-		json.NewEncoder(w).Encode(fan(make([]byte, size)))
+		json.NewEncoder(w).Encode(fan(fanoutPayload(size)))
 	})
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -215,6 +230,7 @@ func readStats() (serverStats, error) {
 		}
 	}
 	return serverStats{
+		CPU:        cpuTime(),
 		RSS:        rss,
 		Heap:       int64(s[0].Value.Uint64()),
 		Stacks:     int64(s[1].Value.Uint64()),

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"syscall"
 )
 
 // cpuModel returns the CPU's model name from /proc/cpuinfo, or "unknown".
@@ -27,4 +28,13 @@ func loadAverage() string {
 		return string(f[0])
 	}
 	return "unknown"
+}
+
+// cpuTime returns the CPU time, user and system, this process has used.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // The targets the adapters are held to.
@@ -25,11 +23,17 @@ type figure struct {
 	name     string
 	workload string
 	// base and mode are the runs compared, in the raw and adapter
-	// columns; "" means modeRaw and modeAdapter.
-	base, mode string
-	value      func(rs []*clientResult) float64 // NaN when there is none
-	format     func(float64) string
-	target     func(raw, adapter float64) string // "" when the row has no target
+	// columns; "" means modeRaw and modeAdapter. baseAdapter, when set,
+	// takes the base runs from that adapter's results instead.
+	base, mode  string
+	baseAdapter string
+	value       func(rs []*clientResult) float64 // NaN when there is none
+	format      func(float64) string
+	target      func(raw, adapter float64) string // "" when the row has no target
+
+	// chart is the figure's label in the chart, where it is drawn as a
+	// ratio; "" leaves it to the table.
+	chart string
 }
 
 func figures(cfg *config) []figure {
@@ -38,13 +42,14 @@ func figures(cfg *config) []figure {
 	ratioAtLeast := func(raw, ad float64) string {
 		return verdict(ad/raw >= targetRatio, fmt.Sprintf("≥ %.2f× raw", targetRatio))
 	}
-	return []figure{
+	figs := []figure{
 		{
 			name:     fmt.Sprintf("round trips/s (%d conns × %s)", cfg.conns, fmtSize(cfg.size)),
 			workload: "rtt",
 			value:    medianOf(func(r *clientResult) float64 { return r.PerSecond }),
 			format:   func(v float64) string { return fmtThousands(v) },
 			target:   ratioAtLeast,
+			chart:    "round trips/s",
 		},
 		{
 			name:     "round trips/s with a no-op Observer (raw column: without)",
@@ -63,19 +68,21 @@ func figures(cfg *config) []figure {
 			value:    medianOf(func(r *clientResult) float64 { return r.MBps }),
 			format:   func(v float64) string { return fmt.Sprintf("%.1f", v) },
 			target:   ratioAtLeast,
+			chart:    "throughput",
 		},
 		{
 			name:     fmt.Sprintf("fan-out to %s conns, median of %d", fmtThousands(float64(cfg.fanoutConns)), cfg.fanoutReps),
 			workload: "fanout",
-			value: func(rs []*clientResult) float64 {
-				var all []float64
-				for _, r := range rs {
-					all = append(all, r.Fanout...)
-				}
-				return median(all)
-			},
-			format: ms,
+			value:    fanoutMedian,
+			format:   ms,
+			chart:    "fan-out time",
 		},
+	}
+	figs = append(figs, broadcastFigures(cfg, "plain", modePlain, modePrepared, "")...)
+	figs = append(figs, broadcastFigures(cfg, "plain", modePlainDeflate, modePreparedDeflate, "")...)
+	figs = append(figs, broadcastFigures(cfg, "raw gws Broadcaster", modeBroadcaster, modePrepared, broadcasterAdapter)...)
+	figs = append(figs, broadcastFigures(cfg, "raw gws Broadcaster", modeBroadcasterDeflate, modePreparedDeflate, broadcasterAdapter)...)
+	return append(figs, []figure{
 		{
 			name:     fmt.Sprintf("RSS per idle conn (%s conns)", fmtThousands(float64(cfg.idleConns))),
 			workload: "idle",
@@ -96,7 +103,54 @@ func figures(cfg *config) []figure {
 				return verdict(ad-raw <= targetExtraGoroutine, fmt.Sprintf("≤ raw + 1 (%+.2f)", ad-raw))
 			},
 		},
+	}...)
+}
+
+// broadcastFigures are the rows of the broadcast workload for the
+// prepared pushes (mode) against base, named baseName: the median time
+// until every connection had the message, and the server's CPU time per
+// push.
+func broadcastFigures(cfg *config, baseName, base, mode, baseAdapter string) []figure {
+	deflate := ""
+	if strings.HasSuffix(mode, deflateSuffix) {
+		deflate = ", deflate"
 	}
+	what := fmt.Sprintf("broadcast %s to %s conns%s", fmtSize(cfg.broadcastSize), fmtThousands(float64(cfg.broadcastConns)), deflate)
+	short := fmt.Sprintf("broadcast%s, prepared / %s", deflate, baseName)
+	cpuChart := short + ": server CPU"
+	if baseAdapter != "" {
+		cpuChart = "" // the table has it; the chart shows the time against the other library
+	}
+	return []figure{{
+		name:     fmt.Sprintf("%s: prepared (raw column: %s)", what, baseName),
+		workload: "broadcast", base: base, mode: mode, baseAdapter: baseAdapter,
+		value:  fanoutMedian,
+		format: func(v float64) string { return fmtDur(v) },
+		chart:  short + ": time",
+	}, {
+		name:     fmt.Sprintf("%s: server CPU per push, prepared (raw column: %s)", what, baseName),
+		workload: "broadcast", base: base, mode: mode, baseAdapter: baseAdapter,
+		value:  medianOf(func(r *clientResult) float64 { return nanOrValue(r.ServerCPU) }),
+		format: func(v float64) string { return fmtDur(v) },
+		chart:  cpuChart,
+	}}
+}
+
+// nanOrValue returns v, or NaN for 0 (not measured).
+func nanOrValue(v float64) float64 {
+	if v == 0 {
+		return math.NaN()
+	}
+	return v
+}
+
+// fanoutMedian is the median of every push of some runs.
+func fanoutMedian(rs []*clientResult) float64 {
+	var all []float64
+	for _, r := range rs {
+		all = append(all, r.Fanout...)
+	}
+	return median(all)
 }
 
 func verdict(ok bool, what string) string {
@@ -108,9 +162,9 @@ func verdict(ok bool, what string) string {
 
 // printTable writes the heading, the settings and the table.
 func printTable(w io.Writer, cfg *config, res *results) {
+	m := res.meta
 	fmt.Fprintf(w, "websock-bench, %s, %d × %s, %s %s/%s, load average %s at start, %s at end\n\n",
-		time.Now().Format("2006-01-02"), runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH,
-		res.loadStart, loadAverage())
+		m.Date, m.CPUs, m.CPU, m.Go, m.OS, m.Arch, m.LoadStart, m.LoadEnd)
 	fmt.Fprintf(w, "Server and load client in separate processes over 127.0.0.1; %d runs per side for rtt and tput, %s measured after %s warm-up, alternating raw and adapter; median shown.\n\n",
 		cfg.reps, cfg.duration, cfg.warmup)
 	fmt.Fprintln(w, "| adapter | figure | raw | adapter | adapter/raw | target |")
@@ -124,7 +178,7 @@ func printTable(w io.Writer, cfg *config, res *results) {
 			if mode == modeObserved && !cfg.observer {
 				continue
 			}
-			raw := f.value(res.get(a, base, f.workload))
+			raw := f.value(res.get(cmp.Or(f.baseAdapter, a), base, f.workload))
 			ad := f.value(res.get(a, mode, f.workload))
 			ratio, target := "–", ""
 			if !math.IsNaN(raw) && !math.IsNaN(ad) {

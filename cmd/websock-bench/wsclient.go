@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"compress/flate"
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
@@ -11,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -40,7 +43,15 @@ type wsConn struct {
 	br  *bufio.Reader
 	buf []byte // reassembly buffer, reused between messages
 	hdr [8]byte
+
+	deflate    bool // permessage-deflate was negotiated
+	compressed bool // the message last read had RSV1 set: it is compressed
 }
+
+// deflateOffer is the permessage-deflate offer of a client that asks for
+// compression: no context takeover either way, so that the client can
+// inflate any one message alone.
+const deflateOffer = "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
 
 // handshakeGUID is the key suffix of RFC 6455, section 1.3.
 const handshakeGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -48,6 +59,12 @@ const handshakeGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 // dialWS connects to ws://addr/ and completes the opening handshake within
 // timeout. bufSize is the size of the connection's read buffer.
 func dialWS(addr string, timeout time.Duration, bufSize int) (*wsConn, error) {
+	return dialWSDeflate(addr, timeout, bufSize, false)
+}
+
+// dialWSDeflate is dialWS that offers permessage-deflate when deflate is
+// set (the connection's deflate field says whether the server accepted).
+func dialWSDeflate(addr string, timeout time.Duration, bufSize int, deflate bool) (*wsConn, error) {
 	nc, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return nil, err
@@ -57,7 +74,11 @@ func dialWS(addr string, timeout time.Duration, bufSize int) (*wsConn, error) {
 	rand.Read(raw[:])
 	key := base64.StdEncoding.EncodeToString(raw[:])
 	req := "GET / HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n"
+		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n"
+	if deflate {
+		req += "Sec-WebSocket-Extensions: " + deflateOffer + "\r\n"
+	}
+	req += "\r\n"
 	if _, err := io.WriteString(nc, req); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("writing the upgrade request: %w", err)
@@ -76,7 +97,8 @@ func dialWS(addr string, timeout time.Duration, bufSize int) (*wsConn, error) {
 			resp.Status, resp.Header.Get("Sec-WebSocket-Accept"), want)
 	}
 	nc.SetDeadline(time.Time{})
-	return &wsConn{nc: nc, br: br}, nil
+	accepted := strings.HasPrefix(resp.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate")
+	return &wsConn{nc: nc, br: br, deflate: deflate && accepted}, nil
 }
 
 // maskedFrame returns one complete, final, masked client frame of opcode op
@@ -122,7 +144,7 @@ func (c *wsConn) readMessage(max int) (op byte, data []byte, err error) {
 		if _, err := io.ReadFull(c.br, h); err != nil {
 			return 0, nil, err
 		}
-		fin, fop := h[0]&0x80 != 0, h[0]&0x0F
+		fin, fop, rsv1 := h[0]&0x80 != 0, h[0]&0x0F, h[0]&0x40 != 0 // h is overwritten by a longer length
 		if h[1]&0x80 != 0 {
 			return 0, nil, errors.New("protocol error: the server masked a frame")
 		}
@@ -162,6 +184,10 @@ func (c *wsConn) readMessage(max int) (op byte, data []byte, err error) {
 			return 0, nil, errors.New("protocol error: new message before the last one ended")
 		case fop != opContinuation:
 			op = fop
+			c.compressed = rsv1
+			if c.compressed && !c.deflate {
+				return 0, nil, errors.New("protocol error: RSV1 set without permessage-deflate")
+			}
 		}
 		start := len(c.buf)
 		c.buf = append(c.buf, make([]byte, n)...)[:start+int(n)]
@@ -172,6 +198,19 @@ func (c *wsConn) readMessage(max int) (op byte, data []byte, err error) {
 			return op, c.buf, nil
 		}
 	}
+}
+
+// inflate returns the payload of a compressed message, inflated (RFC 7692
+// section 7.2.2), of at most max bytes.
+func inflate(p []byte, max int) ([]byte, error) {
+	tail := []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff} // the flush, then an empty final block
+	r := flate.NewReader(io.MultiReader(bytes.NewReader(p), bytes.NewReader(tail)))
+	defer r.Close()
+	out, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
+	if err == nil && len(out) > max {
+		err = fmt.Errorf("inflated message larger than %d bytes", max)
+	}
+	return out, err
 }
 
 // Close closes the connection at once.

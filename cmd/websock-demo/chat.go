@@ -87,10 +87,10 @@ func (c *chat) HandleIn(f websock.Frame) websock.Result {
 // order they sent it.
 func (c *chat) HandleInfo(msg any) websock.Result {
 	switch m := msg.(type) {
-	case outgoing:
-		return websock.Push(websock.Text(m))
-	case *pubsub.Message:
-		return websock.Push(websock.Text(m.Data))
+	case *websock.Prepared: // the hub's, shared by every member
+		return websock.Push(m.Frame())
+	case *pubsub.Message: // the room's, framed once per publish
+		return websock.Push(m.Text())
 	}
 	return websock.OK()
 }

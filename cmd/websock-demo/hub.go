@@ -88,10 +88,6 @@ type event struct {
 	Compressed bool `json:"compressed,omitempty"`
 }
 
-// outgoing is an encoded event on its way to a connection's HandleInfo.
-// One encoding is shared, read-only, by every member.
-type outgoing []byte
-
 func newHub(ps *pubsub.PubSub, self roster, log *slog.Logger) *hub {
 	return &hub{ps: ps, self: self, log: log, members: map[websock.Conn]member{}, nodes: map[string]*peer{},
 		pages: map[string]bool{self.Page: true},
@@ -229,7 +225,8 @@ func (h *hub) presenceLocked() {
 		return
 	}
 	h.online = online
-	msg := outgoing(encode(event{Type: "presence", Online: online}).Data)
+	// One encoding, framed (and compressed) once, shared by every member.
+	msg := websock.NewPrepared(websock.OpText, encode(event{Type: "presence", Online: online}).Data)
 	for c := range h.members {
 		// ErrMailboxFull drops the event for that one slow member;
 		// ErrClosed means it is leaving. Neither concerns the others.

@@ -23,6 +23,9 @@
 //     after decompression, close frames parsed.
 //   - write.go: the rest of the adapters.Transport: frames written whole,
 //     the write deadline, and Close.
+//     It does not implement adapters.PreparedWriter: a prepared message
+//     (websock.Prepared) is written as any other frame, which the suite's
+//     Prepared cases check too.
 //   - faults.go: no part of the example. The suite's tests of itself
 //     break this adapter on purpose, one rule at a time, through it.
 //

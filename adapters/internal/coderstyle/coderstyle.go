@@ -106,10 +106,8 @@ func Upgrade[M ~int, S ~int](lib Library[M, S], max int64, skipUTF8 bool) adapte
 		}
 		t := newTransport(ws, rw.Conn(), lib.CloseError, max, skipUTF8)
 		t.hook = hook
-		return adapters.Upgraded{
-			Transport:  netTransport[M, S]{t},
-			Compressed: w.Header().Get("Sec-WebSocket-Extensions") != "",
-		}, nil
+		t.deflate = w.Header().Get("Sec-WebSocket-Extensions") != ""
+		return adapters.Upgraded{Transport: netTransport[M, S]{t}, Compressed: t.deflate}, nil
 	}
 }
 

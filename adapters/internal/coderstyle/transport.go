@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/wire"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -35,6 +36,7 @@ type transport[M ~int, S ~int] struct {
 	max        int64 // 0: no limit
 	buf        adapters.MessageBuffer
 	deadline   time.Time
+	deflate    bool // permessage-deflate was negotiated
 
 	// ctx is the read context. Cancelling it makes the library close the
 	// connection, so it is cancelled only to end the connection.
@@ -46,6 +48,8 @@ var (
 	_ adapters.Transport = (*transport[int, int])(nil)
 	_ adapters.Pinger    = (*transport[int, int])(nil)
 	_ adapters.Releaser  = (*transport[int, int])(nil)
+
+	_ adapters.PreparedWriter = (*transport[int, int])(nil)
 
 	_ adapters.UTF8Validator = (*transport[int, int])(nil)
 )
@@ -166,6 +170,21 @@ func (t *transport[M, S]) WriteFrame(op websock.Opcode, data []byte) error {
 	ctx, cancel := context.WithDeadline(context.Background(), t.deadline)
 	defer cancel()
 	return t.ws.Write(ctx, M(op), data)
+}
+
+// WritePrepared writes a prepared message's frame, shared with every
+// connection that writes it with the same compression, through the wire,
+// between the library's frames: the library compresses each message
+// without context, so it has nothing to keep in step. Without a server's
+// wire (a connection accepted elsewhere, or the client's side, whose
+// frames are masked) it writes the message as WriteFrame does.
+func (t *transport[M, S]) WritePrepared(p *websock.Prepared) error {
+	if w, ok := t.wire.(*wire.Conn); ok {
+		if done, err := w.WritePrepared(p, t.deflate, t.deadline); done {
+			return err
+		}
+	}
+	return t.WriteFrame(p.Op(), p.Data())
 }
 
 // WriteClose writes a close frame through the wire. Without one it calls
