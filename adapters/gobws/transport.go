@@ -1,7 +1,6 @@
 package gobws
 
 import (
-	"bufio"
 	"net"
 	"time"
 
@@ -24,11 +23,9 @@ type transport struct {
 	client    bool            // the client's side: frames written are masked, frames read must not be
 
 	// The read side. An idle connection holds only these few hundred
-	// bytes: br and msg are pooled and held only while a message is read
-	// or used.
-	src     source        // what br reads from
-	first   [32]byte      // an idle connection's wait for the next frame reads into it
-	br      *bufio.Reader // pooled; nil while idle
+	// bytes: in's buffer and msg are pooled and held only while a message
+	// is read or used.
+	in      reader
 	hdr     [ws.MaxHeaderSize - 2]byte
 	frame   ws.Header // the data frame being read
 	left    int64     // bytes of its payload not read yet
@@ -48,29 +45,15 @@ var (
 )
 
 func newTransport(nc net.Conn, pre []byte, deflate bool, opts *adapters.Options) *transport {
-	return &transport{
+	t := &transport{
 		nc:        nc,
 		max:       opts.MaxMessageSize,
 		deflate:   deflate,
 		checkUTF8: !opts.SkipUTF8Validation,
-		src:       source{pre: pre, nc: nc},
+		in:        newReader(nc, pre),
 	}
-}
-
-// source is what the pooled bufio.Reader reads from: the bytes read ahead
-// of it, then the connection.
-type source struct {
-	pre []byte
-	nc  net.Conn
-}
-
-func (s *source) Read(p []byte) (int, error) {
-	if len(s.pre) > 0 {
-		n := copy(p, s.pre)
-		s.pre = s.pre[n:]
-		return n, nil
-	}
-	return s.nc.Read(p)
+	t.in.init()
+	return t
 }
 
 // ValidatesUTF8 reports that text messages are validated as they are read
@@ -90,11 +73,8 @@ func (t *transport) Close() error { return t.nc.Close() }
 // has ended.
 func (t *transport) Release() {
 	t.putMessage()
-	if t.br != nil {
-		putReader(t.br)
-		t.br = nil
-	}
-	t.src.pre = nil
+	t.in.release()
+	t.in.pre = nil
 }
 
 func (t *transport) putMessage() {
