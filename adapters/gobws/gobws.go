@@ -64,6 +64,7 @@ var Adapter = adapters.Adapter{
 type Handler struct {
 	e    *adapters.Engine
 	opts adapters.Options
+	poll bool // run connections on readiness events (NewNetpoll)
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -110,7 +111,7 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upg
 	}
 	t := newTransport(nc, readAhead(rw.Reader), offer != nil, &h.opts)
 	t.huffman = offer != nil && offer.ServerMaxWindowBits != 0 && offer.ServerMaxWindowBits < 15
-	return adapters.Upgraded{Transport: t, Compressed: offer != nil}, nil
+	return adapters.Upgraded{Transport: h.eventTransport(t), Compressed: offer != nil}, nil
 }
 
 // ServeConn runs handler over nc, a connection the caller upgraded with
@@ -137,7 +138,7 @@ func (h *Handler) ServeConn(nc net.Conn, br *bufio.Reader, hs ws.Handshake, r *h
 	info.Compressed = compressed
 	t := newTransport(nc, readAhead(br), compressed, &h.opts)
 	t.huffman = p.ServerMaxWindowBits.Defined() && p.ServerMaxWindowBits < 15
-	return h.e.Run(t, handler, info)
+	return h.e.Run(h.eventTransport(t), handler, info)
 }
 
 // Shutdown closes every connection with 1001 and waits for their

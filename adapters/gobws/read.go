@@ -35,20 +35,39 @@ func (t *transport) Read(ev adapters.Events) error {
 // readMessage reads frames until a whole text or binary message has been
 // read, reporting the control frames that come first or between its
 // fragments, and returns it. It is valid until the next call.
+//
+// Reading readiness events (see ReadReady), it returns errAgain when no
+// frame has started; an uncompressed message whose next fragment has not
+// started is kept, and the next call goes on with it.
 func (t *transport) readMessage() (websock.Opcode, []byte, error) {
-	t.putMessage() // the engine is done with the previous message
-	h, compressed, err := t.nextFrame(false)
-	if err != nil {
-		return 0, nil, err
-	}
-	t.msg = getBuffer()
-	t.frame, t.left, t.pos = h, h.Length, 0
-	t.text = h.OpCode == ws.OpText && t.checkUTF8
-	t.checked = 0
-	if compressed {
-		err = t.inflate()
-	} else {
+	var err error
+	if t.partial {
+		t.partial = false
 		err = t.readPlain()
+	} else {
+		t.putMessage() // the engine is done with the previous message
+		var h ws.Header
+		var compressed bool
+		h, compressed, err = t.nextFrame(false)
+		if err != nil {
+			return 0, nil, err
+		}
+		t.msg = getBuffer()
+		t.frame, t.left, t.pos = h, h.Length, 0
+		t.op = h.OpCode
+		t.text = h.OpCode == ws.OpText && t.checkUTF8
+		t.checked = 0
+		if compressed {
+			t.inflating = true
+			err = t.inflate()
+			t.inflating = false
+		} else {
+			err = t.readPlain()
+		}
+	}
+	if err == errAgain {
+		t.partial = true
+		return 0, nil, err
 	}
 	if err == nil {
 		err = t.validate(true)
@@ -57,7 +76,7 @@ func (t *transport) readMessage() (websock.Opcode, []byte, error) {
 		return 0, nil, err
 	}
 	t.idle()
-	return websock.Opcode(h.OpCode), t.msg.b, nil
+	return websock.Opcode(t.op), t.msg.b, nil
 }
 
 // nextFrame reads frame headers until that of a data frame, handling the
@@ -73,6 +92,12 @@ func (t *transport) nextFrame(inMessage bool) (h ws.Header, compressed bool, err
 		state |= ws.StateFragmented
 	}
 	for {
+		if t.polling && t.in.Buffered() == 0 && !t.inflating {
+			// Reading a readiness event: what arrived is read, and the
+			// next frame has not started.
+			t.in.idle()
+			return h, false, errAgain
+		}
 		if t.in.buf == nil {
 			if err := t.in.wait(); err != nil {
 				return h, false, err

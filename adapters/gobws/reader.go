@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // readBufferSize is the size of the pooled buffer a connection reads
@@ -48,6 +49,12 @@ type reader struct {
 	ferr  error
 
 	first [32]byte // the portable wait reads into it
+
+	// stall, when set, bounds each wait for the rest of what has started
+	// arriving, from the first such wait until unstall; deadline says the
+	// connection's read deadline is set.
+	stall    time.Duration
+	deadline bool
 }
 
 func newReader(nc net.Conn, pre []byte) reader {
@@ -92,6 +99,7 @@ func (b *reader) Read(p []byte) (int, error) {
 			b.pre = b.pre[n:]
 			return n, nil
 		}
+		b.blocking()
 		if b.buf == nil || len(p) >= len(b.buf) {
 			return b.nc.Read(p)
 		}
@@ -116,6 +124,7 @@ func (b *reader) wait() error {
 		b.err = nil
 		return err
 	}
+	b.blocking()
 	if b.rc != nil {
 		b.block = true
 		return b.readFD()
@@ -146,6 +155,23 @@ func (b *reader) poll() error {
 	}
 	b.block = false
 	return b.readFD()
+}
+
+// blocking sets the read deadline of a stall, before a read that may
+// wait.
+func (b *reader) blocking() {
+	if b.stall > 0 && !b.deadline {
+		b.deadline = true
+		b.nc.SetReadDeadline(time.Now().Add(b.stall))
+	}
+}
+
+// unstall clears the read deadline blocking set.
+func (b *reader) unstall() {
+	if b.deadline {
+		b.deadline = false
+		b.nc.SetReadDeadline(time.Time{})
+	}
 }
 
 // canPoll reports whether poll may be used.

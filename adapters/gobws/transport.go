@@ -35,6 +35,14 @@ type transport struct {
 	msg     *buffer   // pooled; the message last read, until the next ReadMessage
 	wire    int64     // compressed bytes of the message, as its frames declare
 	err     error     // the error that ended reading frames during inflation
+	op      ws.OpCode // the opcode of the message being read
+
+	// Reading readiness events (netpoll.go): polling is set, and partial
+	// says an uncompressed message waits for its next fragment; inflating
+	// says a compressed one is being read, which is read to its end.
+	polling   bool
+	partial   bool
+	inflating bool
 }
 
 var (
