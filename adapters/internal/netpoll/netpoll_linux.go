@@ -200,8 +200,9 @@ func (d *Desc) fire() {
 }
 
 // Close makes Wait fail from now on and runs the function of a pending
-// Wait at once, so that its owner learns the connection is closed. Call
-// it before closing the connection, whose descriptor it still uses.
+// Wait at once, so that its owner learns the connection is closed; it
+// never waits for a pool goroutine to be free. Call it before closing the
+// connection, whose descriptor it still uses.
 func (d *Desc) Close() {
 	d.mu.Lock()
 	if d.closed {
@@ -218,7 +219,7 @@ func (d *Desc) Close() {
 	f := d.ready
 	d.mu.Unlock()
 	if pending {
-		d.p.pool.run(f, d.quit)
+		d.p.pool.runNow(f, d.quit)
 	}
 }
 

@@ -40,6 +40,19 @@ func (p *pool) run(f func(), quit <-chan struct{}) {
 	}
 }
 
+// runNow is run for a caller that must not wait (Close, which the engine
+// may call holding a lock the workers need): when every worker is busy,
+// f runs on a goroutine of its own, beyond the bound.
+func (p *pool) runNow(f func(), quit <-chan struct{}) {
+	select {
+	case p.tasks <- f:
+	case p.slots <- struct{}{}:
+		go p.work(f, quit)
+	default:
+		go f()
+	}
+}
+
 func (p *pool) work(f func(), quit <-chan struct{}) {
 	defer func() { <-p.slots }()
 	idle := time.NewTimer(workerIdle)
