@@ -21,11 +21,13 @@ type EventTransport interface {
 
 	// Wait arranges for ready to be called once, on a goroutine that is
 	// not the caller's, when the peer has sent something or the
-	// connection was closed; nothing waits meanwhile. It returns an error,
+	// connection was closed; nothing waits meanwhile. When something has
+	// arrived already, it may instead return true, without calling ready:
+	// the engine then calls ReadReady again at once. It returns an error,
 	// and never calls ready, when it cannot wait (the connection was
 	// closed): the engine then ends the connection with that error, as if
 	// ReadReady had returned it.
-	Wait(ready func()) error
+	Wait(ready func()) (now bool, err error)
 
 	// ReadReady reads what has arrived and reports it to ev, as Read does:
 	// once before the first Wait (for what came with the handshake), then
@@ -49,21 +51,22 @@ func (c *conn) serveEvents(et EventTransport, done func(websock.Reason)) {
 	c.ready() // what came with the handshake, if anything
 }
 
-// await waits for the next readiness event, or ends the connection when
-// the Transport cannot wait.
-func (c *conn) await() {
-	if err := c.et.Wait(c.readyFunc); err != nil {
-		c.endEvents(err)
-	}
-}
-
 // ready reads what arrived, then waits for more unless reading ended.
 func (c *conn) ready() {
-	if err := c.et.ReadReady(c); err != nil {
-		c.endEvents(err)
-		return
+	for {
+		if err := c.et.ReadReady(c); err != nil {
+			c.endEvents(err)
+			return
+		}
+		now, err := c.et.Wait(c.readyFunc)
+		if err != nil {
+			c.endEvents(err)
+			return
+		}
+		if !now {
+			return
+		}
 	}
-	c.await()
 }
 
 // endEvents ends the connection after reading stopped with err.

@@ -24,14 +24,15 @@ var NetpollAdapter = adapters.Adapter{
 //
 // Design. The process has one epoll instance of its own besides the Go
 // runtime's. Once a connection is upgraded and Init has run, its
-// descriptor, obtained through syscall.RawConn, is registered with it for
-// EPOLLIN and EPOLLRDHUP, one-shot. One goroutine waits in epoll_wait
-// while any connection is registered; when a connection becomes
-// readable, a goroutine from a bounded pool (netpoll.MaxWorkers, started
-// on demand, ending when idle) takes a buffer from a pool, reads what has
-// arrived with one non-blocking read through RawConn.Read, hands every
-// complete message to the handler, gives the buffer back and registers
-// the connection again. The descriptor stays in the runtime's hands: every
+// descriptor, obtained through syscall.RawConn, is registered with it
+// once, for EPOLLIN and EPOLLRDHUP, edge-triggered. One goroutine waits
+// in epoll_wait while any connection is registered; when bytes arrive on
+// a connection, a goroutine from a bounded pool (started on demand,
+// ending when idle) takes a buffer from a pool, reads what has arrived
+// with a non-blocking read through RawConn.Read (again while a read fills
+// the whole buffer), hands every complete message to the handler, and
+// gives the buffer back; an event that came meanwhile makes it read
+// again. The descriptor stays in the runtime's hands: every
 // read goes through RawConn.Read and every write through net.Conn, so
 // deadlines and Close work as usual.
 //
@@ -86,31 +87,40 @@ func (h *Handler) eventTransport(t *transport) adapters.Transport {
 	return &polled{transport: t, d: d}
 }
 
-// Wait calls ready on a pool goroutine once the peer has sent something.
-func (p *polled) Wait(ready func()) error { return p.d.Wait(ready) }
+// Wait calls ready on a pool goroutine once the peer has sent something,
+// or reports that it has already.
+func (p *polled) Wait(ready func()) (bool, error) { return p.d.Wait(ready) }
 
-// ReadReady reads what has arrived, with one read, and reports every
-// message it completes; it returns nil once nothing more has started.
+// ReadReady reads what has arrived, usually with one read, and reports
+// every message it completes; it returns nil once nothing more has
+// started.
 func (p *polled) ReadReady(ev adapters.Events) error {
 	t := p.transport
 	t.ev = ev
 	defer t.in.unstall()
-	if err := t.in.poll(); err != nil {
-		if err == errAgain {
-			return nil
-		}
-		return err
-	}
 	for {
-		op, data, err := t.readMessage()
-		if err == errAgain {
+		// Read until a read comes back short: the poller announces
+		// only what arrives after it.
+		if err := t.in.poll(); err != nil {
+			if err == errAgain {
+				return nil
+			}
+			return err
+		}
+		for {
+			op, data, err := t.readMessage()
+			if err == errAgain {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			if err := ev.Message(op, data); err != nil {
+				return err
+			}
+		}
+		if t.in.drained {
 			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := ev.Message(op, data); err != nil {
-			return err
 		}
 	}
 }

@@ -55,6 +55,10 @@ type reader struct {
 	// connection's read deadline is set.
 	stall    time.Duration
 	deadline bool
+
+	// drained says the last read from the connection came back short:
+	// it had nothing more at the time.
+	drained bool
 }
 
 func newReader(nc net.Conn, pre []byte) reader {
@@ -101,9 +105,12 @@ func (b *reader) Read(p []byte) (int, error) {
 		}
 		b.blocking()
 		if b.buf == nil || len(p) >= len(b.buf) {
-			return b.nc.Read(p)
+			n, err := b.nc.Read(p)
+			b.drained = n < len(p)
+			return n, err
 		}
 		n, err := b.nc.Read(b.buf[:])
+		b.drained = n < len(b.buf)
 		if n <= 0 {
 			return 0, err
 		}
@@ -199,6 +206,7 @@ func (b *reader) readFD() error {
 func (b *reader) fillFD(fd uintptr) bool {
 	b.take()
 	b.n, b.ferr = readFD(fd, b.buf[:])
+	b.drained = b.n < len(b.buf)
 	if b.ferr == errAgain {
 		b.release()
 		return !b.block

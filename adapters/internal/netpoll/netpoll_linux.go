@@ -114,19 +114,25 @@ func (p *poller) wake() {
 }
 
 // Desc is a connection registered for readiness events.
+//
+// Its descriptor is registered edge-triggered (EPOLLET), once: an event
+// comes whenever new bytes arrive, so nothing is re-registered between
+// messages. An event that comes while the connection's function runs is
+// remembered, and the next Wait reports it instead of waiting.
 type Desc struct {
 	p    *poller
 	rc   syscall.RawConn
 	id   uint64
 	quit <-chan struct{} // the loop's, for the pool's workers
 
-	mu     sync.Mutex
-	armed  bool   // registered for the next event, which calls ready
-	added  bool   // the descriptor is in the epoll instance
-	closed bool   // Close was called: Wait fails
-	ready  func() // what the next event runs
-	// ctl is rc.Control's function, made once so that arming allocates
-	// nothing; it does op on the descriptor and sets ctlErr.
+	mu      sync.Mutex
+	waiting bool   // an event is to call ready
+	pending bool   // an event came while the function ran
+	added   bool   // the descriptor is in the epoll instance
+	closed  bool   // Close was called: Wait fails
+	ready   func() // what the next event runs
+	// ctl is rc.Control's function, made once; it does op on the
+	// descriptor and sets ctlErr.
 	ctl    func(fd uintptr)
 	op     int
 	ctlErr error
@@ -155,45 +161,58 @@ func Open(rc syscall.RawConn) (*Desc, error) {
 }
 
 func (d *Desc) control(fd uintptr) {
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT,
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET,
 		Fd: int32(uint32(d.id)), Pad: int32(uint32(d.id >> 32))}
 	d.ctlErr = unix.EpollCtl(d.p.epfd, d.op, int(fd), &ev)
 }
 
-// Wait arranges for ready to run once, on a pool goroutine, when the
-// connection has something to read (or has been shut down by the peer),
-// or when Close is called. Nothing waits meanwhile. It fails with
-// ErrClosed once Close has been called, or with the error of registering
-// the descriptor.
-func (d *Desc) Wait(ready func()) error {
+// Wait arranges for ready to run once, on a pool goroutine, when new
+// bytes arrive (or the peer shuts the connection down), or when Close is
+// called; nothing waits meanwhile. When bytes arrived since the caller
+// last read (an event came while it ran), it returns true instead, and
+// ready is not called: the caller reads again. It fails with ErrClosed
+// once Close has been called, or with the error of registering the
+// descriptor.
+//
+// The caller must have read until a read came back short (fewer bytes
+// than it asked for): bytes that were there before that are not
+// announced again.
+func (d *Desc) Wait(ready func()) (bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
-		return ErrClosed
+		return false, ErrClosed
 	}
-	d.op = unix.EPOLL_CTL_MOD
+	if d.pending {
+		d.pending = false
+		return true, nil
+	}
 	if !d.added {
+		// Adding a descriptor that is readable already reports it.
 		d.op = unix.EPOLL_CTL_ADD
+		err := d.rc.Control(d.ctl)
+		if err == nil && d.ctlErr != nil {
+			err = wrap("epoll_ctl", d.ctlErr)
+		}
+		if err != nil {
+			return false, err
+		}
+		d.added = true
 	}
-	err := d.rc.Control(d.ctl)
-	if err == nil && d.ctlErr != nil {
-		err = wrap("epoll_ctl", d.ctlErr)
-	}
-	if err != nil {
-		return err
-	}
-	d.added, d.armed, d.ready = true, true, ready
-	return nil
+	d.waiting, d.ready = true, ready
+	return false, nil
 }
 
-// fire runs the function of the Wait a readiness event answers.
+// fire runs the function of the Wait a readiness event answers, or
+// remembers the event for the next Wait.
 func (d *Desc) fire() {
 	d.mu.Lock()
-	if !d.armed {
+	if !d.waiting {
+		d.pending = true
 		d.mu.Unlock()
 		return
 	}
-	d.armed = false
+	d.waiting = false
 	f := d.ready
 	d.mu.Unlock()
 	d.p.pool.run(f, d.quit)
@@ -202,7 +221,7 @@ func (d *Desc) fire() {
 // Close makes Wait fail from now on and runs the function of a pending
 // Wait at once, so that its owner learns the connection is closed; it
 // never waits for a pool goroutine to be free. Call it before closing the
-// connection, whose descriptor it still uses.
+// connection.
 func (d *Desc) Close() {
 	d.mu.Lock()
 	if d.closed {
@@ -210,15 +229,11 @@ func (d *Desc) Close() {
 		return
 	}
 	d.closed = true
-	pending := d.armed
-	d.armed = false
-	if pending {
-		d.op = unix.EPOLL_CTL_DEL
-		d.rc.Control(d.ctl) // a closed connection is out of the instance already
-	}
+	waiting := d.waiting
+	d.waiting = false
 	f := d.ready
 	d.mu.Unlock()
-	if pending {
+	if waiting {
 		d.p.pool.runNow(f, d.quit)
 	}
 }

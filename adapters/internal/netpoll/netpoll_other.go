@@ -14,7 +14,7 @@ type Desc struct{}
 func Open(syscall.RawConn) (*Desc, error) { return nil, ErrUnsupported }
 
 // Wait fails with ErrUnsupported.
-func (*Desc) Wait(func()) error { return ErrUnsupported }
+func (*Desc) Wait(func()) (bool, error) { return false, ErrUnsupported }
 
 // Close does nothing.
 func (*Desc) Close() {}
