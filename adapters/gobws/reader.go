@@ -123,12 +123,7 @@ func (b *reader) Read(p []byte) (int, error) {
 
 // wait blocks until bytes have arrived, and leaves them buffered.
 func (b *reader) wait() error {
-	if b.Buffered() > 0 {
-		b.take()
-		return nil
-	}
-	if err := b.err; err != nil {
-		b.err = nil
+	if ok, err := b.pending(); ok {
 		return err
 	}
 	b.blocking()
@@ -152,16 +147,26 @@ func (b *reader) wait() error {
 // buffered; it returns errAgain when nothing has. The connection must have
 // a file descriptor (see canPoll).
 func (b *reader) poll() error {
-	if b.Buffered() > 0 {
-		b.take()
-		return nil
-	}
-	if err := b.err; err != nil {
-		b.err = nil
+	if ok, err := b.pending(); ok {
 		return err
 	}
 	b.block = false
 	return b.readFD()
+}
+
+// pending reports whether there is something to read without reading
+// from the connection: bytes, for which it takes a buffer, or the error
+// of the read that filled it, which it returns.
+func (b *reader) pending() (bool, error) {
+	if b.Buffered() > 0 {
+		b.take()
+		return true, nil
+	}
+	if err := b.err; err != nil {
+		b.err = nil
+		return true, err
+	}
+	return false, nil
 }
 
 // blocking sets the read deadline of a stall, before a read that may
