@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,6 +61,7 @@ type clientConfig struct {
 	warmup   time.Duration
 	reps     int
 	settle   time.Duration
+	sources  []net.IP // idle: local addresses to dial from, in turn
 }
 
 // Bounds that keep every loop finite whatever the flags say.
@@ -86,9 +89,15 @@ func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.warmup, "warmup", 500*time.Millisecond, "unmeasured warm-up (rtt, tput)")
 	fs.IntVar(&cfg.reps, "reps", 5, "repeats (fanout)")
 	fs.DurationVar(&cfg.settle, "settle", time.Second, "wait before measuring (idle)")
+	sources := fs.String("source-ips", "", "comma-separated local addresses to dial from, in turn (idle)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	ips, err := parseIPs(*sources)
+	if err != nil {
+		return err
+	}
+	cfg.sources = ips
 	if cfg.conns < 1 || cfg.size < 1 || cfg.window < 1 || cfg.reps < 1 || cfg.duration <= 0 || cfg.warmup < 0 {
 		return errors.New("-conns, -size, -window, -reps and -duration must be positive")
 	}
@@ -99,10 +108,7 @@ func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%d connections need more open files than this process may have (%d); lower the connection count or raise the hard limit (ulimit -Hn)", cfg.conns, lim)
 	}
 
-	var (
-		res *clientResult
-		err error
-	)
+	var res *clientResult
 	switch cfg.workload {
 	case "rtt":
 		res, err = clientRTT(&cfg)
@@ -137,6 +143,14 @@ func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 // dialAll opens n connections to addr, dialWorkers at a time. On error
 // it closes those it opened.
 func dialAll(addr string, n, bufSize int) ([]*wsConn, error) {
+	return dialAllFrom(addr, nil, n, bufSize)
+}
+
+// dialAllFrom is dialAll with connection i dialled from from[i%len(from)],
+// or from any address when from is empty: each source address has its own
+// range of ports, so that more connections than one range holds can
+// reach one server address.
+func dialAllFrom(addr string, from []net.IP, n, bufSize int) ([]*wsConn, error) {
 	conns := make([]*wsConn, n)
 	var next atomic.Int64
 	var firstErr error
@@ -151,7 +165,11 @@ func dialAll(addr string, n, bufSize int) ([]*wsConn, error) {
 				if i >= n {
 					return
 				}
-				c, err := dialWS(addr, dialTimeout, bufSize)
+				var src net.IP
+				if len(from) > 0 {
+					src = from[i%len(from)]
+				}
+				c, err := dialWSFrom(addr, src, dialTimeout, bufSize)
 				if err != nil {
 					once.Do(func() { firstErr = fmt.Errorf("connection %d of %d: %w", i+1, n, err) })
 					next.Store(int64(n)) // stop the other workers
@@ -404,7 +422,7 @@ func clientIdle(cfg *clientConfig) (*clientResult, error) {
 	if err := getJSON(cfg.debug, "/stats?gc=1", &before); err != nil {
 		return nil, err
 	}
-	conns, err := dialAll(cfg.ws, cfg.conns, 512)
+	conns, err := dialAllFrom(cfg.ws, cfg.sources, cfg.conns, 512)
 	if err != nil {
 		return nil, err
 	}
@@ -475,4 +493,20 @@ func callJSON(method, debug, path string, v any) error {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	return nil
+}
+
+// parseIPs parses a comma-separated list of IP addresses; "" is none.
+func parseIPs(list string) ([]net.IP, error) {
+	var ips []net.IP
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		ip := net.ParseIP(f)
+		if ip == nil {
+			return nil, fmt.Errorf("-source-ips: %q is not an IP address", f)
+		}
+		ips = append(ips, ip)
+	}
+	return ips, nil
 }

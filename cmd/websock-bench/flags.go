@@ -31,6 +31,7 @@ type config struct {
 
 	idleConns int
 	settle    time.Duration
+	sourceIPs string // idle: the client's local addresses, comma-separated
 
 	observer bool // rtt: also run the adapter with a no-op Observer
 }
@@ -56,6 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.fanoutReps, "fanout-reps", 5, "fanout: pushes per run; the median is reported")
 	fs.IntVar(&cfg.idleConns, "idle-conns", 10000, "idle: silent connections held open")
 	fs.DurationVar(&cfg.settle, "settle", time.Second, "idle: wait after the last connection opens before measuring")
+	fs.StringVar(&cfg.sourceIPs, "source-ips", "", "idle: comma-separated local addresses the client dials from, in turn (such as 127.0.0.2,127.0.0.3), for more connections than one address's port range holds")
 	fs.BoolVar(&cfg.observer, "observer", true, "rtt: also run each adapter with a no-op Observer (every event and message), alternating with the others, and compare")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: websock-bench [flags]\n\nMeasures each adapter against the raw library it wraps and prints a Markdown table.\n\n")
@@ -123,7 +125,7 @@ func (c *config) clientArgs(w string) []string {
 		return []string{"-workload", "fanout", "-conns", fmt.Sprint(c.fanoutConns), "-size", fmt.Sprint(c.fanoutSize),
 			"-reps", fmt.Sprint(c.fanoutReps)}
 	case "idle":
-		return []string{"-workload", "idle", "-conns", fmt.Sprint(c.idleConns), "-settle", d(c.settle)}
+		return []string{"-workload", "idle", "-conns", fmt.Sprint(c.idleConns), "-settle", d(c.settle), "-source-ips", c.sourceIPs}
 	}
 	panic("unknown workload " + w)
 }

@@ -48,7 +48,16 @@ const handshakeGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 // dialWS connects to ws://addr/ and completes the opening handshake within
 // timeout. bufSize is the size of the connection's read buffer.
 func dialWS(addr string, timeout time.Duration, bufSize int) (*wsConn, error) {
-	nc, err := net.DialTimeout("tcp", addr, timeout)
+	return dialWSFrom(addr, nil, timeout, bufSize)
+}
+
+// dialWSFrom is dialWS from the local address from; nil means any.
+func dialWSFrom(addr string, from net.IP, timeout time.Duration, bufSize int) (*wsConn, error) {
+	d := net.Dialer{Timeout: timeout}
+	if from != nil {
+		d.LocalAddr = &net.TCPAddr{IP: from}
+	}
+	nc, err := d.Dial("tcp", addr)
 	if err != nil {
 		return nil, err
 	}

@@ -151,4 +151,3 @@ func TestPoolBound(t *testing.T) {
 		t.Errorf("%d functions ran; want %d", d, n)
 	}
 }
-
