@@ -17,7 +17,11 @@
 // An idle connection holds one goroutine and a few hundred bytes of its
 // own: read and write buffers, and the compressor and decompressor, come
 // from pools and are held only while a frame is being read or written, so
-// a steady stream of messages allocates nothing.
+// a steady stream of messages allocates nothing. On Unix systems a
+// connection waits for its next frame in syscall.RawConn.Read, taking
+// the read buffer from the pool only once bytes have arrived, so that one
+// read brings a frame's header and its payload. [NewNetpoll] serves the
+// same connections without a goroutine each, on readiness events.
 //
 // Everything in the conformance suite is supported. The limits are in
 // compression: permessage-deflate is negotiated without context takeover
