@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -54,7 +55,7 @@ type reader struct {
 	// arriving, from the first such wait until unstall; deadline says the
 	// connection's read deadline is set.
 	stall    time.Duration
-	deadline bool
+	deadline uint8 // which read deadline is set: noDeadline, lingerDeadline or stallDeadline
 
 	// drained says the last read from the connection came back short:
 	// it had nothing more at the time.
@@ -169,21 +170,46 @@ func (b *reader) pending() (bool, error) {
 	return false, nil
 }
 
+// The read deadlines a reader sets.
+const (
+	noDeadline uint8 = iota
+	lingerDeadline
+	stallDeadline
+)
+
 // blocking sets the read deadline of a stall, before a read that may
 // wait.
 func (b *reader) blocking() {
-	if b.stall > 0 && !b.deadline {
-		b.deadline = true
+	if b.stall > 0 && b.deadline != stallDeadline {
+		b.deadline = stallDeadline
 		b.nc.SetReadDeadline(time.Now().Add(b.stall))
 	}
 }
 
-// unstall clears the read deadline blocking set.
+// unstall clears the read deadline blocking or linger set.
 func (b *reader) unstall() {
-	if b.deadline {
-		b.deadline = false
+	if b.deadline != noDeadline {
+		b.deadline = noDeadline
 		b.nc.SetReadDeadline(time.Time{})
 	}
+}
+
+// linger waits up to d for bytes to arrive, in the runtime's poller,
+// taking the buffer only once they have, and leaves them buffered; it
+// returns errAgain when none came. The connection must have a file
+// descriptor (see canPoll).
+func (b *reader) linger(d time.Duration) error {
+	if ok, err := b.pending(); ok {
+		return err
+	}
+	b.deadline = lingerDeadline
+	b.nc.SetReadDeadline(time.Now().Add(d))
+	b.block = true
+	err := b.readFD()
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return errAgain
+	}
+	return err
 }
 
 // canPoll reports whether poll may be used.

@@ -3,11 +3,10 @@
 // readable on a bounded pool of goroutines.
 //
 // On Linux it is an epoll instance of its own, next to the Go runtime's:
-// a connection's descriptor is registered once, through
-// syscall.RawConn.Control, for EPOLLIN and EPOLLRDHUP, edge-triggered, so
-// that a readiness event calls the connection's function once, on a pool
-// goroutine, and the connection asks again ([Desc.Wait]) to hear of the
-// next, without a system call. The
+// a connection's descriptor is registered, through syscall.RawConn.Control,
+// for EPOLLIN and EPOLLRDHUP with EPOLLONESHOT, so that one readiness
+// event calls the connection's function once, on a pool goroutine, and the
+// connection asks again ([Desc.Wait]) to hear of the next. The
 // descriptor stays in non-blocking mode under the runtime's poller, which
 // still serves every read, write and deadline: this package never reads
 // or writes a descriptor itself. One goroutine waits in epoll_wait while

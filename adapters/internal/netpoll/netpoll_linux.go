@@ -115,10 +115,10 @@ func (p *poller) wake() {
 
 // Desc is a connection registered for readiness events.
 //
-// Its descriptor is registered edge-triggered (EPOLLET), once: an event
-// comes whenever new bytes arrive, so nothing is re-registered between
-// messages. An event that comes while the connection's function runs is
-// remembered, and the next Wait reports it instead of waiting.
+// Its descriptor is registered one-shot (EPOLLONESHOT): an event calls
+// the function of the Wait before it, and none comes until the next Wait
+// arms it again, so a connection whose function reads on by itself (see
+// the gobws adapter's linger) costs the poller nothing meanwhile.
 type Desc struct {
 	p    *poller
 	rc   syscall.RawConn
@@ -126,13 +126,12 @@ type Desc struct {
 	quit <-chan struct{} // the loop's, for the pool's workers
 
 	mu      sync.Mutex
-	waiting bool   // an event is to call ready
-	pending bool   // an event came while the function ran
+	waiting bool   // armed: an event is to call ready
 	added   bool   // the descriptor is in the epoll instance
 	closed  bool   // Close was called: Wait fails
 	ready   func() // what the next event runs
-	// ctl is rc.Control's function, made once; it does op on the
-	// descriptor and sets ctlErr.
+	// ctl is rc.Control's function, made once so that arming allocates
+	// nothing; it does op on the descriptor and sets ctlErr.
 	ctl    func(fd uintptr)
 	op     int
 	ctlErr error
@@ -161,54 +160,47 @@ func Open(rc syscall.RawConn) (*Desc, error) {
 }
 
 func (d *Desc) control(fd uintptr) {
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET,
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT,
 		Fd: int32(uint32(d.id)), Pad: int32(uint32(d.id >> 32))}
 	d.ctlErr = unix.EpollCtl(d.p.epfd, d.op, int(fd), &ev)
 }
 
-// Wait arranges for ready to run once, on a pool goroutine, when new
-// bytes arrive (or the peer shuts the connection down), or when Close is
-// called; nothing waits meanwhile. When bytes arrived since the caller
-// last read (an event came while it ran), it returns true instead, and
-// ready is not called: the caller reads again. It fails with ErrClosed
-// once Close has been called, or with the error of registering the
-// descriptor.
-//
-// The caller must have read until a read came back short (fewer bytes
-// than it asked for): bytes that were there before that are not
-// announced again.
+// Wait arranges for ready to run once, on a pool goroutine, when the
+// connection has something to read (or the peer shut it down), or when
+// Close is called; nothing waits meanwhile. Bytes that are there already
+// count: ready then runs at once. It reports false (the caller never has
+// to read again at once), and fails with ErrClosed once Close has been
+// called, or with the error of registering the descriptor.
 func (d *Desc) Wait(ready func()) (bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
 		return false, ErrClosed
 	}
-	if d.pending {
-		d.pending = false
-		return true, nil
-	}
+	d.op = unix.EPOLL_CTL_MOD
 	if !d.added {
-		// Adding a descriptor that is readable already reports it.
 		d.op = unix.EPOLL_CTL_ADD
-		err := d.rc.Control(d.ctl)
-		if err == nil && d.ctlErr != nil {
-			err = wrap("epoll_ctl", d.ctlErr)
-		}
-		if err != nil {
-			return false, err
-		}
-		d.added = true
 	}
-	d.waiting, d.ready = true, ready
+	err := d.rc.Control(d.ctl)
+	if err == nil && d.ctlErr != nil {
+		err = wrap("epoll_ctl", d.ctlErr)
+	}
+	if err != nil {
+		return false, err
+	}
+	d.added, d.waiting, d.ready = true, true, ready
 	return false, nil
 }
 
-// fire runs the function of the Wait a readiness event answers, or
-// remembers the event for the next Wait.
+// Spare reports whether the pool has room to spare: fewer than half its
+// goroutines are taken. A connection may then keep its goroutine a little
+// longer, waiting for more in the runtime's poller.
+func (d *Desc) Spare() bool { return d.p.pool.spare() }
+
+// fire runs the function of the Wait a readiness event answers.
 func (d *Desc) fire() {
 	d.mu.Lock()
 	if !d.waiting {
-		d.pending = true
 		d.mu.Unlock()
 		return
 	}

@@ -16,6 +16,9 @@ func Open(syscall.RawConn) (*Desc, error) { return nil, ErrUnsupported }
 // Wait fails with ErrUnsupported.
 func (*Desc) Wait(func()) (bool, error) { return false, ErrUnsupported }
 
+// Spare reports false.
+func (*Desc) Spare() bool { return false }
+
 // Close does nothing.
 func (*Desc) Close() {}
 

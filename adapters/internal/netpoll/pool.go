@@ -2,6 +2,7 @@ package netpoll
 
 import (
 	"runtime"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,9 +18,13 @@ var MaxWorkers = max(64, 16*runtime.GOMAXPROCS(0))
 // comes and ending once idle for workerIdle, or at once when quit is
 // closed.
 type pool struct {
-	tasks chan func()   // unbuffered: an idle worker takes the next
-	slots chan struct{} // one token per running worker
+	tasks  chan func()   // unbuffered: an idle worker takes the next
+	slots  chan struct{} // one token per running worker
+	active atomic.Int32  // functions running
 }
+
+// spare reports whether fewer than half the bound's functions run.
+func (p *pool) spare() bool { return int(p.active.Load()) < cap(p.slots)/2 }
 
 func newPool(n int) *pool {
 	return &pool{tasks: make(chan func()), slots: make(chan struct{}, n)}
@@ -58,7 +63,9 @@ func (p *pool) work(f func(), quit <-chan struct{}) {
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	for {
+		p.active.Add(1)
 		f()
+		p.active.Add(-1)
 		idle.Reset(workerIdle)
 		select {
 		case f = <-p.tasks:
