@@ -92,8 +92,8 @@ func (h *Handler) eventTransport(t *transport) adapters.Transport {
 	return &polled{transport: t, d: d}
 }
 
-// Wait calls ready on a pool goroutine once the peer has sent something,
-// or reports that it has already.
+// Wait calls ready on a pool goroutine once the peer has sent something
+// (at once if it has already).
 func (p *polled) Wait(ready func()) (bool, error) { return p.d.Wait(ready) }
 
 // linger is how long a connection keeps its pool goroutine after a
