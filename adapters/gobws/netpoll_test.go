@@ -133,6 +133,10 @@ func TestNetpollServeConnWithoutDescriptor(t *testing.T) {
 	if _, err := cl.Write(frameBytes(true, 0, ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, ""))); err != nil {
 		t.Fatal(err)
 	}
+	if fh, err := ws.ReadHeader(cl); err != nil || fh.OpCode != ws.OpClose {
+		t.Fatalf("got %v, err %v; want the close frame answering ours", fh.OpCode, err)
+	}
+	go io.Copy(io.Discard, cl) // the close payload, until the server closes its end
 	if reason := <-done; reason.Kind != websock.KindRemote || reason.Code != websock.CloseNormal {
 		t.Errorf("ServeConn returned %v; want the peer's normal close", reason)
 	}
