@@ -20,12 +20,21 @@ type Adapter struct {
 	// IdleCost) and fails an adapter whose connections hold more.
 	IdleGoroutines int
 
+	// EventDriven says the adapter runs its connections on readiness
+	// events (see [EventTransport]): an idle connection holds no
+	// goroutine, and IdleGoroutines is not used.
+	EventDriven bool
+
 	// Lacks says what the library cannot give, each with the reason.
 	Lacks Lacks
 }
 
-// IdleGoroutinesOrDefault returns IdleGoroutines, or 1 when it is 0.
+// IdleGoroutinesOrDefault returns IdleGoroutines, or 1 when it is 0, or 0
+// when the adapter is EventDriven.
 func (a *Adapter) IdleGoroutinesOrDefault() int {
+	if a.EventDriven {
+		return 0
+	}
 	if a.IdleGoroutines <= 0 {
 		return 1
 	}

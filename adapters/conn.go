@@ -69,6 +69,12 @@ type conn struct {
 
 	ctx    context.Context    // made by the first Context call
 	cancel context.CancelFunc // ends ctx; nil until then
+
+	// For an EventTransport (event.go): the Transport, the function its
+	// Wait calls, made once, and what to call with the Reason at the end.
+	et        EventTransport
+	readyFunc func()
+	done      func(websock.Reason)
 }
 
 var (

@@ -70,19 +70,37 @@ func (e *Engine) Live() int {
 // After Shutdown has begun, the handler never starts: tr gets close 1001
 // and is closed, h's Abandon (see websock.Abandoner) is called, and the
 // Reason wraps websock.ErrShutdown.
+//
+// When tr is an [EventTransport], the connection runs on the goroutines
+// its readiness events come on, and Run waits for its end.
 func (e *Engine) Run(tr Transport, h websock.Handler, info *websock.ConnInfo) websock.Reason {
-	return e.run(tr, h, info, nil)
+	if _, ok := tr.(EventTransport); !ok {
+		r, _ := e.run(tr, h, info, nil, nil)
+		return r
+	}
+	ch := make(chan websock.Reason, 1)
+	if r, started := e.run(tr, h, info, nil, func(r websock.Reason) { ch <- r }); !started {
+		return r
+	}
+	return <-ch
 }
 
 // run is Run for a connection Serve reserved before upgrading it (res may
 // be nil): a stop that began since waits for it and closes it with the
-// stop's reason, instead of refusing it.
-func (e *Engine) run(tr Transport, h websock.Handler, info *websock.ConnInfo, res *reservation) websock.Reason {
+// stop's reason, instead of refusing it. When tr is an EventTransport, run
+// returns once the connection waits for its first event, reporting
+// started, and the connection's Reason goes to done once it has ended.
+func (e *Engine) run(tr Transport, h websock.Handler, info *websock.ConnInfo, res *reservation, done func(websock.Reason)) (r websock.Reason, started bool) {
 	if info.Adapter == "" {
 		info.Adapter = e.ad.Name
 	}
+	et, events := tr.(EventTransport)
 	if rel, ok := tr.(Releaser); ok {
-		defer rel.Release()
+		defer func() {
+			if !started {
+				rel.Release()
+			}
+		}()
 	}
 	c := newConn(e, tr, h, info)
 	stopping, ok := e.add(c, res != nil && res.claim())
@@ -92,7 +110,7 @@ func (e *Engine) run(tr Transport, h websock.Handler, info *websock.ConnInfo, re
 		c.writeClose(r.Code, r.Text)
 		tr.Close()
 		abandon(h, websock.ErrShutdown)
-		return r
+		return r, false
 	}
 	if e.obs != nil {
 		e.obs.Start(StartEvent{Adapter: e.ad.Name, Info: info})
@@ -103,7 +121,11 @@ func (e *Engine) run(tr Transport, h websock.Handler, info *websock.ConnInfo, re
 		r, limit := *stopping, e.limit
 		c.goTracked(func() { c.closeWithin(r, limit) })
 	}
-	return c.serve()
+	if events {
+		c.serveEvents(et, done)
+		return websock.Reason{}, true
+	}
+	return c.serve(), false
 }
 
 // reservation holds the place of an upgrade under way, so that a stop that

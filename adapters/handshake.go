@@ -31,7 +31,10 @@ type Handshake interface {
 	// Upgrade answers the request with 101 Switching Protocols, with the
 	// subprotocol and compression of u, and then calls serve with the
 	// connection, on the goroutine that is to run it: serve returns when
-	// the connection has ended. Upgrade may return before serve is called
+	// the connection has ended, or, for an [EventTransport], once it runs
+	// on its readiness events (so a server that closes the connection
+	// when serve returns must not hand over an EventTransport). Upgrade
+	// may return before serve is called
 	// (a server that runs upgraded connections after the request handler
 	// returns) or after it returned. When the upgrade fails, Upgrade
 	// answers the request if it still can and returns the error, and serve
@@ -162,7 +165,7 @@ func (e *Engine) Serve(hs Handshake) {
 		if e.obs != nil {
 			e.obs.Upgrade(UpgradeEvent{Adapter: e.ad.Name, Outcome: UpgradeAccepted, Status: http.StatusSwitchingProtocols, Request: req})
 		}
-		e.run(up.Transport, h, info, res)
+		e.run(up.Transport, h, info, res, nil)
 	})
 	if err != nil {
 		res.cancel()

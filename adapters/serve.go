@@ -17,6 +17,13 @@ var errEnding = errors.New("websock: connection is ending")
 // Transport, waits for the connection's other goroutines, calls Terminate
 // and returns the Reason.
 func (c *conn) serve() websock.Reason {
+	c.begin()
+	c.readFailed(c.tr.Read(c))
+	return c.finish()
+}
+
+// begin starts the connection's timers and runs Init.
+func (c *conn) begin() {
 	c.mu.Lock()
 	if d := c.e.opts.IdleTimeout; d > 0 {
 		c.idle = c.afterFuncLocked(d, c.checkIdle)
@@ -32,9 +39,6 @@ func (c *conn) serve() websock.Reason {
 		c.onInit(c)
 	}
 	c.amu.Unlock()
-
-	c.readFailed(c.tr.Read(c))
-	return c.finish()
 }
 
 // Message hands a message the Transport read to HandleIn. See Events.

@@ -12,7 +12,8 @@ import (
 // implements over its library's connection and hands to the engine once
 // upgraded (see [Upgraded]).
 //
-// The engine calls Read once, on the goroutine that runs the connection.
+// The engine calls Read once, on the goroutine that runs the connection
+// (or, for an [EventTransport], ReadReady on each readiness event instead).
 // It calls the write methods from that goroutine and from others
 // (Conn.Send's delivery, timers, Shutdown), but never two of them
 // concurrently, and Close from any goroutine at any time. Once the
@@ -66,8 +67,8 @@ type Transport interface {
 }
 
 // Events is where a Transport reports what it reads. The engine gives it
-// to [Transport.Read]; its methods may be called only from within Read,
-// on Read's goroutine.
+// to [Transport.Read] (or [EventTransport.ReadReady]); its methods may be
+// called only from within that call, on its goroutine.
 type Events interface {
 	// Message hands a complete text or binary message to the handler; data
 	// is the transport's and may be reused once Message returns. A non-nil

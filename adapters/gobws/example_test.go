@@ -1,12 +1,18 @@
 package gobws_test
 
 import (
+	"context"
+	"fmt"
 	"log"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsflate"
+	"github.com/gobwas/ws/wsutil"
 
 	"github.com/websock-go/websock/adapters"
 	"github.com/websock-go/websock/adapters/gobws"
@@ -25,6 +31,30 @@ func ExampleNew() {
 	// Serve with http.ListenAndServe; on exit, call h.Shutdown as well as
 	// the http.Server's Shutdown, which does not close WebSocket
 	// connections.
+}
+
+// An echo server whose idle connections hold no goroutine and no buffer:
+// each runs on readiness events from the poller (on Linux).
+func ExampleNewNetpoll() {
+	h, err := gobws.NewNetpoll(func(*websock.Request) (websock.Handler, error) {
+		return websock.HandlerFunc(func(f websock.Frame) websock.Result { return websock.Push(f) }), nil
+	}, &gobws.Options{IdleTimeout: 5 * time.Minute})
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer h.Shutdown(context.Background())
+
+	c, _, _, err := ws.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	wsutil.WriteClientText(c, []byte("hello"))
+	msg, _ := wsutil.ReadServerText(c)
+	fmt.Println(string(msg))
+	// Output: hello
 }
 
 // A server that upgrades with gobwas's zero-copy ws.Upgrader on a raw

@@ -17,7 +17,11 @@
 // An idle connection holds one goroutine and a few hundred bytes of its
 // own: read and write buffers, and the compressor and decompressor, come
 // from pools and are held only while a frame is being read or written, so
-// a steady stream of messages allocates nothing.
+// a steady stream of messages allocates nothing. On Unix systems a
+// connection waits for its next frame in syscall.RawConn.Read, taking
+// the read buffer from the pool only once bytes have arrived, so that one
+// read brings a frame's header and its payload. [NewNetpoll] serves the
+// same connections without a goroutine each, on readiness events.
 //
 // A prepared message (websock.Prepared) goes out as its shared frame
 // bytes in one write: framed once, and compressed once for the
@@ -70,6 +74,7 @@ var Adapter = adapters.Adapter{
 type Handler struct {
 	e    *adapters.Engine
 	opts adapters.Options
+	poll bool // run connections on readiness events (NewNetpoll)
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -116,7 +121,7 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upg
 	}
 	t := newTransport(nc, readAhead(rw.Reader), offer != nil, &h.opts)
 	t.huffman = offer != nil && offer.ServerMaxWindowBits != 0 && offer.ServerMaxWindowBits < 15
-	return adapters.Upgraded{Transport: t, Compressed: offer != nil}, nil
+	return adapters.Upgraded{Transport: h.eventTransport(t), Compressed: offer != nil}, nil
 }
 
 // ServeConn runs handler over nc, a connection the caller upgraded with
@@ -143,7 +148,7 @@ func (h *Handler) ServeConn(nc net.Conn, br *bufio.Reader, hs ws.Handshake, r *h
 	info.Compressed = compressed
 	t := newTransport(nc, readAhead(br), compressed, &h.opts)
 	t.huffman = p.ServerMaxWindowBits.Defined() && p.ServerMaxWindowBits < 15
-	return h.e.Run(t, handler, info)
+	return h.e.Run(h.eventTransport(t), handler, info)
 }
 
 // Shutdown closes every connection with 1001 and waits for their

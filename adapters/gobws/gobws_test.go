@@ -66,9 +66,16 @@ func (r *recorder) reason(t *testing.T) websock.Reason {
 // waiting), and stops it when the test ends.
 func serve(t *testing.T, opts *adapters.Options) (addr string, handlers chan *recorder) {
 	t.Helper()
+	return serveWith(t, gobws.New, opts)
+}
+
+// serveWith is serve with the Handler newHandler makes.
+func serveWith(t *testing.T, newHandler func(websock.AcceptFunc, *gobws.Options) (*gobws.Handler, error),
+	opts *adapters.Options) (addr string, handlers chan *recorder) {
+	t.Helper()
 	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
 	handlers = make(chan *recorder, 4)
-	h, err := gobws.New(func(*websock.Request) (websock.Handler, error) {
+	h, err := newHandler(func(*websock.Request) (websock.Handler, error) {
 		select {
 		case r := <-handlers:
 			return r, nil

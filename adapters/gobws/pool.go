@@ -1,7 +1,6 @@
 package gobws
 
 import (
-	"bufio"
 	"compress/flate"
 	"io"
 	"sync"
@@ -15,28 +14,12 @@ import (
 // pools hold pointers, so that getting and putting does not allocate.
 
 const (
-	// readBufferSize is the size of the pooled bufio.Reader a connection
-	// reads frames through.
-	readBufferSize = 4 << 10
 	// minBuffer is the capacity a message or write buffer starts with.
 	minBuffer = 4 << 10
 	// keepBuffer is the largest buffer put back in a pool; a larger one,
 	// grown for a big message, is left to the garbage collector.
 	keepBuffer = 64 << 10
 )
-
-var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufferSize) }}
-
-func getReader(r io.Reader) *bufio.Reader {
-	br := readerPool.Get().(*bufio.Reader)
-	br.Reset(r)
-	return br
-}
-
-func putReader(br *bufio.Reader) {
-	br.Reset(nil)
-	readerPool.Put(br)
-}
 
 // buffer is a pooled byte buffer. It is an io.Writer that appends, so that
 // headers and compressed payloads can be written into it.

@@ -35,20 +35,39 @@ func (t *transport) Read(ev adapters.Events) error {
 // readMessage reads frames until a whole text or binary message has been
 // read, reporting the control frames that come first or between its
 // fragments, and returns it. It is valid until the next call.
+//
+// Reading readiness events (see ReadReady), it returns errAgain when no
+// frame has started; an uncompressed message whose next fragment has not
+// started is kept, and the next call goes on with it.
 func (t *transport) readMessage() (websock.Opcode, []byte, error) {
-	t.putMessage() // the engine is done with the previous message
-	h, compressed, err := t.nextFrame(false)
-	if err != nil {
-		return 0, nil, err
-	}
-	t.msg = getBuffer()
-	t.frame, t.left, t.pos = h, h.Length, 0
-	t.text = h.OpCode == ws.OpText && t.checkUTF8
-	t.checked = 0
-	if compressed {
-		err = t.inflate()
-	} else {
+	var err error
+	if t.partial {
+		t.partial = false
 		err = t.readPlain()
+	} else {
+		t.putMessage() // the engine is done with the previous message
+		var h ws.Header
+		var compressed bool
+		h, compressed, err = t.nextFrame(false)
+		if err != nil {
+			return 0, nil, err
+		}
+		t.msg = getBuffer()
+		t.frame, t.left, t.pos = h, h.Length, 0
+		t.op = h.OpCode
+		t.text = h.OpCode == ws.OpText && t.checkUTF8
+		t.checked = 0
+		if compressed {
+			t.inflating = true
+			err = t.inflate()
+			t.inflating = false
+		} else {
+			err = t.readPlain()
+		}
+	}
+	if err == errAgain {
+		t.partial = true
+		return 0, nil, err
 	}
 	if err == nil {
 		err = t.validate(true)
@@ -57,7 +76,7 @@ func (t *transport) readMessage() (websock.Opcode, []byte, error) {
 		return 0, nil, err
 	}
 	t.idle()
-	return websock.Opcode(h.OpCode), t.msg.b, nil
+	return websock.Opcode(t.op), t.msg.b, nil
 }
 
 // nextFrame reads frame headers until that of a data frame, handling the
@@ -73,12 +92,18 @@ func (t *transport) nextFrame(inMessage bool) (h ws.Header, compressed bool, err
 		state |= ws.StateFragmented
 	}
 	for {
-		if t.br == nil {
-			if err := t.wait(); err != nil {
+		if t.polling && t.in.Buffered() == 0 && !t.inflating {
+			// Reading a readiness event: what arrived is read, and the
+			// next frame has not started.
+			t.in.idle()
+			return h, false, errAgain
+		}
+		if t.in.buf == nil {
+			if err := t.in.wait(); err != nil {
 				return h, false, err
 			}
 		}
-		h, err = ws.ReadHeaderBuffer(t.br, t.hdr[:])
+		h, err = ws.ReadHeaderBuffer(&t.in, t.hdr[:])
 		if err != nil {
 			return h, false, headerError(err)
 		}
@@ -104,32 +129,9 @@ func (t *transport) nextFrame(inMessage bool) (h ws.Header, compressed bool, err
 	}
 }
 
-// wait blocks until the peer sends something, reading it into the small
-// array every connection has, and only then takes a buffered reader from
-// the pool.
-func (t *transport) wait() error {
-	if len(t.src.pre) == 0 {
-		n, err := t.nc.Read(t.first[:])
-		if n == 0 {
-			if err == nil {
-				err = errNoProgress
-			}
-			return err
-		}
-		t.src.pre = t.first[:n] // an error comes back on the next read
-	}
-	t.br = getReader(&t.src)
-	return nil
-}
-
-// idle gives back the buffered reader when it holds nothing unread, so
-// that an idle connection holds no buffer.
-func (t *transport) idle() {
-	if t.br != nil && t.br.Buffered() == 0 && len(t.src.pre) == 0 {
-		putReader(t.br)
-		t.br = nil
-	}
-}
+// idle gives back the read buffer when it holds nothing unread, so that
+// an idle connection holds no buffer.
+func (t *transport) idle() { t.in.idle() }
 
 // control reads the payload of the control frame whose header is h and
 // handles it: pings and pongs go to the engine, which answers pings; a
@@ -139,7 +141,7 @@ func (t *transport) control(h ws.Header) error {
 	defer putBuffer(b)
 	b.b = room(b.b, ws.MaxControlFramePayloadSize)
 	p := b.b[:h.Length] // CheckHeader made sure it fits
-	if _, err := io.ReadFull(t.br, p); err != nil {
+	if _, err := io.ReadFull(&t.in, p); err != nil {
 		return err
 	}
 	ws.Cipher(p, h.Mask, 0)
@@ -188,7 +190,7 @@ func (t *transport) readPlain() error {
 			n := int(min(t.left, chunkSize, int64(cap(b)-len(b))))
 			// Read what has arrived, not a whole chunk, so that text is
 			// validated as soon as its bytes are here.
-			n, err := t.br.Read(b[len(b) : len(b)+n])
+			n, err := t.in.Read(b[len(b) : len(b)+n])
 			if n == 0 && err == nil {
 				err = errNoProgress
 			}
@@ -316,7 +318,7 @@ func (p payload) Read(b []byte) (int, error) {
 		t.frame, t.left, t.pos = h, h.Length, 0
 	}
 	b = b[:min(int64(len(b)), t.left)]
-	n, err := t.br.Read(b)
+	n, err := t.in.Read(b)
 	ws.Cipher(b[:n], t.frame.Mask, t.pos)
 	t.left -= int64(n)
 	t.pos += n

@@ -1,7 +1,6 @@
 package gobws
 
 import (
-	"bufio"
 	"net"
 	"time"
 
@@ -24,11 +23,9 @@ type transport struct {
 	client    bool            // the client's side: frames written are masked, frames read must not be
 
 	// The read side. An idle connection holds only these few hundred
-	// bytes: br and msg are pooled and held only while a message is read
-	// or used.
-	src     source        // what br reads from
-	first   [32]byte      // an idle connection's wait for the next frame reads into it
-	br      *bufio.Reader // pooled; nil while idle
+	// bytes: in's buffer and msg are pooled and held only while a message
+	// is read or used.
+	in      reader
 	hdr     [ws.MaxHeaderSize - 2]byte
 	frame   ws.Header // the data frame being read
 	left    int64     // bytes of its payload not read yet
@@ -38,6 +35,14 @@ type transport struct {
 	msg     *buffer   // pooled; the message last read, until the next ReadMessage
 	wire    int64     // compressed bytes of the message, as its frames declare
 	err     error     // the error that ended reading frames during inflation
+	op      ws.OpCode // the opcode of the message being read
+
+	// Reading readiness events (netpoll.go): polling is set, and partial
+	// says an uncompressed message waits for its next fragment; inflating
+	// says a compressed one is being read, which is read to its end.
+	polling   bool
+	partial   bool
+	inflating bool
 }
 
 var (
@@ -50,29 +55,15 @@ var (
 )
 
 func newTransport(nc net.Conn, pre []byte, deflate bool, opts *adapters.Options) *transport {
-	return &transport{
+	t := &transport{
 		nc:        nc,
 		max:       opts.MaxMessageSize,
 		deflate:   deflate,
 		checkUTF8: !opts.SkipUTF8Validation,
-		src:       source{pre: pre, nc: nc},
+		in:        newReader(nc, pre),
 	}
-}
-
-// source is what the pooled bufio.Reader reads from: the bytes read ahead
-// of it, then the connection.
-type source struct {
-	pre []byte
-	nc  net.Conn
-}
-
-func (s *source) Read(p []byte) (int, error) {
-	if len(s.pre) > 0 {
-		n := copy(p, s.pre)
-		s.pre = s.pre[n:]
-		return n, nil
-	}
-	return s.nc.Read(p)
+	t.in.init()
+	return t
 }
 
 // ValidatesUTF8 reports that text messages are validated as they are read
@@ -92,11 +83,8 @@ func (t *transport) Close() error { return t.nc.Close() }
 // has ended.
 func (t *transport) Release() {
 	t.putMessage()
-	if t.br != nil {
-		putReader(t.br)
-		t.br = nil
-	}
-	t.src.pre = nil
+	t.in.release()
+	t.in.pre = nil
 }
 
 func (t *transport) putMessage() {

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,6 +68,7 @@ type clientConfig struct {
 	reps     int
 	settle   time.Duration
 	deflate  bool
+	sources  []net.IP // idle: local addresses to dial from, in turn
 }
 
 // Bounds that keep every loop finite whatever the flags say.
@@ -94,9 +97,15 @@ func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.reps, "reps", 5, "repeats (fanout)")
 	fs.DurationVar(&cfg.settle, "settle", time.Second, "wait before measuring (idle)")
 	fs.BoolVar(&cfg.deflate, "deflate", false, "offer permessage-deflate and require it (fanout)")
+	sources := fs.String("source-ips", "", "comma-separated local addresses to dial from, in turn (idle)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	ips, err := parseIPs(*sources)
+	if err != nil {
+		return err
+	}
+	cfg.sources = ips
 	if cfg.conns < 1 || cfg.size < 1 || cfg.window < 1 || cfg.reps < 1 || cfg.duration <= 0 || cfg.warmup < 0 {
 		return errors.New("-conns, -size, -window, -reps and -duration must be positive")
 	}
@@ -107,10 +116,7 @@ func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%d connections need more open files than this process may have (%d); lower the connection count or raise the hard limit (ulimit -Hn)", cfg.conns, lim)
 	}
 
-	var (
-		res *clientResult
-		err error
-	)
+	var res *clientResult
 	switch cfg.workload {
 	case "rtt":
 		res, err = clientRTT(&cfg)
@@ -145,12 +151,20 @@ func runClient(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 // dialAll opens n connections to addr, dialWorkers at a time. On error
 // it closes those it opened.
 func dialAll(addr string, n, bufSize int) ([]*wsConn, error) {
-	return dialAllDeflate(addr, n, bufSize, false)
+	return dialAllWith(addr, n, bufSize, dialOpts{})
 }
 
-// dialAllDeflate is dialAll offering permessage-deflate when deflate is
-// set.
-func dialAllDeflate(addr string, n, bufSize int, deflate bool) ([]*wsConn, error) {
+// dialOpts says how the load client dials: from which local addresses,
+// in turn (each has its own range of ports, so that more connections than
+// one range holds can reach one server address; none means any), and
+// whether it offers permessage-deflate.
+type dialOpts struct {
+	from    []net.IP
+	deflate bool
+}
+
+// dialAllWith is dialAll with o.
+func dialAllWith(addr string, n, bufSize int, o dialOpts) ([]*wsConn, error) {
 	conns := make([]*wsConn, n)
 	var next atomic.Int64
 	var firstErr error
@@ -165,7 +179,11 @@ func dialAllDeflate(addr string, n, bufSize int, deflate bool) ([]*wsConn, error
 				if i >= n {
 					return
 				}
-				c, err := dialWSDeflate(addr, dialTimeout, bufSize, deflate)
+				var src net.IP
+				if len(o.from) > 0 {
+					src = o.from[i%len(o.from)]
+				}
+				c, err := dialWSWith(addr, src, dialTimeout, bufSize, o.deflate)
 				if err != nil {
 					once.Do(func() { firstErr = fmt.Errorf("connection %d of %d: %w", i+1, n, err) })
 					next.Store(int64(n)) // stop the other workers
@@ -361,7 +379,7 @@ func stream(c *wsConn, msg []byte, window int, warmEnd, end time.Time, total *at
 // others check only that it is there, so that the client's inflating does
 // not slow the measure).
 func clientFanout(cfg *clientConfig) (*clientResult, error) {
-	conns, err := dialAllDeflate(cfg.ws, cfg.conns, 512+cfg.size, cfg.deflate)
+	conns, err := dialAllWith(cfg.ws, cfg.conns, 512+cfg.size, dialOpts{deflate: cfg.deflate})
 	if err != nil {
 		return nil, err
 	}
@@ -480,7 +498,7 @@ func clientIdle(cfg *clientConfig) (*clientResult, error) {
 	if err := getJSON(cfg.debug, "/stats?gc=1", &before); err != nil {
 		return nil, err
 	}
-	conns, err := dialAll(cfg.ws, cfg.conns, 512)
+	conns, err := dialAllWith(cfg.ws, cfg.conns, 512, dialOpts{from: cfg.sources})
 	if err != nil {
 		return nil, err
 	}
@@ -551,4 +569,20 @@ func callJSON(method, debug, path string, v any) error {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	return nil
+}
+
+// parseIPs parses a comma-separated list of IP addresses; "" is none.
+func parseIPs(list string) ([]net.IP, error) {
+	var ips []net.IP
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		ip := net.ParseIP(f)
+		if ip == nil {
+			return nil, fmt.Errorf("-source-ips: %q is not an IP address", f)
+		}
+		ips = append(ips, ip)
+	}
+	return ips, nil
 }

@@ -31,6 +31,7 @@ type config struct {
 
 	idleConns int
 	settle    time.Duration
+	sourceIPs string // idle: the client's local addresses, comma-separated
 
 	broadcastConns int
 	broadcastSize  int
@@ -66,6 +67,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, *outputs, error) {
 	fs.IntVar(&cfg.broadcastReps, "broadcast-reps", 5, "broadcast: pushes per run; the median is reported")
 	fs.IntVar(&cfg.idleConns, "idle-conns", 10000, "idle: silent connections held open")
 	fs.DurationVar(&cfg.settle, "settle", time.Second, "idle: wait after the last connection opens before measuring")
+	fs.StringVar(&cfg.sourceIPs, "source-ips", "", "idle: comma-separated local addresses the client dials from, in turn (such as 127.0.0.2,127.0.0.3), for more connections than one address's port range holds")
 	fs.BoolVar(&cfg.observer, "observer", true, "rtt: also run each adapter with a no-op Observer (every event and message), alternating with the others, and compare")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: websock-bench [flags]\n\nMeasures each adapter against the raw library it wraps and prints a Markdown table.\n\n")
@@ -137,7 +139,7 @@ func (c *config) clientArgs(w string) []string {
 		return []string{"-workload", "fanout", "-conns", fmt.Sprint(c.broadcastConns), "-size", fmt.Sprint(c.broadcastSize),
 			"-reps", fmt.Sprint(c.broadcastReps)}
 	case "idle":
-		return []string{"-workload", "idle", "-conns", fmt.Sprint(c.idleConns), "-settle", d(c.settle)}
+		return []string{"-workload", "idle", "-conns", fmt.Sprint(c.idleConns), "-settle", d(c.settle), "-source-ips", c.sourceIPs}
 	}
 	panic("unknown workload " + w)
 }

@@ -34,12 +34,14 @@ type rawStart func(ln net.Listener, st *rawState) (stop func(), err error)
 
 // rawServers maps an adapter's name to the raw server of its library.
 var rawServers = map[string]rawStart{
-	"gorilla":  rawGorilla,
-	"nhooyr":   rawNhooyr,
-	"coder":    rawCoder,
-	"gobws":    rawGobwas,
-	"fasthttp": rawFastHTTP,
-	"gws":      rawGws,
+	"gorilla": rawGorilla,
+	"nhooyr":  rawNhooyr,
+	"coder":   rawCoder,
+	"gobws":   rawGobwas,
+	// gobws-netpoll is compared with the same raw gobwas/ws server.
+	"gobws-netpoll": rawGobwas,
+	"fasthttp":      rawFastHTTP,
+	"gws":           rawGws,
 }
 
 func rawNames() string {

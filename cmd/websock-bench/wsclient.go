@@ -59,13 +59,18 @@ const handshakeGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 // dialWS connects to ws://addr/ and completes the opening handshake within
 // timeout. bufSize is the size of the connection's read buffer.
 func dialWS(addr string, timeout time.Duration, bufSize int) (*wsConn, error) {
-	return dialWSDeflate(addr, timeout, bufSize, false)
+	return dialWSWith(addr, nil, timeout, bufSize, false)
 }
 
-// dialWSDeflate is dialWS that offers permessage-deflate when deflate is
-// set (the connection's deflate field says whether the server accepted).
-func dialWSDeflate(addr string, timeout time.Duration, bufSize int, deflate bool) (*wsConn, error) {
-	nc, err := net.DialTimeout("tcp", addr, timeout)
+// dialWSWith is dialWS from the local address from (nil means any),
+// offering permessage-deflate when deflate is set (the connection's
+// deflate field says whether the server accepted).
+func dialWSWith(addr string, from net.IP, timeout time.Duration, bufSize int, deflate bool) (*wsConn, error) {
+	d := net.Dialer{Timeout: timeout}
+	if from != nil {
+		d.LocalAddr = &net.TCPAddr{IP: from}
+	}
+	nc, err := d.Dial("tcp", addr)
 	if err != nil {
 		return nil, err
 	}

@@ -176,7 +176,8 @@ func adapterTable(all []builtin.Adapter) string {
 		if len(lacks) > 0 {
 			lacked = strings.Join(lacks, ", ")
 		}
-		fmt.Fprintf(&b, "| `%s` | `adapters/%s` | %s | %s | %s |\n", a.Name, a.Name, a.Library, a.Server, lacked)
+		pkg, _, _ := strings.Cut(a.Name, "-") // a mode of an adapter, such as gobws-netpoll, is in its package
+		fmt.Fprintf(&b, "| `%s` | `adapters/%s` | %s | %s | %s |\n", a.Name, pkg, a.Library, a.Server, lacked)
 	}
 	return b.String()
 }

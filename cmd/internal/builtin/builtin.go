@@ -48,6 +48,7 @@ var all = []Adapter{
 	{coder.Adapter, netHTTP(coder.New)},
 	{fasthttpws.Adapter, startFastHTTP},
 	{gobws.Adapter, netHTTP(gobws.New)},
+	{gobws.NetpollAdapter, netHTTP(gobws.NewNetpoll)},
 	{gorilla.Adapter, netHTTP(gorilla.New)},
 	{gws.Adapter, netHTTP(gws.New)},
 	{nhooyr.Adapter, netHTTP(nhooyr.New)},

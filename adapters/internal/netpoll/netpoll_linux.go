@@ -1,0 +1,245 @@
+//go:build linux
+
+package netpoll
+
+import (
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Supported reports whether readiness events are implemented here.
+const Supported = true
+
+// poller is the process's epoll instance and the descriptors registered
+// with it. Each registration is known by an id, never by its descriptor
+// number, which the system reuses once a connection is closed.
+type poller struct {
+	once    sync.Once
+	initErr error
+	epfd    int // the epoll instance
+	evfd    int // an eventfd that wakes the loop; registered with id 0
+
+	mu      sync.Mutex
+	descs   map[uint64]*Desc
+	next    uint64
+	running bool          // the loop runs
+	quit    chan struct{} // closed when the loop exits
+	pool    *pool
+}
+
+var std poller
+
+func (p *poller) init() error {
+	p.once.Do(func() {
+		epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+		if err != nil {
+			p.initErr = wrap("epoll_create1", err)
+			return
+		}
+		evfd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+		if err != nil {
+			unix.Close(epfd)
+			p.initErr = wrap("eventfd", err)
+			return
+		}
+		ev := unix.EpollEvent{Events: unix.EPOLLIN}
+		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
+			unix.Close(epfd)
+			unix.Close(evfd)
+			p.initErr = wrap("epoll_ctl", err)
+			return
+		}
+		p.epfd, p.evfd = epfd, evfd
+		p.descs = make(map[uint64]*Desc)
+		p.next = 1
+		p.pool = newPool(MaxWorkers)
+	})
+	return p.initErr
+}
+
+func wrap(call string, err error) error { return &syscallError{call, err} }
+
+type syscallError struct {
+	call string
+	err  error
+}
+
+func (e *syscallError) Error() string { return "netpoll: " + e.call + ": " + e.err.Error() }
+func (e *syscallError) Unwrap() error { return e.err }
+
+// loop waits for readiness events and hands each to its descriptor, until
+// no descriptor is registered.
+func (p *poller) loop(quit chan struct{}) {
+	events := make([]unix.EpollEvent, 128)
+	for {
+		n, err := unix.EpollWait(p.epfd, events, -1)
+		if err != nil {
+			if err != unix.EINTR {
+				time.Sleep(10 * time.Millisecond) // not expected; do not spin
+			}
+			continue
+		}
+		for i := range n {
+			id := uint64(uint32(events[i].Fd)) | uint64(uint32(events[i].Pad))<<32
+			if id == 0 {
+				var b [8]byte
+				unix.Read(p.evfd, b[:])
+				p.mu.Lock()
+				if len(p.descs) == 0 {
+					p.running = false
+					close(quit)
+					p.mu.Unlock()
+					return
+				}
+				p.mu.Unlock()
+				continue
+			}
+			p.mu.Lock()
+			d := p.descs[id]
+			p.mu.Unlock()
+			if d != nil {
+				d.fire()
+			}
+		}
+	}
+}
+
+// wake makes the loop check whether it has descriptors left.
+func (p *poller) wake() {
+	b := [8]byte{1}
+	unix.Write(p.evfd, b[:])
+}
+
+// Desc is a connection registered for readiness events.
+//
+// Its descriptor is registered one-shot (EPOLLONESHOT): an event calls
+// the function of the Wait before it, and none comes until the next Wait
+// arms it again, so a connection whose function reads on by itself (see
+// the gobws adapter's linger) costs the poller nothing meanwhile.
+type Desc struct {
+	p    *poller
+	rc   syscall.RawConn
+	id   uint64
+	quit <-chan struct{} // the loop's, for the pool's workers
+
+	mu      sync.Mutex
+	waiting bool   // armed: an event is to call ready
+	added   bool   // the descriptor is in the epoll instance
+	closed  bool   // Close was called: Wait fails
+	ready   func() // what the next event runs
+	// ctl is rc.Control's function, made once so that arming allocates
+	// nothing; it does op on the descriptor and sets ctlErr.
+	ctl    func(fd uintptr)
+	op     int
+	ctlErr error
+}
+
+// Open registers the connection whose descriptor rc reaches. Its
+// descriptor is added to the epoll instance at the first Wait.
+func Open(rc syscall.RawConn) (*Desc, error) {
+	p := &std
+	if err := p.init(); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d := &Desc{p: p, rc: rc, id: p.next}
+	d.ctl = d.control
+	p.next++
+	p.descs[d.id] = d
+	if !p.running {
+		p.running = true
+		p.quit = make(chan struct{})
+		go p.loop(p.quit)
+	}
+	d.quit = p.quit
+	return d, nil
+}
+
+func (d *Desc) control(fd uintptr) {
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT,
+		Fd: int32(uint32(d.id)), Pad: int32(uint32(d.id >> 32))}
+	d.ctlErr = unix.EpollCtl(d.p.epfd, d.op, int(fd), &ev)
+}
+
+// Wait arranges for ready to run once, on a pool goroutine, when the
+// connection has something to read (or the peer shut it down), or when
+// Close is called; nothing waits meanwhile. Bytes that are there already
+// count: ready then runs at once. It reports false (the caller never has
+// to read again at once), and fails with ErrClosed once Close has been
+// called, or with the error of registering the descriptor.
+func (d *Desc) Wait(ready func()) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return false, ErrClosed
+	}
+	d.op = unix.EPOLL_CTL_MOD
+	if !d.added {
+		d.op = unix.EPOLL_CTL_ADD
+	}
+	err := d.rc.Control(d.ctl)
+	if err == nil && d.ctlErr != nil {
+		err = wrap("epoll_ctl", d.ctlErr)
+	}
+	if err != nil {
+		return false, err
+	}
+	d.added, d.waiting, d.ready = true, true, ready
+	return false, nil
+}
+
+// Spare reports whether the pool has room to spare: fewer than half its
+// goroutines are taken. A connection may then keep its goroutine a little
+// longer, waiting for more in the runtime's poller.
+func (d *Desc) Spare() bool { return d.p.pool.spare() }
+
+// fire runs the function of the Wait a readiness event answers.
+func (d *Desc) fire() {
+	d.mu.Lock()
+	if !d.waiting {
+		d.mu.Unlock()
+		return
+	}
+	d.waiting = false
+	f := d.ready
+	d.mu.Unlock()
+	d.p.pool.run(f, d.quit)
+}
+
+// Close makes Wait fail from now on and runs the function of a pending
+// Wait at once, so that its owner learns the connection is closed; it
+// never waits for a pool goroutine to be free. Call it before closing the
+// connection.
+func (d *Desc) Close() {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return
+	}
+	d.closed = true
+	waiting := d.waiting
+	d.waiting = false
+	f := d.ready
+	d.mu.Unlock()
+	if waiting {
+		d.p.pool.runNow(f, d.quit)
+	}
+}
+
+// Release unregisters the connection, which has ended: nothing waits for
+// it any more. The loop exits once no connection is registered.
+func (d *Desc) Release() {
+	d.Close()
+	p := d.p
+	p.mu.Lock()
+	delete(p.descs, d.id)
+	empty := len(p.descs) == 0
+	p.mu.Unlock()
+	if empty {
+		p.wake()
+	}
+}
