@@ -83,7 +83,12 @@ func New(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
 // its own until it ends, so that the buffers net/http keeps for the
 // request are freed rather than held for the connection's whole life.
 // Shutdown waits for every such connection to terminate.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.e.ServeHTTP(w, r, h.upgrade) }
+//
+// An extended CONNECT request (RFC 8441) runs the connection over its
+// HTTP/2 stream instead, on the request's goroutine; see upgradeStream.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.e.ServeHTTPStreams(w, r, h.upgrade, h.upgradeStream)
+}
 
 func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upgrade) (adapters.Upgraded, error) {
 	up := ws.HTTPUpgrader{Timeout: h.opts.WriteTimeout}

@@ -14,11 +14,15 @@ import (
 )
 
 // Adapter describes this adapter to the engine, the conformance suite and
-// the documentation. It lacks nothing: every case of the suite must pass.
+// the documentation. It lacks nothing of RFC 6455: every case of the suite
+// must pass, but those over HTTP/2, which its server does not speak.
 var Adapter = adapters.Adapter{
 	Name:    "reference",
 	Library: "github.com/websock-go/websock/conformance/reference",
 	Server:  "in-memory connections",
+	Lacks: adapters.Lacks{
+		HTTP2: "the reference's in-memory server speaks HTTP/1.1 only; WebSockets over HTTP/2 need net/http's HTTP/2 server",
+	},
 }
 
 // Options configures a Handler; nil means defaults. See adapters.Options.
