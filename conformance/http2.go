@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"golang.org/x/net/http2"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/internal/xconnect"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -338,23 +338,13 @@ func (c *streamConn) SetWriteDeadline(t time.Time) error {
 //
 //	func TestMain(m *testing.M) { conformance.MainHTTP2(m) }
 func MainHTTP2(m *testing.M) {
-	godebug := os.Getenv("GODEBUG")
-	if strings.Contains(godebug, "http2xconnect=1") {
+	if xconnect.Enabled() {
 		os.Exit(m.Run())
 	}
-	if godebug != "" {
-		godebug += ","
-	}
-	cmd := exec.Command(os.Args[0], os.Args[1:]...)
-	cmd.Env = append(os.Environ(), "GODEBUG="+godebug+"http2xconnect=1")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			os.Exit(ee.ExitCode())
-		}
-		fmt.Fprintln(os.Stderr, "conformance: running the tests again with GODEBUG=http2xconnect=1:", err)
+	code, err := xconnect.Rerun()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "conformance: running the tests again with GODEBUG=%s: %v\n", xconnect.Setting, err)
 		os.Exit(2)
 	}
-	os.Exit(0)
+	os.Exit(code)
 }
