@@ -12,7 +12,11 @@
 // [New] returns an http.Handler that upgrades requests with
 // ws.HTTPUpgrader; [Handler.ServeConn] runs a handler over a connection
 // the caller upgraded with gobwas/ws itself. [Adapter] declares what the
-// library lacks: nothing.
+// library lacks: nothing. Because gobwas/ws reads and writes frames over any
+// connection, the same handler also serves WebSockets over HTTP/2 (RFC 8441):
+// an extended CONNECT request runs over its stream (see
+// adapters.Engine.ServeHTTPStreams), when Go's server offers it
+// (GODEBUG=http2xconnect=1).
 //
 // An idle connection holds one goroutine and a few hundred bytes of its
 // own: read and write buffers, and the compressor and decompressor, come
