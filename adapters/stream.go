@@ -115,7 +115,9 @@ type Stream struct {
 	rc            *http.ResponseController
 	local, remote net.Addr
 
-	wmu sync.Mutex // held by a Write under way
+	wmu      sync.Mutex    // held by a Write under way
+	timedOut bool          // a Write outlived the write deadline; guarded by wmu
+	done     chan struct{} // closed by Close
 
 	mu      sync.Mutex
 	wdl     time.Time // the write deadline
@@ -127,7 +129,7 @@ type Stream struct {
 var _ net.Conn = (*Stream)(nil)
 
 func newStream(w http.ResponseWriter, r *http.Request) *Stream {
-	s := &Stream{w: w, r: r, rc: http.NewResponseController(w), remote: streamAddr(r.RemoteAddr)}
+	s := &Stream{w: w, r: r, rc: http.NewResponseController(w), remote: streamAddr(r.RemoteAddr), done: make(chan struct{})}
 	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 		s.local = a
 	} else {
@@ -148,10 +150,18 @@ func (s *Stream) Read(p []byte) (int, error) {
 	n, err := s.r.Body.Read(p)
 	if err != nil {
 		// A write that times out resets the whole stream, and so fails
-		// reading too: let the write fail first, so that the connection
-		// ends as one whose peer stopped reading, as over TCP.
+		// reading too: let the write's failure end the connection (the
+		// engine closes the stream once it has), so that it ends as one
+		// whose peer stopped reading, as over TCP.
 		s.wmu.Lock()
+		timedOut := s.timedOut
 		s.wmu.Unlock()
+		if timedOut {
+			select {
+			case <-s.done:
+			case <-time.After(time.Second):
+			}
+		}
 		if s.isClosed() {
 			err = net.ErrClosed
 		}
@@ -180,6 +190,9 @@ func (s *Stream) Write(p []byte) (int, error) {
 		err = s.rc.Flush()
 	}
 	timedOut := timer != nil && !timer.Stop()
+	if timedOut {
+		s.timedOut = true
+	}
 	s.wmu.Unlock()
 	s.mu.Lock()
 	s.writing = false
@@ -203,6 +216,7 @@ func (s *Stream) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.done)
 	writing := s.writing
 	s.mu.Unlock()
 	s.r.Body.Close()
