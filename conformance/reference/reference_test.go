@@ -15,17 +15,22 @@ import (
 	"github.com/websock-go/websock/adapters"
 	"github.com/websock-go/websock/conformance"
 	"github.com/websock-go/websock/conformance/reference"
+	"github.com/websock-go/websock/internal/xconnect"
 	"github.com/websock-go/websock/websock"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if !xconnect.Enabled() {
+		conformance.MainHTTP2(m) // runs the tests again with GODEBUG=http2xconnect=1, and exits
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // TestConformance runs the whole suite: the reference adapter lacks
-// nothing but HTTP/2, which its in-memory server does not speak, so no
-// other case may skip for a lacking feature.
+// nothing, so no case may skip for a lacking feature.
 func TestConformance(t *testing.T) {
-	if (reference.Adapter.Lacks != adapters.Lacks{HTTP2: reference.Adapter.Lacks.HTTP2}) {
-		t.Fatalf("the reference adapter declares lacking %+v; it must lack nothing but HTTP2", reference.Adapter.Lacks)
+	if reference.Adapter.Lacks != (adapters.Lacks{}) {
+		t.Fatalf("the reference adapter declares lacking %+v; it must lack nothing", reference.Adapter.Lacks)
 	}
 	conformance.Run(t, conformance.Adapter{Adapter: reference.Adapter, Serve: Serve})
 }
