@@ -28,8 +28,9 @@ type Handshake interface {
 	// instead of upgrading.
 	Refuse(e *websock.HTTPError)
 
-	// Upgrade answers the request with 101 Switching Protocols, with the
-	// subprotocol and compression of u, and then calls serve with the
+	// Upgrade answers the request with 101 Switching Protocols (200 for an
+	// extended CONNECT over HTTP/2, RFC 8441), with the subprotocol and
+	// compression of u, and then calls serve with the
 	// connection, on the goroutine that is to run it: serve returns when
 	// the connection has ended. Upgrade may return before serve is called
 	// (a server that runs upgraded connections after the request handler

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 net/http's own client refuses the :protocol pseudo-header of RFC 8441, which golang.org/x/net/http2's sends
+
 package conformance
 
 import (
