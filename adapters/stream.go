@@ -117,6 +117,7 @@ type Stream struct {
 
 	wmu      sync.Mutex    // held by a Write under way
 	timedOut bool          // a Write outlived the write deadline; guarded by wmu
+	timer    *time.Timer   // resets the stream when a Write outlives the deadline; guarded by wmu
 	done     chan struct{} // closed by Close
 
 	mu      sync.Mutex
@@ -181,15 +182,18 @@ func (s *Stream) Write(p []byte) (int, error) {
 	deadline := s.wdl
 	s.mu.Unlock()
 	s.wmu.Lock()
-	var timer *time.Timer
 	if !deadline.IsZero() {
-		timer = time.AfterFunc(time.Until(deadline), s.reset)
+		if s.timer == nil {
+			s.timer = time.AfterFunc(time.Until(deadline), s.reset)
+		} else {
+			s.timer.Reset(time.Until(deadline))
+		}
 	}
 	n, err := s.w.Write(p)
 	if err == nil {
 		err = s.rc.Flush()
 	}
-	timedOut := timer != nil && !timer.Stop()
+	timedOut := !deadline.IsZero() && !s.timer.Stop()
 	if timedOut {
 		s.timedOut = true
 	}
