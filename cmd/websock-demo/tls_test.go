@@ -180,9 +180,9 @@ func TestBrowserChatOverHTTP2(t *testing.T) {
 		"the http page's WebSocket runs over HTTP/1.1")
 
 	for _, p := range []*tab{h1, h2} {
-		p.waitFor(`[...document.getElementById("online").children].some((li) => li.textContent.includes("HTTP/2.0")) &&
-			[...document.getElementById("online").children].some((li) => li.textContent.includes("HTTP/1.1"))`,
-			fmt.Sprintf("%s's page lists a user over each protocol", p.name))
+		p.waitFor(`[...document.querySelectorAll("#online li")].map((li) => li.textContent).sort().join("|") ===
+			"h1-user (gorilla on `+d.hub.self.Node+`)|h2-user (gobws on `+d.hub.self.Node+`, HTTP/2.0)"`,
+			fmt.Sprintf("%s's page lists both users, the one over HTTP/2 marked so", p.name))
 	}
 	h2.say("hello over h2")
 	h1.waitForMessage(h2, "hello over h2")
