@@ -171,6 +171,8 @@ func TestBrowserChatOverHTTP2(t *testing.T) {
 	h2.open(d.tlsURL)
 	h2.waitFor(`document.getElementById("status").dataset.proto === "HTTP/2.0"`,
 		"the https page's WebSocket runs over HTTP/2")
+	h2.waitFor(`document.getElementById("status").textContent.endsWith(", compressed")`,
+		"the https page's WebSocket negotiated permessage-deflate over HTTP/2")
 
 	ctx, cancel := chromedp.NewContext(browser)
 	defer cancel()
