@@ -60,6 +60,12 @@ type Lacks struct {
 	// Compression: the library cannot speak permessage-deflate; setting
 	// Options.Compression is refused with ErrUnsupportedOption.
 	Compression string
+
+	// HTTP2: the library cannot run a connection over an HTTP/2 stream
+	// (RFC 8441, extended CONNECT), or the adapter's server does not speak
+	// HTTP/2. The engine then answers such a request 501 before the
+	// AcceptFunc runs; see [Engine.ServeHTTPStreams].
+	HTTP2 string
 }
 
 // Feature is a capability that a library may lack (see [Lacks]).
@@ -70,11 +76,12 @@ const (
 	FeatureHandleControl Feature = iota + 1
 	FeatureKeepalive
 	FeatureCompression
+	FeatureHTTP2
 )
 
 // Features lists every Feature, in a stable order.
 func Features() []Feature {
-	return []Feature{FeatureHandleControl, FeatureKeepalive, FeatureCompression}
+	return []Feature{FeatureHandleControl, FeatureKeepalive, FeatureCompression, FeatureHTTP2}
 }
 
 // String returns the feature's name, that of its field in [Lacks].
@@ -86,6 +93,8 @@ func (f Feature) String() string {
 		return "Keepalive"
 	case FeatureCompression:
 		return "Compression"
+	case FeatureHTTP2:
+		return "HTTP2"
 	}
 	return fmt.Sprintf("Feature(%d)", uint8(f))
 }
@@ -99,6 +108,8 @@ func (l Lacks) Why(f Feature) string {
 		return l.Keepalive
 	case FeatureCompression:
 		return l.Compression
+	case FeatureHTTP2:
+		return l.HTTP2
 	}
 	return ""
 }

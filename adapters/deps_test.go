@@ -6,16 +6,25 @@ import (
 	"testing"
 )
 
+// adapterPackages are the engine and the adapters, relative to this
+// package.
+var adapterPackages = []string{".", "./gorilla", "./coder", "./nhooyr", "./gobws", "./fasthttp", "./gws", "./wire"}
+
+// deps returns every package the engine and the adapters depend on.
+func deps(t *testing.T) []string {
+	t.Helper()
+	out, err := exec.Command("go", append([]string{"list", "-deps"}, adapterPackages...)...).CombinedOutput()
+	if err != nil {
+		t.Skipf("go list is not available to check the dependencies: %v\n%s", err, out)
+	}
+	return strings.Fields(string(out))
+}
+
 // TestNoMetricsDependencies checks that the engine and the adapters pull in
 // neither Prometheus nor OpenTelemetry: only a program that imports
 // adapters/observe/promobs or otelobs pays for them.
 func TestNoMetricsDependencies(t *testing.T) {
-	pkgs := []string{".", "./gorilla", "./coder", "./nhooyr", "./gobws", "./fasthttp", "./gws", "./wire"}
-	out, err := exec.Command("go", append([]string{"list", "-deps"}, pkgs...)...).CombinedOutput()
-	if err != nil {
-		t.Skipf("go list is not available to check the dependencies: %v\n%s", err, out)
-	}
-	for _, dep := range strings.Fields(string(out)) {
+	for _, dep := range deps(t) {
 		if strings.Contains(dep, "prometheus") || strings.Contains(dep, "opentelemetry") {
 			t.Errorf("the engine or an adapter depends on %s; metrics libraries belong in adapters/observe only", dep)
 		}
@@ -44,6 +53,17 @@ func TestOneLibraryPerAdapter(t *testing.T) {
 					t.Errorf("adapters/%s depends on %s, another WebSocket library; each adapter pulls in its own only", pkg[2:], dep)
 				}
 			}
+		}
+	}
+}
+
+// TestNoHTTP2ClientDependency checks that serving WebSockets over HTTP/2
+// takes nothing but net/http: golang.org/x/net/http2 is the conformance
+// suite's HTTP/2 client, not the engine's or an adapter's.
+func TestNoHTTP2ClientDependency(t *testing.T) {
+	for _, dep := range deps(t) {
+		if strings.HasPrefix(dep, "golang.org/x/net/http2") {
+			t.Errorf("the engine or an adapter depends on %s; golang.org/x/net/http2 belongs in the conformance suite only", dep)
 		}
 	}
 }

@@ -22,9 +22,12 @@
 //     of that feature.
 //   - The HTTP side of the upgrade. On net/http, an [HTTPUpgradeFunc] that
 //     calls the library's upgrade with the engine's [Upgrade] decision;
-//     the adapter's ServeHTTP calls [Engine.ServeHTTP] with it. On any
-//     other server, a [Handshake] over the server's request, passed to
-//     [Engine.Serve] from the server's request handler.
+//     the adapter's ServeHTTP calls [Engine.ServeHTTP] with it. A library
+//     that can run over any net.Conn also gives a [StreamUpgradeFunc], for
+//     WebSockets over HTTP/2 streams (RFC 8441), and ServeHTTP calls
+//     [Engine.ServeHTTPStreams] with both; otherwise the Adapter declares
+//     Lacks.HTTP2. On any other server, a [Handshake] over the server's
+//     request, passed to [Engine.Serve] from the server's request handler.
 //   - A [Transport] over the library's connection: Read, WriteFrame,
 //     WriteClose, SetWriteDeadline, Close. [ReadMessages] implements Read
 //     for a library that returns whole messages; [MessageBuffer] reads one
@@ -50,7 +53,9 @@
 // Handshake's Method and Request, then the AcceptFunc, then either Refuse
 // or Upgrade, once. Upgrade hands the [Upgraded] Transport to a function
 // that runs the connection; it may call it on a goroutine of its own
-// ([Engine.ServeHTTP] does, so that the request's goroutine is freed).
+// ([Engine.ServeHTTP] does, so that the request's goroutine is freed; an
+// HTTP/2 stream runs on the request's goroutine, which net/http keeps
+// until the stream ends).
 //
 // [Engine.Run] runs one connection on the calling goroutine and returns
 // its Reason once Terminate has run. It calls [Transport.Read] once, with

@@ -28,8 +28,9 @@ type Handshake interface {
 	// instead of upgrading.
 	Refuse(e *websock.HTTPError)
 
-	// Upgrade answers the request with 101 Switching Protocols, with the
-	// subprotocol and compression of u, and then calls serve with the
+	// Upgrade answers the request with 101 Switching Protocols (200 for an
+	// extended CONNECT over HTTP/2, RFC 8441), with the subprotocol and
+	// compression of u, and then calls serve with the
 	// connection, on the goroutine that is to run it: serve returns when
 	// the connection has ended, or, for an [EventTransport], once it runs
 	// on its readiness events (so a server that closes the connection
@@ -76,9 +77,10 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request, up HTTPUpgrad
 
 // httpHandshake is the Handshake of a net/http request.
 type httpHandshake struct {
-	w  http.ResponseWriter
-	r  *http.Request
-	up HTTPUpgradeFunc
+	w      http.ResponseWriter
+	r      *http.Request
+	up     HTTPUpgradeFunc
+	stream StreamUpgradeFunc // nil when the library cannot run over an HTTP/2 stream
 }
 
 func (h *httpHandshake) Method() string { return h.r.Method }
@@ -108,6 +110,9 @@ func (h *httpHandshake) Refuse(e *websock.HTTPError) {
 }
 
 func (h *httpHandshake) Upgrade(u Upgrade, serve func(Upgraded)) error {
+	if h.r.Method == http.MethodConnect {
+		return h.upgradeStream(u, serve)
+	}
 	up, err := h.up(h.w, h.r, u)
 	if err != nil {
 		return err
@@ -124,13 +129,24 @@ func (h *httpHandshake) Upgrade(u Upgrade, serve func(Upgraded)) error {
 // and Options.UpgradeRate apply before the origin policy and the
 // AcceptFunc. An adapter whose server is not
 // net/http calls it from its request handler with a Handshake of its own.
+//
+// A CONNECT request whose :protocol pseudo-header is websocket asks for a
+// WebSocket over an HTTP/2 stream (RFC 8441): it is validated as section
+// 5 of that RFC says (no Upgrade, Connection or Sec-WebSocket-Key), and
+// refused with 501 when the adapter declares Lacks.HTTP2.
 func (e *Engine) Serve(hs Handshake) {
-	if he := checkMethod(hs.Method()); he != nil {
+	method := hs.Method()
+	stream := method == http.MethodConnect
+	if he := checkMethod(method); he != nil && !stream {
 		e.refuse(hs, nil, RefusedHandshake, he, nil)
 		return
 	}
 	req := hs.Request()
-	if he := checkHandshake(req.Header); he != nil {
+	check := checkHandshake
+	if stream {
+		check = e.checkStream
+	}
+	if he := check(req.Header); he != nil {
 		e.refuse(hs, req, RefusedHandshake, he, nil)
 		return
 	}
@@ -163,7 +179,11 @@ func (e *Engine) Serve(hs Handshake) {
 			Compressed:  up.Compressed,
 		}
 		if e.obs != nil {
-			e.obs.Upgrade(UpgradeEvent{Adapter: e.ad.Name, Outcome: UpgradeAccepted, Status: http.StatusSwitchingProtocols, Request: req})
+			status := http.StatusSwitchingProtocols
+			if stream {
+				status = http.StatusOK // RFC 8441 section 5
+			}
+			e.obs.Upgrade(UpgradeEvent{Adapter: e.ad.Name, Outcome: UpgradeAccepted, Status: status, Request: req})
 		}
 		e.run(up.Transport, h, info, res, nil)
 	})
@@ -272,12 +292,23 @@ func checkHandshake(header http.Header) *websock.HTTPError {
 		return websock.Refuse(http.StatusBadRequest, "websocket: this endpoint speaks WebSocket only; the request lacks \"Connection: Upgrade\"\n")
 	case !headerHasToken(header, "Upgrade", "websocket"):
 		return websock.Refuse(http.StatusBadRequest, "websocket: this endpoint speaks WebSocket only; the request lacks \"Upgrade: websocket\"\n")
-	case header.Get("Sec-WebSocket-Version") != "13":
+	}
+	if he := checkVersion(header); he != nil {
+		return he
+	}
+	if !validKey(header.Values("Sec-WebSocket-Key")) {
+		return websock.Refuse(http.StatusBadRequest, "websocket: Sec-WebSocket-Key must be one value, 16 bytes in base64 (RFC 6455, section 4.1)\n")
+	}
+	return nil
+}
+
+// checkVersion refuses, with 426 and the version spoken, a request for a
+// WebSocket version other than 13 (RFC 6455, section 4.4).
+func checkVersion(header http.Header) *websock.HTTPError {
+	if header.Get("Sec-WebSocket-Version") != "13" {
 		e := websock.Refuse(http.StatusUpgradeRequired, "websocket: unsupported Sec-WebSocket-Version; this server speaks version 13\n")
 		e.Header = http.Header{"Sec-Websocket-Version": {"13"}}
 		return e
-	case !validKey(header.Values("Sec-WebSocket-Key")):
-		return websock.Refuse(http.StatusBadRequest, "websocket: Sec-WebSocket-Key must be one value, 16 bytes in base64 (RFC 6455, section 4.1)\n")
 	}
 	return nil
 }

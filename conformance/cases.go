@@ -16,8 +16,12 @@ const (
 
 // cases is the suite, in the order it runs: one entry per case, with the
 // rule it checks and where that rule is written. Names are stable: tools
-// and adapters refer to them.
-var cases = []Case{
+// and adapters refer to them. The cases of feature HTTP2 follow the
+// table, each running one of it again over HTTP/2 (http2.go).
+var cases = withHTTP2(table)
+
+// table is every case but those of feature HTTP2.
+var table = []Case{
 	// Messages and Results (cases_messages.go).
 	{Name: "EchoText", Source: srcHandler, Rule: "a text message reaches HandleIn whole, and a pushed frame is written", Description: "echoes a text message", run: echoText},
 	{Name: "EchoBinary", Source: srcHandler, Rule: "binary messages keep their type and bytes", Description: "echoes a binary message", run: echoBinary},

@@ -54,6 +54,9 @@ func dial(rawURL string, header http.Header) (*client, *http.Response, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if overHTTP2(u.Host) {
+		return dialHTTP2(u, header)
+	}
 	nc, err := dialHost(u.Host)
 	if err != nil {
 		return nil, nil, err

@@ -77,7 +77,9 @@ type HTTPHandler interface {
 // ServeHTTP returns the ServeFunc of a net/http adapter whose constructor
 // is newHandler: it serves the handler with an http.Server on 127.0.0.1
 // with an ephemeral port and a read-header timeout of [HeaderTimeout],
-// and its Shutdown shuts down the handler, then the server.
+// speaking HTTP/1.1 and HTTP/2 without TLS (for the cases of feature
+// HTTP2, see [MainHTTP2]), and its Shutdown shuts down the handler, then
+// the server.
 func ServeHTTP[H HTTPHandler](newHandler func(websock.AcceptFunc, *adapters.Options) (H, error)) ServeFunc {
 	return func(accept websock.AcceptFunc, opts *adapters.Options) (*Server, error) {
 		h, err := newHandler(accept, opts)
@@ -88,7 +90,11 @@ func ServeHTTP[H HTTPHandler](newHandler func(websock.AcceptFunc, *adapters.Opti
 		if err != nil {
 			return nil, err
 		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: HeaderTimeout}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: HeaderTimeout, Protocols: new(http.Protocols)}
+		// HTTP/2 without TLS too, for the cases of feature HTTP2: the
+		// suite's client speaks it with prior knowledge.
+		srv.Protocols.SetHTTP1(true)
+		srv.Protocols.SetUnencryptedHTTP2(true)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)

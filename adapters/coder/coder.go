@@ -52,6 +52,9 @@ var Adapter = adapters.Adapter{
 	Library:        "github.com/coder/websocket",
 	Server:         "net/http",
 	IdleGoroutines: 1, // the connection's own: coder/websocket runs none while idle
+	Lacks: adapters.Lacks{
+		HTTP2: "coder/websocket's Accept hijacks an HTTP/1.1 connection, and cannot run a connection over an HTTP/2 stream",
+	},
 }
 
 // Handler is an http.Handler that upgrades WebSocket requests with

@@ -65,6 +65,9 @@ var Adapter = adapters.Adapter{
 	Library:        "github.com/fasthttp/websocket",
 	Server:         "github.com/valyala/fasthttp",
 	IdleGoroutines: 1, // the hijack handler's, which runs the connection
+	Lacks: adapters.Lacks{
+		HTTP2: "fasthttp's server speaks HTTP/1.1 only",
+	},
 }
 
 // Handler upgrades WebSocket requests on a fasthttp server with

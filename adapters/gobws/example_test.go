@@ -89,3 +89,22 @@ func ExampleHandler_ServeConn() {
 		}
 	}()
 }
+
+// A chat endpoint that browsers reach over HTTP/2 as well as HTTP/1.1:
+// served over TLS, with Go's HTTP/2 server offering extended CONNECT
+// (run the program with GODEBUG=http2xconnect=1 in its environment), a
+// browser that already holds an HTTP/2 connection to the origin opens its
+// WebSocket as a stream of it (RFC 8441). The pattern has no method: such
+// a WebSocket is a CONNECT, not a GET.
+func ExampleHandler_ServeHTTP_http2() {
+	h, err := gobws.New(func(r *websock.Request) (websock.Handler, error) {
+		return websock.HandlerFunc(func(f websock.Frame) websock.Result { return websock.Push(f) }), nil
+	}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/chat", h)
+	srv := &http.Server{Addr: ":8443", Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	_ = srv // srv.ListenAndServeTLS(certFile, keyFile); on exit, h.Shutdown, then srv.Shutdown
+}

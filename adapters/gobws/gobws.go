@@ -12,7 +12,11 @@
 // [New] returns an http.Handler that upgrades requests with
 // ws.HTTPUpgrader; [Handler.ServeConn] runs a handler over a connection
 // the caller upgraded with gobwas/ws itself. [Adapter] declares what the
-// library lacks: nothing.
+// library lacks: nothing. Because gobwas/ws reads and writes frames over any
+// connection, the same handler also serves WebSockets over HTTP/2 (RFC 8441):
+// an extended CONNECT request runs over its stream (see
+// adapters.Engine.ServeHTTPStreams), when Go's server offers it
+// (GODEBUG=http2xconnect=1).
 //
 // An idle connection holds one goroutine and a few hundred bytes of its
 // own: read and write buffers, and the compressor and decompressor, come
@@ -94,7 +98,12 @@ func New(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
 // its own until it ends, so that the buffers net/http keeps for the
 // request are freed rather than held for the connection's whole life.
 // Shutdown waits for every such connection to terminate.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.e.ServeHTTP(w, r, h.upgrade) }
+//
+// An extended CONNECT request (RFC 8441) runs the connection over its
+// HTTP/2 stream instead, on the request's goroutine; see upgradeStream.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.e.ServeHTTPStreams(w, r, h.upgrade, h.upgradeStream)
+}
 
 func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upgrade) (adapters.Upgraded, error) {
 	up := ws.HTTPUpgrader{Timeout: h.opts.WriteTimeout}

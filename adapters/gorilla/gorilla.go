@@ -47,6 +47,9 @@ var Adapter = adapters.Adapter{
 	Library:        "github.com/gorilla/websocket",
 	Server:         "net/http",
 	IdleGoroutines: 1, // the connection's own: gorilla/websocket runs none
+	Lacks: adapters.Lacks{
+		HTTP2: "gorilla/websocket upgrades only by hijacking an HTTP/1.1 connection, and cannot run a connection over an HTTP/2 stream",
+	},
 }
 
 // Handler is an http.Handler that upgrades WebSocket requests with

@@ -56,6 +56,9 @@ var Adapter = adapters.Adapter{
 	Library:        "github.com/lxzan/gws",
 	Server:         "net/http",
 	IdleGoroutines: 1, // the connection's own, which runs gws's read loop
+	Lacks: adapters.Lacks{
+		HTTP2: "gws upgrades only HTTP/1.1 requests (a GET with Upgrade and Sec-WebSocket-Key) and writes the 101 answer itself, so it cannot run a connection over an HTTP/2 stream",
+	},
 }
 
 // Handler is an http.Handler that upgrades every request it serves to a

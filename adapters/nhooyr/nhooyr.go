@@ -58,6 +58,7 @@ var Adapter = adapters.Adapter{
 	IdleGoroutines: 2, // the connection's own, and one nhooyr.io/websocket runs per connection to watch its contexts
 	Lacks: adapters.Lacks{
 		HandleControl: "nhooyr.io/websocket answers pings itself and has no hook that reports ping or pong frames",
+		HTTP2:         "nhooyr.io/websocket's Accept hijacks an HTTP/1.1 connection, and cannot run a connection over an HTTP/2 stream",
 	},
 }
 

@@ -12,7 +12,8 @@
 // feature failing when any of its cases failed, and exits 1 if any did.
 // With -static it prints what the adapters declare, without running
 // anything: that is the copy kept in README.md, and a test checks that
-// copy is current.
+// copy is current. It runs itself again with GODEBUG=http2xconnect=1
+// added to its environment, for the cases over HTTP/2.
 //
 // An adapter that is not built in runs the same suite from a main of its
 // own:
@@ -38,6 +39,7 @@ import (
 	"github.com/websock-go/websock/adapters"
 	"github.com/websock-go/websock/cmd/internal/builtin"
 	"github.com/websock-go/websock/conformance"
+	"github.com/websock-go/websock/internal/xconnect"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -48,6 +50,16 @@ func main() {
 	table := flag.Bool("table", false, "print the table of adapters (package, library, server, what the library lacks) from their declarations")
 	cross := flag.Bool("cross", false, "run every client adapter against every server adapter (echo, compression off and on) and print the table")
 	flag.Parse()
+	if !*static && !*list && !*table && !*cross && !xconnect.Enabled() {
+		// The cases of feature HTTP2 need Go's HTTP/2 server to accept
+		// extended CONNECT, which only the environment can turn on.
+		code, err := xconnect.Rerun()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "websock-conform:", err)
+			os.Exit(1)
+		}
+		os.Exit(code)
+	}
 	if *cross {
 		t, failed := crossMatrix(builtin.All(), builtin.Clients())
 		io.WriteString(os.Stdout, t)

@@ -118,19 +118,19 @@ func TestBrowserChatAcrossAdapters(t *testing.T) {
 	first.waitForMessage(last, "still here")
 }
 
-// newBrowser starts a headless Chromium, closed when the test ends, and
-// returns the context of its first tab.
-func newBrowser(t *testing.T, chromium string) context.Context {
+// newBrowser starts a headless Chromium, with extra options if any, closed
+// when the test ends, and returns the context of its first tab.
+func newBrowser(t *testing.T, chromium string, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(chromium),
-			chromedp.NoSandbox,
-			chromedp.DisableGPU,
-			chromedp.UserDataDir(t.TempDir()),
-			chromedp.Flag("disable-quic", true),
-			chromedp.Flag("disable-component-update", true),
-		)...)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
 	t.Cleanup(cancelAlloc)
 	browser, cancelBrowser := chromedp.NewContext(allocCtx)
 	t.Cleanup(cancelBrowser)

@@ -46,7 +46,13 @@ func (h *hub) accept(req *websock.Request) (websock.Handler, error) {
 		return nil, websock.Refuse(http.StatusBadRequest,
 			fmt.Sprintf("chat: the name query parameter must hold 1 to %d characters\n", maxNameLen))
 	}
-	return &chat{hub: h, me: member{Name: name}}, nil
+	// The HTTP version the WebSocket runs over: HTTP/2.0 for a stream of
+	// an HTTP/2 connection (RFC 8441). fasthttp speaks HTTP/1.1 only.
+	proto := "HTTP/1.1"
+	if r := req.HTTPRequest(); r != nil {
+		proto = r.Proto
+	}
+	return &chat{hub: h, me: member{Name: name, Proto: proto}}, nil
 }
 
 // Init joins the room and greets the client; its presence reaches
@@ -57,7 +63,7 @@ func (c *chat) Init(conn websock.Conn) websock.Result {
 	c.me.Node = c.hub.self.Node
 	c.hub.join(conn, c.me)
 	return websock.Push(encode(event{Type: "welcome", Name: c.me.Name, Server: c.me.Server, Node: c.me.Node,
-		Compressed: conn.Info().Compressed}))
+		Proto: c.me.Proto, Compressed: conn.Info().Compressed}))
 }
 
 // HandleIn takes one command from the client.

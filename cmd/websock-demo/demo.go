@@ -43,6 +43,9 @@ type config struct {
 	// restart closes with 1012 (service restart) on shutdown, instead of
 	// 1001 (going away).
 	restart bool
+	// tlsAddr, when set, is where the page is also served over https,
+	// with the chat over HTTP/2 on its origin (tls.go).
+	tlsAddr string
 	log     *slog.Logger
 }
 
@@ -52,6 +55,7 @@ type server struct {
 	Port int    `json:"port"`
 	URL  string `json:"url"`
 	Node string `json:"node"`
+	Path string `json:"path,omitempty"` // where on its port; default "/"
 }
 
 // demo is the running page and chat servers.
@@ -59,6 +63,8 @@ type demo struct {
 	pageURL string
 	natsURL string // the NATS server the node uses, if any
 	page    *http.Server
+	tlsURL  string       // the https page, with -tls
+	tlsPage *http.Server // its server
 	servers []server
 	running []*builtin.Server
 	hub     *hub
@@ -144,11 +150,7 @@ func start(cfg config) (*demo, error) {
 	}
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		w.Write(page)
-	})
+	mux.HandleFunc("GET /{$}", servePage)
 	mux.HandleFunc("GET /servers", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
@@ -161,7 +163,19 @@ func start(cfg config) (*demo, error) {
 	m.handle(mux, names)
 	d.page = builtin.HTTPServer(mux)
 	go d.page.Serve(ln)
+	if cfg.tlsAddr != "" {
+		if err := d.startTLS(cfg.tlsAddr, *opts); err != nil {
+			return fail(err)
+		}
+	}
 	return d, nil
+}
+
+// servePage serves the chat page.
+func servePage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(page)
 }
 
 // connect returns the broker cfg asks for: none, or NATS, embedded or
@@ -211,6 +225,9 @@ func (d *demo) shutdown(ctx context.Context) error {
 	}
 	if d.page != nil {
 		errs[len(d.running)] = d.page.Shutdown(ctx)
+	}
+	if d.tlsPage != nil {
+		errs = append(errs, d.tlsPage.Shutdown(ctx))
 	}
 	for _, c := range d.closers {
 		c()

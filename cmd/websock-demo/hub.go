@@ -56,8 +56,9 @@ type hub struct {
 // member is one connection in the room.
 type member struct {
 	Name   string `json:"name"`
-	Server string `json:"server"` // the adapter that serves it
-	Node   string `json:"node"`   // the node that serves it
+	Server string `json:"server"`          // the adapter that serves it
+	Node   string `json:"node"`            // the node that serves it
+	Proto  string `json:"proto,omitempty"` // the HTTP version its WebSocket runs over
 }
 
 // roster is what a node announces on the presence topic.
@@ -86,6 +87,8 @@ type event struct {
 	// Compressed says, in "welcome", whether permessage-deflate was
 	// negotiated.
 	Compressed bool `json:"compressed,omitempty"`
+	// Proto is, in "welcome", the HTTP version the WebSocket runs over.
+	Proto string `json:"proto,omitempty"`
 }
 
 func newHub(ps *pubsub.PubSub, self roster, log *slog.Logger) *hub {

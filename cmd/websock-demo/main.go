@@ -14,6 +14,16 @@
 // messages in and out, closes), from one Prometheus Observer whose metrics
 // the page server also serves at /metrics. SIGINT or SIGTERM shuts every
 // server down gracefully: every page sees close 1001.
+//
+//	go run ./cmd/websock-demo -tls 127.0.0.1:8443   # also https://127.0.0.1:8443
+//
+// With -tls the page is also served over https, with a self-signed
+// certificate made at start (nothing is written to disk), and HTTP/2; that
+// page chats through gobws on its own origin, and a browser opens its
+// WebSocket as a stream of the page's HTTP/2 connection (RFC 8441). Go's
+// server offers this only with GODEBUG=http2xconnect=1 in its environment,
+// so the demo runs itself again with it. The page shows which protocol its
+// WebSocket got: HTTP/2.0 or HTTP/1.1.
 package main
 
 import (
@@ -28,6 +38,7 @@ import (
 	"syscall"
 
 	"github.com/websock-go/websock/cmd/internal/builtin"
+	"github.com/websock-go/websock/internal/xconnect"
 )
 
 func main() {
@@ -48,6 +59,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.node, "node", "", "this node's name, shown with its members (default: the page's address)")
 	fs.StringVar(&cfg.nats, "nats", "", `join other nodes through NATS: "embedded" runs a NATS server here (see -nats-addr), or give a server's URL such as nats://127.0.0.1:4222; default: this node alone`)
 	fs.StringVar(&cfg.natsAddr, "nats-addr", "127.0.0.1:4222", "where -nats embedded listens (port 0: any free port)")
+	fs.StringVar(&cfg.tlsAddr, "tls", "", "also serve the page over https on this address (such as 127.0.0.1:8443), with a self-signed certificate made at start, HTTP/2, and the chat over HTTP/2 on the page's origin (RFC 8441); the demo then runs itself again with GODEBUG=http2xconnect=1")
 	drain.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -58,6 +70,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := drain.Check(); err != nil {
 		return err
 	}
+	if cfg.tlsAddr != "" && !xconnect.Enabled() {
+		code, err := xconnect.Rerun()
+		if err != nil {
+			return fmt.Errorf("running again with GODEBUG=%s: %w", xconnect.Setting, err)
+		}
+		os.Exit(code)
+	}
 	cfg.drainBatch, cfg.drainInterval, cfg.restart = drain.Batch, drain.Interval, drain.Restart
 	cfg.log = slog.New(slog.NewTextHandler(stderr, nil))
 
@@ -66,6 +85,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "websock-demo: chat page on %s\n", d.pageURL)
+	if d.tlsURL != "" {
+		fmt.Fprintf(stdout, "websock-demo: chat page over https on %s (self-signed certificate), chat over HTTP/2 at %s\n", d.tlsURL, chatPath)
+	}
 	if d.natsURL != "" {
 		fmt.Fprintf(stdout, "websock-demo: joined to other nodes through NATS at %s\n", d.natsURL)
 	}

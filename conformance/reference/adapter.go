@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 
@@ -31,9 +32,10 @@ type Handler struct {
 	faults faults.Set // none, except in the suite's tests of itself
 
 	mu      sync.Mutex
-	stopped bool           // Shutdown or Restart was called: Dial refuses
-	serving sync.WaitGroup // the goroutines serving connections
-	dialed  atomic.Int64   // numbers the clients' addresses
+	stopped bool                           // Shutdown or Restart was called: Dial refuses
+	serving sync.WaitGroup                 // the goroutines serving connections
+	http2   map[*http.Server]chan struct{} // the servers of HTTP/2 connections, each with a channel closed once it ended (http2.go)
+	dialed  atomic.Int64                   // numbers the clients' addresses
 }
 
 // New returns a Handler that accepts upgrades through accept, configured
@@ -44,7 +46,7 @@ func New(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{e: e}, nil
+	return &Handler{e: e, http2: make(map[*http.Server]chan struct{})}, nil
 }
 
 // errStopped is Dial's error once the Handler was shut down, as a
@@ -86,6 +88,7 @@ func (h *Handler) stop(ctx context.Context, closeAll func(context.Context) error
 	h.mu.Lock()
 	h.stopped = true
 	h.mu.Unlock()
+	h.stopHTTP2(ctx)
 	h.serving.Wait() // an upgrade ends within handshakeTimeout
 	return err
 }

@@ -26,6 +26,11 @@
 //     It does not implement adapters.PreparedWriter: a prepared message
 //     (websock.Prepared) is written as any other frame, which the suite's
 //     Prepared cases check too.
+//   - http2.go: WebSockets over HTTP/2 (RFC 8441). A connection that
+//     starts with the HTTP/2 preface is served by net/http's HTTP/2
+//     server, whose handler passes each extended CONNECT request to
+//     adapters.Engine.ServeHTTPStreams; the same Transport runs over the
+//     request's stream (an adapters.Stream).
 //   - faults.go: no part of the example. The suite's tests of itself
 //     break this adapter on purpose, one rule at a time, through it.
 //

@@ -39,6 +39,11 @@ func (h *Handler) serve(nc net.Conn) {
 	nc.SetDeadline(start.Add(headerTimeout))
 	lr := &io.LimitedReader{R: nc, N: maxHeaderBytes}
 	br := bufio.NewReader(lr)
+	if isHTTP2(br) {
+		lr.N = math.MaxInt64
+		h.serveHTTP2(nc, br)
+		return
+	}
 	req, err := http.ReadRequest(br)
 	if err != nil {
 		if lr.N == 0 {

@@ -15,10 +15,16 @@ import (
 	"github.com/websock-go/websock/adapters"
 	"github.com/websock-go/websock/conformance"
 	"github.com/websock-go/websock/conformance/reference"
+	"github.com/websock-go/websock/internal/xconnect"
 	"github.com/websock-go/websock/websock"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if !xconnect.Enabled() {
+		conformance.MainHTTP2(m) // runs the tests again with GODEBUG=http2xconnect=1, and exits
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // TestConformance runs the whole suite: the reference adapter lacks
 // nothing, so no case may skip for a lacking feature.

@@ -92,13 +92,22 @@ type endpoint interface {
 // deadlines on a hijacked connection, where they would end a WebSocket
 // connection that lives longer, whatever it does; the engine's
 // IdleTimeout and WriteTimeout govern an upgraded connection instead.
+//
+// It speaks HTTP/1.1, and HTTP/2 without TLS to clients that know it
+// does (prior knowledge), such as a proxy in front of it: with
+// GODEBUG=http2xconnect=1, such a client opens WebSockets as HTTP/2
+// streams (RFC 8441) on the adapters that can run over them.
 func HTTPServer(h http.Handler) *http.Server {
-	return &http.Server{
+	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		Protocols:         new(http.Protocols),
 	}
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
+	return srv
 }
 
 // netHTTP returns the StartFunc of a net/http adapter whose constructor
