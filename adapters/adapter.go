@@ -51,6 +51,14 @@ type Lacks struct {
 	// Compression: the library cannot speak permessage-deflate; setting
 	// Options.Compression is refused with ErrUnsupportedOption.
 	Compression string
+
+	// Frames: the transport is no WebSocket connection. Long-polling
+	// carries whole messages in HTTP requests: it has no RFC 6455 frames
+	// (fragments, pings, reserved bits, masking), no opening handshake
+	// to validate, no TCP connection of its own, and its client, which
+	// polls, is never silent. The conformance cases about these do not
+	// apply; the transport's own tests cover what stands in their place.
+	Frames string
 }
 
 // Feature is a capability that a library may lack (see [Lacks]).
@@ -61,11 +69,12 @@ const (
 	FeatureHandleControl Feature = iota + 1
 	FeatureKeepalive
 	FeatureCompression
+	FeatureFrames
 )
 
 // Features lists every Feature, in a stable order.
 func Features() []Feature {
-	return []Feature{FeatureHandleControl, FeatureKeepalive, FeatureCompression}
+	return []Feature{FeatureHandleControl, FeatureKeepalive, FeatureCompression, FeatureFrames}
 }
 
 // String returns the feature's name, that of its field in [Lacks].
@@ -77,6 +86,8 @@ func (f Feature) String() string {
 		return "Keepalive"
 	case FeatureCompression:
 		return "Compression"
+	case FeatureFrames:
+		return "Frames"
 	}
 	return fmt.Sprintf("Feature(%d)", uint8(f))
 }
@@ -90,6 +101,8 @@ func (l Lacks) Why(f Feature) string {
 		return l.Keepalive
 	case FeatureCompression:
 		return l.Compression
+	case FeatureFrames:
+		return l.Frames
 	}
 	return ""
 }

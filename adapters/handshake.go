@@ -131,6 +131,12 @@ func (e *Engine) Serve(hs Handshake) {
 		e.refuse(hs, req, RefusedHandshake, he, nil)
 		return
 	}
+	e.open(hs, req)
+}
+
+// open runs the rest of the upgrade of req, whose request was checked:
+// limits, origin, AcceptFunc, upgrade, and the connection.
+func (e *Engine) open(hs Handshake, req *websock.Request) {
 	if he, why := e.admit(); he != nil {
 		e.refuse(hs, req, why, he, nil)
 		return
