@@ -28,7 +28,8 @@ var Adapter = adapters.Adapter{
 		HandleControl: "long-polling carries no ping or pong frames, so there is nothing for HandleControl to see",
 		Keepalive:     "long-polling has no ping frames; a client that stops polling is ended by IdleTimeout instead",
 		Compression:   "long-polling carries messages in HTTP bodies, without permessage-deflate; compress the HTTP responses in a proxy instead",
-		Frames:        "long-polling carries whole messages in HTTP requests, not RFC 6455 frames over a TCP connection",
+		Frames: "long-polling carries whole messages in HTTP requests, not RFC 6455 frames over a TCP connection: " +
+			"the cases about frames, the WebSocket handshake, the TCP connection and a silent client (a long-poll client polls) do not apply",
 	},
 }
 

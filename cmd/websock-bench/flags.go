@@ -42,7 +42,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("websock-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := &config{}
-	adapterList := fs.String("adapters", strings.Join(builtin.Names(), ","), "comma-separated adapters to measure")
+	adapterList := fs.String("adapters", strings.Join(builtin.WebSocketNames(), ","), "comma-separated adapters to measure")
 	workloadList := fs.String("workloads", strings.Join(allWorkloads, ","), "comma-separated workloads to run")
 	fs.IntVar(&cfg.conns, "conns", 50, "rtt: connections, each in a closed send-and-wait loop")
 	fs.IntVar(&cfg.size, "size", 1024, "rtt: message size in bytes")
@@ -68,13 +68,17 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("unexpected arguments %q; all options are flags (see -h)", fs.Args())
 	}
 	for _, name := range splitList(*adapterList) {
-		if _, err := builtin.Lookup(name); err != nil {
+		a, err := builtin.Lookup(name)
+		if err != nil {
 			return nil, err
+		}
+		if !a.WebSocket() {
+			return nil, fmt.Errorf("adapter %s serves no WebSocket connections, which the benchmarks measure; choose among %s", name, strings.Join(builtin.WebSocketNames(), ", "))
 		}
 		cfg.adapters = append(cfg.adapters, name)
 	}
 	if len(cfg.adapters) == 0 {
-		return nil, fmt.Errorf("no adapter to measure; registered adapters are: %s", strings.Join(builtin.Names(), ", "))
+		return nil, fmt.Errorf("no adapter to measure; registered adapters are: %s", strings.Join(builtin.WebSocketNames(), ", "))
 	}
 	want := splitList(*workloadList)
 	for _, w := range want {

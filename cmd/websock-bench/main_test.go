@@ -36,7 +36,7 @@ func TestSmoke(t *testing.T) {
 	if !strings.Contains(table, "| adapter | figure | raw | adapter | adapter/raw | target |") {
 		t.Fatalf("no table printed:\n%s", table)
 	}
-	for _, name := range builtin.Names() {
+	for _, name := range builtin.WebSocketNames() {
 		if !strings.Contains(table, "| "+name+" | round trips/s") || !strings.Contains(table, "| "+name+" | goroutines per idle conn") {
 			t.Errorf("the table has no rows for %s:\n%s", name, table)
 		}

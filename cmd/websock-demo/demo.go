@@ -120,7 +120,7 @@ func start(cfg config) (*demo, error) {
 		DrainBatch:         cfg.drainBatch,
 		DrainInterval:      cfg.drainInterval,
 	}
-	for i, a := range builtin.All() {
+	for i, a := range builtin.WebSockets() {
 		addr := net.JoinHostPort(host, "0")
 		if wantPort != "0" {
 			addr = net.JoinHostPort(host, strconv.Itoa(pagePort+1+i))
