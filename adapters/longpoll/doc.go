@@ -16,7 +16,8 @@
 // Websock-Session ([HeaderSession]):
 //
 //   - POST opens a session. Its Origin header is checked, its
-//     Sec-WebSocket-Protocol header offers subprotocols, and the
+//     Sec-WebSocket-Protocol header (or Websock-Protocol, [HeaderProtocol],
+//     which a browser may set) offers subprotocols, and the
 //     AcceptFunc runs, as for an upgrade; a refusal is answered with its
 //     status. The answer is 200, the token as a text body, and the chosen
 //     subprotocol in Sec-WebSocket-Protocol.
@@ -54,6 +55,9 @@
 // WriteTimeout when 1 MiB of messages wait for polls that do not come;
 // and on bad input (1009, 1002). Answers to requests for a session that
 // has ended are 410 Gone.
+//
+// websock.js, the browser client served by [ScriptHandler], speaks this
+// protocol when a WebSocket cannot open.
 //
 // # Tokens
 //

@@ -123,6 +123,9 @@ func New(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
 const (
 	HeaderSession = "Websock-Session"
 	HeaderAck     = "Websock-Ack"
+	// HeaderProtocol offers subprotocols on the opening, as
+	// Sec-WebSocket-Protocol does, which a browser's fetch may not set.
+	HeaderProtocol = "Websock-Protocol"
 )
 
 // ServeHTTP serves the requests of the protocol (see the package
@@ -136,6 +139,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", http.MethodPost)
 			httpError(w, http.StatusMethodNotAllowed, "longpoll: open a session with a POST; then poll, send and close with its token in "+HeaderSession)
 			return
+		}
+		if p := r.Header.Values(HeaderProtocol); len(p) > 0 {
+			// A browser may not set Sec- headers: it offers its
+			// subprotocols here instead.
+			r.Header = r.Header.Clone()
+			r.Header["Sec-Websocket-Protocol"] = append(r.Header["Sec-Websocket-Protocol"], p...)
 		}
 		h.e.ServeSession(w, r, h.open)
 		return

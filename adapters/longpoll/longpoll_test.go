@@ -297,7 +297,8 @@ func TestResentPostSkipped(t *testing.T) {
 
 func TestMessageTooBig(t *testing.T) {
 	rec := newRecorder()
-	_, srv := serve(t, rec, &longpoll.Options{Options: adapters.Options{MaxMessageSize: 10}})
+	// CloseTimeout: how long the close waits for its poll.
+	_, srv := serve(t, rec, &longpoll.Options{Options: adapters.Options{MaxMessageSize: 10, CloseTimeout: 10 * time.Second}})
 	s, _ := open(t, srv.URL, nil)
 	if st := s.send(text(strings.Repeat("x", 10))); st != http.StatusNoContent {
 		t.Fatalf("a message of the maximum size answered %d", st)
@@ -319,8 +320,10 @@ func TestMessageTooBig(t *testing.T) {
 // not.
 func TestIdleTimeoutWhenPollingStops(t *testing.T) {
 	rec := newRecorder()
-	_, srv := serve(t, rec, &longpoll.Options{Options: adapters.Options{IdleTimeout: time.Second}, PollTimeout: 20 * time.Millisecond})
+	_, srv := serve(t, rec, &longpoll.Options{Options: adapters.Options{IdleTimeout: time.Second, CloseTimeout: 10 * time.Second},
+		PollTimeout: 20 * time.Millisecond})
 	s, _ := open(t, srv.URL, nil)
+	ended := (<-rec.conns).(websock.ContextConn).Context() // done once the end is decided
 	// 100 polls of 20 ms: twice the idle timeout, never idle for long.
 	for range 100 {
 		if st, _, msgs := s.pollAt(0); st != http.StatusNoContent {
@@ -332,8 +335,15 @@ func TestIdleTimeoutWhenPollingStops(t *testing.T) {
 		t.Fatalf("the session ended (%v) although its client polled", r)
 	default:
 	}
-	wantReason(t, rec.reason(t), websock.KindTimeout, websock.CloseGoingAway, websock.ErrIdleTimeout)
+	select { // the client stops polling
+	case <-ended.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("a session whose client stopped polling did not end within 10s")
+	}
+	// The client comes back: the close waits for it.
 	wantMsgs(t, s.next(), closeMsg(1001, "idle timeout"))
+	s.send(closeMsg(1001, ""))
+	wantReason(t, rec.reason(t), websock.KindTimeout, websock.CloseGoingAway, websock.ErrIdleTimeout)
 }
 
 // A client that abandons its session ends it as a lost connection.
