@@ -46,7 +46,7 @@ func (r *recorder) HandleInfo(msg any) websock.Result {
 func (r *recorder) Terminate(reason websock.Reason) { r.reasons <- reason }
 
 // reason waits for Terminate.
-func (r *recorder) reason(t *testing.T) websock.Reason {
+func (r *recorder) reason(t testing.TB) websock.Reason {
 	t.Helper()
 	select {
 	case reason := <-r.reasons:
@@ -59,7 +59,7 @@ func (r *recorder) reason(t *testing.T) websock.Reason {
 
 // serve starts a Handler whose every session runs rec, and shuts it down
 // when the test ends.
-func serve(t *testing.T, rec *recorder, opts *longpoll.Options) (*longpoll.Handler, *httptest.Server) {
+func serve(t testing.TB, rec *recorder, opts *longpoll.Options) (*longpoll.Handler, *httptest.Server) {
 	t.Helper()
 	var o longpoll.Options
 	if opts != nil {
@@ -86,7 +86,7 @@ func serve(t *testing.T, rec *recorder, opts *longpoll.Options) (*longpoll.Handl
 
 // session is a test's client of one session.
 type session struct {
-	t     *testing.T
+	t     testing.TB
 	url   string
 	token string
 	ack   uint64
@@ -99,7 +99,7 @@ type msg struct {
 	data string
 }
 
-func open(t *testing.T, url string, header http.Header) (*session, *http.Response) {
+func open(t testing.TB, url string, header http.Header) (*session, *http.Response) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url, nil)
 	for k, v := range header {
@@ -112,7 +112,7 @@ func open(t *testing.T, url string, header http.Header) (*session, *http.Respons
 	return &session{t: t, url: url, token: string(body), seq: 1}, resp
 }
 
-func do(t *testing.T, req *http.Request) (*http.Response, []byte) {
+func do(t testing.TB, req *http.Request) (*http.Response, []byte) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -211,7 +211,7 @@ func closeMsg(code uint16, reason string) msg {
 	return msg{websock.OpClose, string(binary.BigEndian.AppendUint16(nil, code)) + reason}
 }
 
-func wantMsgs(t *testing.T, got []msg, want ...msg) {
+func wantMsgs(t testing.TB, got []msg, want ...msg) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("got %d messages %v; want %v", len(got), got, want)
@@ -223,7 +223,7 @@ func wantMsgs(t *testing.T, got []msg, want ...msg) {
 	}
 }
 
-func wantReason(t *testing.T, r websock.Reason, kind websock.Kind, code websock.CloseCode, target error) {
+func wantReason(t testing.TB, r websock.Reason, kind websock.Kind, code websock.CloseCode, target error) {
 	t.Helper()
 	if r.Kind != kind || r.Code != code || (target != nil && !errors.Is(r, target)) {
 		t.Fatalf("Terminate got %v (kind %v, code %v); want kind %v, code %v, cause %v", r, r.Kind, r.Code, kind, code, target)
