@@ -55,6 +55,7 @@ type Upgrade struct {
 type Upgraded struct {
 	Transport  Transport
 	Compressed bool // permessage-deflate was negotiated
+	Status     int  // the status the request was answered with; 0 means 101
 }
 
 // HTTPUpgradeFunc upgrades a net/http request with a library: it answers
@@ -166,7 +167,11 @@ func (e *Engine) open(hs Handshake, req *websock.Request) {
 			Compressed:  up.Compressed,
 		}
 		if e.obs != nil {
-			e.obs.Upgrade(UpgradeEvent{Adapter: e.ad.Name, Outcome: UpgradeAccepted, Status: http.StatusSwitchingProtocols, Request: req})
+			status := up.Status
+			if status == 0 {
+				status = http.StatusSwitchingProtocols
+			}
+			e.obs.Upgrade(UpgradeEvent{Adapter: e.ad.Name, Outcome: UpgradeAccepted, Status: status, Request: req})
 		}
 		e.run(up.Transport, h, info, res)
 	})

@@ -180,7 +180,7 @@ func (h *Handler) open(w http.ResponseWriter, _ *http.Request, u adapters.Upgrad
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	w.Write([]byte(h.sign(s.id)))
-	return adapters.Upgraded{Transport: s}, nil
+	return adapters.Upgraded{Transport: s, Status: http.StatusOK}, nil
 }
 
 // lookup returns the session of token, or the status and message to

@@ -38,9 +38,10 @@ type session struct {
 	in   chan inbound
 	done chan struct{} // closed by Close
 
-	// post makes a session's POSTs one at a time; next is the sequence
-	// number of the message expected next from the client.
-	post sync.Mutex
+	// post makes a session's POSTs one at a time (a POST holds its only
+	// token); next is the sequence number of the message expected next
+	// from the client.
+	post chan struct{}
 	next uint64
 
 	mu       sync.Mutex
@@ -69,7 +70,7 @@ var _ adapters.Transport = (*session)(nil)
 
 func newSession(h *Handler) *session {
 	return &session{h: h, id: newID(), in: make(chan inbound), done: make(chan struct{}),
-		changed: make(chan struct{}), next: 1}
+		post: make(chan struct{}, 1), changed: make(chan struct{}), next: 1}
 }
 
 // changedLocked wakes polls and writes waiting on the session. Called with
@@ -308,8 +309,15 @@ func (s *session) batchLocked() []byte {
 // answer was lost).
 func (s *session) receive(w http.ResponseWriter, r *http.Request) {
 	s.alive()
-	s.post.Lock()
-	defer s.post.Unlock()
+	select {
+	case s.post <- struct{}{}:
+		defer func() { <-s.post }()
+	case <-s.done:
+		httpError(w, http.StatusGone, "longpoll: the session has ended; open a new one")
+		return
+	case <-r.Context().Done():
+		return
+	}
 	br := bufio.NewReader(r.Body)
 	seq, err := binary.ReadUvarint(br)
 	if err != nil {
