@@ -199,6 +199,7 @@
       global.addEventListener("pagehide", this.unload);
       this.sock._opened("longpoll");
       this.poll();
+      this.flush(); // a close asked for while connecting
     }
 
     // request makes one request of the session, retrying a lost answer a
@@ -281,7 +282,7 @@
     }
 
     async flush() {
-      if (this.sending || this.ended) return;
+      if (this.sending || this.ended || !this.token) return;
       this.sending = true;
       while (this.queue.length && this.queue[0][1] && !this.ended) {
         let n = 0;
