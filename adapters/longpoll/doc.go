@@ -6,7 +6,8 @@
 // limits, the origin policy, the AcceptFunc, Shutdown and its paced drain,
 // and the Observer. What long-polling cannot give is declared in
 // [Adapter]: no ping or pong frames (HandleControl, keepalive), no
-// permessage-deflate, and no RFC 6455 frames at all.
+// permessage-deflate, and no RFC 6455 frames at all. Unlike the WebSocket
+// adapters it has no ServeConn: only its Handler opens sessions.
 //
 // # The protocol
 //
