@@ -45,26 +45,45 @@ import (
 // http:// URL) speaks long-poll: each connection it returns is carried by
 // the suite's long-poll client. Its host must tell the endpoint apart from
 // every other endpoint running at the same time (see Server.Dial).
+//
+// The connections share their HTTP connections to the endpoint, as a
+// browser's pages do; once none is left, the idle ones are closed.
 func LongPollDial(rawURL string) func(ctx context.Context) (net.Conn, error) {
+	u, err := url.Parse(rawURL)
+	client := &http.Client{Transport: &http.Transport{
+		DisableCompression:  true,
+		MaxIdleConnsPerHost: 1 << 10,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var d net.Dialer
+			nc, err := d.DialContext(ctx, "tcp", u.Host)
+			if err != nil {
+				return nil, err
+			}
+			// net/http runs two goroutines per connection.
+			longPollGoroutines.Add(2)
+			return &countedConn{Conn: nc}, nil
+		},
+	}}
+	var mu sync.Mutex
+	live := 0 // bridges running
+	ended := func() {
+		mu.Lock()
+		live--
+		last := live == 0
+		mu.Unlock()
+		if last {
+			client.CloseIdleConnections()
+		}
+	}
 	return func(context.Context) (net.Conn, error) {
-		u, err := url.Parse(rawURL)
 		if err != nil {
 			return nil, err
 		}
+		mu.Lock()
+		live++
+		mu.Unlock()
 		caseEnd, end := net.Pipe()
-		b := &pollBridge{base: u, nc: end, caseEnd: &bridgedConn{Conn: caseEnd}, http: &http.Client{Transport: &http.Transport{
-			DisableCompression: true,
-			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				var d net.Dialer
-				nc, err := d.DialContext(ctx, "tcp", u.Host)
-				if err != nil {
-					return nil, err
-				}
-				// net/http runs two goroutines per connection.
-				longPollGoroutines.Add(2)
-				return &countedConn{Conn: nc}, nil
-			},
-		}}}
+		b := &pollBridge{base: u, nc: end, caseEnd: &bridgedConn{Conn: caseEnd}, http: client, ended: ended}
 		longPollGoroutines.Add(1)
 		go b.run()
 		return b.caseEnd, nil
@@ -119,12 +138,14 @@ func (c *bridgedConn) LocalAddr() net.Addr {
 
 // pollBridge carries one connection of a case over a long-poll session.
 type pollBridge struct {
-	base    *url.URL
-	caseEnd *bridgedConn
-	nc      net.Conn // the bridge's end of the case's connection
-	http    *http.Client
-	token   string
-	path    string
+	base     *url.URL
+	caseEnd  *bridgedConn
+	nc       net.Conn // the bridge's end of the case's connection
+	ended    func()   // called once the bridge has stopped
+	requests atomic.Uint64
+	http     *http.Client
+	token    string
+	path     string
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -134,7 +155,7 @@ type pollBridge struct {
 
 func (b *pollBridge) run() {
 	defer longPollGoroutines.Add(-1)
-	defer b.http.CloseIdleConnections()
+	defer b.ended()
 	defer b.nc.Close()
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	defer b.cancel()
@@ -170,18 +191,17 @@ func (b *pollBridge) open(br *bufio.Reader) bool {
 			h.Del(k)
 		}
 	}
-	out, err := b.request(b.ctx, method, body)
-	if err != nil {
-		return false
-	}
-	out.Header, out.Host = h, req.Host
-	out = out.WithContext(httptrace.WithClientTrace(out.Context(), &httptrace.ClientTrace{
+	trace := httptrace.WithClientTrace(b.ctx, &httptrace.ClientTrace{
 		GotConn: func(ci httptrace.GotConnInfo) {
 			a := ci.Conn.LocalAddr()
 			b.caseEnd.local.Store(&a)
 		},
-	}))
-	resp, err := b.http.Do(out)
+	})
+	resp, err := b.do(trace, method, body, func(out *http.Request) {
+		key := out.Header.Get("Idempotency-Key")
+		out.Header, out.Host = h.Clone(), req.Host
+		out.Header.Set("Idempotency-Key", key)
+	})
 	if err != nil {
 		return false
 	}
@@ -207,16 +227,49 @@ func (b *pollBridge) open(br *bufio.Reader) bool {
 	return err == nil
 }
 
+// do makes a request to the endpoint, set up by setup if not nil, and
+// makes it again, up to three times, when it fails without an answer: a
+// loopback server starved of CPU may close a connection before reading
+// its request (its read-header timeout), and every request of the
+// protocol may be made again.
+func (b *pollBridge) do(ctx context.Context, method string, body []byte, setup func(*http.Request)) (*http.Response, error) {
+	for attempt := 0; ; attempt++ {
+		req, err := b.request(ctx, method, body)
+		if err != nil {
+			return nil, err
+		}
+		if setup != nil {
+			setup(req)
+		}
+		resp, err := b.http.Do(req)
+		if err == nil || attempt == 3 || ctx.Err() != nil {
+			return resp, err
+		}
+		select {
+		case <-time.After(time.Duration(50<<attempt) * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
 // request returns a request to the endpoint, with the session's token
 // once there is one.
 func (b *pollBridge) request(ctx context.Context, method string, body []byte) (*http.Request, error) {
 	u := *b.base
 	u.Path, u.RawQuery = "", ""
 	req, err := http.NewRequestWithContext(ctx, method, u.String()+b.path, bytes.NewReader(body))
-	if err == nil && b.token != "" {
+	if err != nil {
+		return nil, err
+	}
+	if b.token != "" {
 		req.Header.Set("Websock-Session", b.token)
 	}
-	return req, err
+	// Every request of the protocol may be sent again (a POST's messages
+	// are numbered): net/http then retries one that met a keep-alive
+	// connection the server was closing, as a browser does.
+	req.Header.Set("Idempotency-Key", strconv.FormatUint(b.requests.Add(1), 10))
+	return req, nil
 }
 
 // read hands the frames the case writes to the sender until the case
@@ -246,10 +299,8 @@ func (b *pollBridge) abandon() {
 	b.cancel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if req, err := b.request(ctx, http.MethodDelete, nil); err == nil {
-		if resp, err := b.http.Do(req); err == nil {
-			resp.Body.Close()
-		}
+	if resp, err := b.do(ctx, http.MethodDelete, nil, nil); err == nil {
+		resp.Body.Close()
 	}
 }
 
@@ -275,11 +326,7 @@ func (b *pollBridge) send() {
 				break
 			}
 		}
-		req, err := b.request(b.ctx, http.MethodPost, batch)
-		if err != nil {
-			return
-		}
-		resp, err := b.http.Do(req)
+		resp, err := b.do(b.ctx, http.MethodPost, batch, nil)
 		if err != nil {
 			return
 		}
@@ -303,12 +350,9 @@ func (b *pollBridge) poll() {
 	defer b.nc.Close() // as the server closing TCP
 	var ack uint64
 	for {
-		req, err := b.request(b.ctx, http.MethodGet, nil)
-		if err != nil {
-			return
-		}
-		req.Header.Set("Websock-Ack", strconv.FormatUint(ack, 10))
-		resp, err := b.http.Do(req)
+		resp, err := b.do(b.ctx, http.MethodGet, nil, func(req *http.Request) {
+			req.Header.Set("Websock-Ack", strconv.FormatUint(ack, 10))
+		})
 		if err != nil {
 			return
 		}
