@@ -204,8 +204,9 @@ func (s *session) SetWriteDeadline(t time.Time) error {
 }
 
 // Close ends the session: Read returns, and no write is taken. What was
-// written and not yet polled stays for the client to take, for
-// CloseTimeout; then the session is forgotten.
+// written and not yet polled (a close message, often) stays for the
+// client to take, for IdleTimeout (or CloseTimeout, if longer); then the
+// session is forgotten.
 func (s *session) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -220,9 +221,12 @@ func (s *session) Close() error {
 	if left == 0 {
 		s.h.forget(s)
 	} else {
-		linger := s.h.e.Options().CloseTimeout
+		// A client that has not come back within the idle timeout is
+		// gone; one between two polls of a busy machine may take seconds.
+		o := s.h.e.Options()
+		linger := max(o.IdleTimeout, o.CloseTimeout)
 		if linger <= 0 {
-			linger = adapters.DefaultCloseTimeout
+			linger = adapters.DefaultIdleTimeout
 		}
 		time.AfterFunc(linger, func() { s.h.forget(s) })
 	}
