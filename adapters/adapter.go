@@ -66,6 +66,14 @@ type Lacks struct {
 	// HTTP/2. The engine then answers such a request 501 before the
 	// AcceptFunc runs; see [Engine.ServeHTTPStreams].
 	HTTP2 string
+
+	// Frames: the transport is no WebSocket connection. Long-polling
+	// carries whole messages in HTTP requests: it has no RFC 6455 frames
+	// (fragments, pings, reserved bits, masking), no opening handshake
+	// to validate, no TCP connection of its own, and its client, which
+	// polls, is never silent. The conformance cases about these do not
+	// apply; the transport's own tests cover what stands in their place.
+	Frames string
 }
 
 // Feature is a capability that a library may lack (see [Lacks]).
@@ -77,11 +85,12 @@ const (
 	FeatureKeepalive
 	FeatureCompression
 	FeatureHTTP2
+	FeatureFrames
 )
 
 // Features lists every Feature, in a stable order.
 func Features() []Feature {
-	return []Feature{FeatureHandleControl, FeatureKeepalive, FeatureCompression, FeatureHTTP2}
+	return []Feature{FeatureHandleControl, FeatureKeepalive, FeatureCompression, FeatureHTTP2, FeatureFrames}
 }
 
 // String returns the feature's name, that of its field in [Lacks].
@@ -95,6 +104,8 @@ func (f Feature) String() string {
 		return "Compression"
 	case FeatureHTTP2:
 		return "HTTP2"
+	case FeatureFrames:
+		return "Frames"
 	}
 	return fmt.Sprintf("Feature(%d)", uint8(f))
 }
@@ -110,6 +121,8 @@ func (l Lacks) Why(f Feature) string {
 		return l.Compression
 	case FeatureHTTP2:
 		return l.HTTP2
+	case FeatureFrames:
+		return l.Frames
 	}
 	return ""
 }

@@ -59,6 +59,7 @@ type Upgrade struct {
 type Upgraded struct {
 	Transport  Transport
 	Compressed bool // permessage-deflate was negotiated
+	Status     int  // the status the request was answered with; 0 means 101
 }
 
 // HTTPUpgradeFunc upgrades a net/http request with a library: it answers
@@ -150,6 +151,12 @@ func (e *Engine) Serve(hs Handshake) {
 		e.refuse(hs, req, RefusedHandshake, he, nil)
 		return
 	}
+	e.open(hs, req)
+}
+
+// open runs the rest of the upgrade of req, whose request was checked:
+// limits, origin, AcceptFunc, upgrade, and the connection.
+func (e *Engine) open(hs Handshake, req *websock.Request) {
 	if he, why := e.admit(); he != nil {
 		e.refuse(hs, req, why, he, nil)
 		return
@@ -179,9 +186,13 @@ func (e *Engine) Serve(hs Handshake) {
 			Compressed:  up.Compressed,
 		}
 		if e.obs != nil {
-			status := http.StatusSwitchingProtocols
-			if stream {
+			status := up.Status
+			switch {
+			case status != 0:
+			case hs.Method() == http.MethodConnect:
 				status = http.StatusOK // RFC 8441 section 5
+			default:
+				status = http.StatusSwitchingProtocols
 			}
 			e.obs.Upgrade(UpgradeEvent{Adapter: e.ad.Name, Outcome: UpgradeAccepted, Status: status, Request: req})
 		}

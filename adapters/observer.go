@@ -164,7 +164,7 @@ func (o UpgradeOutcome) String() string {
 type UpgradeEvent struct {
 	Adapter string // the adapter's name, as in Adapter.Name
 	Outcome UpgradeOutcome
-	Status  int // the HTTP status answered: 101 when accepted; 0 when the library's upgrade failed
+	Status  int // the HTTP status answered: 101 when accepted (200 for a long-poll session); 0 when the library's upgrade failed
 	// Request is the request; nil when it was refused before it was read
 	// (a method other than GET).
 	Request *websock.Request

@@ -24,7 +24,7 @@ func idleCost(e *env) {
 	if err != nil {
 		e.Fatalf("server URL %q: %v", srv.URL, err)
 	}
-	baseG := settledGoroutines()
+	baseG := settledGoroutines() - int(longPollGoroutines.Load())
 	baseHeap := liveHeap()
 	conns := make([]net.Conn, 0, n)
 	e.Cleanup(func() {
@@ -40,7 +40,7 @@ func idleCost(e *env) {
 		conns = append(conns, nc)
 		e.next(ch) // upgraded: the handler is running
 	}
-	perConn := float64(settledGoroutines()-baseG) / n
+	perConn := float64(settledGoroutines()-int(longPollGoroutines.Load())-baseG) / n // the server's alone
 	heap := float64(int64(liveHeap())-int64(baseHeap)) / n
 	want := e.adapter.IdleGoroutinesOrDefault()
 	e.Logf("adapter %s: an idle connection holds %.2f goroutines (declared %d) and %.0f bytes of live heap "+

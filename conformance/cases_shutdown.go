@@ -81,6 +81,7 @@ func restart(e *env) {
 }
 
 func idleTimeout(e *env) {
+	e.needSilentClient()
 	accept, ch := probes(nil, false)
 	c := e.dial(e.serve(accept, &adapters.Options{IdleTimeout: 300 * time.Millisecond}))
 	p := e.next(ch)
@@ -90,6 +91,7 @@ func idleTimeout(e *env) {
 }
 
 func activityKeepsAlive(e *env) {
+	e.needSilentClient()
 	accept, ch := probes(nil, false)
 	c := e.dial(e.serve(accept, &adapters.Options{IdleTimeout: time.Second}))
 	p := e.next(ch)

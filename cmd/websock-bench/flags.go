@@ -50,7 +50,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, *outputs, error) {
 	out := &outputs{}
 	fs.StringVar(&out.save, "save", "", "save the run's results, as JSON, to this file (`websock-bench render -from` reads it)")
 	out.flags(fs)
-	adapterList := fs.String("adapters", strings.Join(builtin.Names(), ","), "comma-separated adapters to measure")
+	adapterList := fs.String("adapters", strings.Join(builtin.WebSocketNames(), ","), "comma-separated adapters to measure")
 	workloadList := fs.String("workloads", strings.Join(allWorkloads, ","), "comma-separated workloads to run")
 	fs.IntVar(&cfg.conns, "conns", 50, "rtt: connections, each in a closed send-and-wait loop")
 	fs.IntVar(&cfg.size, "size", 1024, "rtt: message size in bytes")
@@ -80,13 +80,17 @@ func parseFlags(args []string, stderr io.Writer) (*config, *outputs, error) {
 		return nil, nil, fmt.Errorf("unexpected arguments %q; all options are flags (see -h)", fs.Args())
 	}
 	for _, name := range splitList(*adapterList) {
-		if _, err := builtin.Lookup(name); err != nil {
+		a, err := builtin.Lookup(name)
+		if err != nil {
 			return nil, nil, err
+		}
+		if !a.WebSocket() {
+			return nil, nil, fmt.Errorf("adapter %s serves no WebSocket connections, which the benchmarks measure; choose among %s", name, strings.Join(builtin.WebSocketNames(), ", "))
 		}
 		cfg.adapters = append(cfg.adapters, name)
 	}
 	if len(cfg.adapters) == 0 {
-		return nil, nil, fmt.Errorf("no adapter to measure; registered adapters are: %s", strings.Join(builtin.Names(), ", "))
+		return nil, nil, fmt.Errorf("no adapter to measure; registered adapters are: %s", strings.Join(builtin.WebSocketNames(), ", "))
 	}
 	want := splitList(*workloadList)
 	for _, w := range want {

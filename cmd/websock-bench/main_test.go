@@ -46,7 +46,7 @@ func TestSmoke(t *testing.T) {
 	if !strings.Contains(table, "| adapter | figure | raw | adapter | adapter/raw | target |") {
 		t.Fatalf("no table printed:\n%s", table)
 	}
-	for _, name := range builtin.Names() {
+	for _, name := range builtin.WebSocketNames() {
 		if !strings.Contains(table, "| "+name+" | round trips/s") || !strings.Contains(table, "| "+name+" | goroutines per idle conn") ||
 			!strings.Contains(table, "| "+name+" | broadcast 1 KiB to 10 conns, deflate: prepared (raw column: raw gws Broadcaster)") {
 			t.Errorf("the table has no rows for %s:\n%s", name, table)

@@ -61,7 +61,7 @@ func main() {
 		os.Exit(code)
 	}
 	if *cross {
-		t, failed := crossMatrix(builtin.All(), builtin.Clients())
+		t, failed := crossMatrix(builtin.WebSockets(), builtin.Clients())
 		io.WriteString(os.Stdout, t)
 		for _, f := range failed {
 			fmt.Fprintln(os.Stderr, f)
@@ -241,7 +241,11 @@ func suiteAdapter(a builtin.Adapter) conformance.Adapter {
 			if err != nil {
 				return nil, err
 			}
-			return &conformance.Server{URL: "ws://" + srv.Addr + "/", Shutdown: srv.Shutdown, Restart: srv.Restart}, nil
+			s := &conformance.Server{URL: "ws://" + srv.Addr + "/", Shutdown: srv.Shutdown, Restart: srv.Restart}
+			if !a.WebSocket() {
+				s.Dial = conformance.LongPollDial("http://" + srv.Addr + "/") // the suite's long-poll client
+			}
+			return s, nil
 		},
 	}
 }

@@ -17,7 +17,7 @@ func TestReadmeCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cross, failed := crossMatrix(builtin.All(), builtin.Clients())
+	cross, failed := crossMatrix(builtin.WebSockets(), builtin.Clients())
 	for _, f := range failed {
 		t.Errorf("cross matrix: %s", f)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/longpoll"
 	"github.com/websock-go/websock/adapters/pubsub"
 	"github.com/websock-go/websock/adapters/pubsub/natsbroker"
 	"github.com/websock-go/websock/cmd/internal/builtin"
@@ -67,6 +68,7 @@ type demo struct {
 	tlsPage *http.Server // its server
 	servers []server
 	running []*builtin.Server
+	poll    *longpoll.Handler // the long-poll fallback, on the page's server
 	hub     *hub
 	ps      *pubsub.PubSub
 	closers []func() // the broker, then the embedded NATS server
@@ -126,7 +128,7 @@ func start(cfg config) (*demo, error) {
 		DrainBatch:         cfg.drainBatch,
 		DrainInterval:      cfg.drainInterval,
 	}
-	for i, a := range builtin.All() {
+	for i, a := range builtin.WebSockets() {
 		addr := net.JoinHostPort(host, "0")
 		if wantPort != "0" {
 			addr = net.JoinHostPort(host, strconv.Itoa(pagePort+1+i))
@@ -144,6 +146,13 @@ func start(cfg config) (*demo, error) {
 		d.running = append(d.running, srv)
 	}
 	d.hub.self.Servers = d.servers
+	// The same handler over long-polling, for browsers whose WebSocket
+	// cannot open: websock.js falls back to it, on the page's own origin.
+	pollOpts := *opts
+	pollOpts.Compression = false // long-polling has none
+	if d.poll, err = longpoll.New(d.hub.accept, &longpoll.Options{Options: pollOpts}); err != nil {
+		return fail(err)
+	}
 	if err := d.hub.run(); err != nil {
 		d.hub = nil
 		return fail(err)
@@ -156,10 +165,13 @@ func start(cfg config) (*demo, error) {
 		w.Header().Set("Cache-Control", "no-store")
 		json.NewEncoder(w).Encode(d.hub.servers())
 	})
+	mux.Handle("/longpoll", d.poll)
+	mux.Handle("GET /websock.js", longpoll.ScriptHandler())
 	var names []string
 	for _, s := range d.servers {
 		names = append(names, s.Name)
 	}
+	names = append(names, longpoll.Adapter.Name)
 	m.handle(mux, names)
 	d.page = builtin.HTTPServer(mux)
 	go d.page.Serve(ln)
@@ -207,7 +219,7 @@ func (d *demo) connect(cfg config) (pubsub.Broker, error) {
 // their Terminate, tells the other nodes this one left, and then stops the
 // page and NATS.
 func (d *demo) shutdown(ctx context.Context) error {
-	errs := make([]error, len(d.running)+1)
+	errs := make([]error, len(d.running)+2)
 	var wg sync.WaitGroup
 	for i, srv := range d.running {
 		stop := srv.Shutdown
@@ -215,6 +227,13 @@ func (d *demo) shutdown(ctx context.Context) error {
 			stop = srv.Restart
 		}
 		wg.Go(func() { errs[i] = stop(ctx) })
+	}
+	if d.poll != nil { // before the page's server, which waits for the polls
+		stop := d.poll.Shutdown
+		if d.restart {
+			stop = d.poll.Restart
+		}
+		wg.Go(func() { errs[len(errs)-1] = stop(ctx) })
 	}
 	wg.Wait()
 	if d.hub != nil {

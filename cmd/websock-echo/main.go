@@ -57,7 +57,11 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.addr, err)
 	}
-	fmt.Fprintf(stdout, "websock-echo: adapter %s listening on ws://%s/\n", a.Name, srv.Addr)
+	if a.WebSocket() {
+		fmt.Fprintf(stdout, "websock-echo: adapter %s listening on ws://%s/\n", a.Name, srv.Addr)
+	} else {
+		fmt.Fprintf(stdout, "websock-echo: adapter %s listening on http://%s/ (long-poll, see package adapters/longpoll)\n", a.Name, srv.Addr)
+	}
 	if cfg.debug != "" {
 		dbg, err := serveDebug(cfg.debug, srv.Live, reg)
 		if err != nil {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/websock-go/websock/cmd/internal/builtin"
+	"github.com/websock-go/websock/conformance"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
@@ -42,7 +45,7 @@ func TestEchoEveryAdapter(t *testing.T) {
 			go func() {
 				done <- run([]string{"-adapter", name, "-addr", "127.0.0.1:0", "-debug", "127.0.0.1:0"}, out, io.Discard, stop)
 			}()
-			urlRE := regexp.MustCompile(`listening on (ws://\S+)`)
+			urlRE := regexp.MustCompile(`listening on ((?:ws|http)://\S+)`)
 			dbgRE := regexp.MustCompile(`on (http://\S+/debug/)`)
 			var url, dbg string
 			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -55,7 +58,17 @@ func TestEchoEveryAdapter(t *testing.T) {
 				t.Fatalf("no URL printed; output: %q", out.String())
 			}
 			hdr := http.Header{"Origin": {"https://anywhere.example"}}
-			c, _, err := websocket.DefaultDialer.Dial(url, hdr)
+			dialer := websocket.DefaultDialer
+			if strings.HasPrefix(url, "http://") {
+				// Long-poll: the conformance suite's long-poll client
+				// carries the WebSocket client's connection.
+				longPoll := conformance.LongPollDial(url)
+				dialer = &websocket.Dialer{NetDialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+					return longPoll(ctx)
+				}}
+				url = "ws" + strings.TrimPrefix(url, "http")
+			}
+			c, _, err := dialer.Dial(url, hdr)
 			if err != nil {
 				t.Fatalf("dial %s: %v", url, err)
 			}

@@ -49,20 +49,23 @@ func run(args []string, stdout io.Writer) error {
 	fs.IntVar(&cfg.conns, "conns", 2000, "client connections open at once")
 	fs.IntVar(&cfg.senders, "senders", 8, "goroutines Sending to live connections")
 	fs.DurationVar(&cfg.settle, "settle", 20*time.Second, "how long the process may take to give back goroutines and files after the shutdown")
-	only := fs.String("adapters", "", "comma-separated adapters to soak (default: all): "+strings.Join(builtin.Names(), ", "))
+	only := fs.String("adapters", "", "comma-separated adapters to soak (default: all): "+strings.Join(builtin.WebSocketNames(), ", "))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if cfg.duration <= 0 || cfg.conns < 1 || cfg.senders < 0 {
 		return errors.New("-duration and -conns must be positive, -senders at least 0")
 	}
-	list := builtin.All()
+	list := builtin.WebSockets()
 	if *only != "" {
 		list = nil
 		for _, name := range strings.Split(*only, ",") {
 			a, err := builtin.Lookup(strings.TrimSpace(name))
 			if err != nil {
 				return err
+			}
+			if !a.WebSocket() {
+				return fmt.Errorf("adapter %s serves no WebSocket connections, which the soak drives; choose among %s", a.Name, strings.Join(builtin.WebSocketNames(), ", "))
 			}
 			list = append(list, a)
 		}

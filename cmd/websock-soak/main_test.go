@@ -25,7 +25,7 @@ func TestSoakBriefly(t *testing.T) {
 	if err != nil {
 		t.Fatalf("soak: %v", err)
 	}
-	for _, name := range builtin.Names() {
+	for _, name := range builtin.WebSocketNames() {
 		if !strings.Contains(out.String(), "| "+name+" |") {
 			t.Errorf("no result for adapter %s", name)
 		}

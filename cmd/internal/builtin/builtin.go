@@ -18,6 +18,7 @@ import (
 	"github.com/websock-go/websock/adapters/gobws"
 	"github.com/websock-go/websock/adapters/gorilla"
 	"github.com/websock-go/websock/adapters/gws"
+	"github.com/websock-go/websock/adapters/longpoll"
 	"github.com/websock-go/websock/adapters/nhooyr"
 	"github.com/websock-go/websock/websock"
 )
@@ -51,11 +52,38 @@ var all = []Adapter{
 	{gobws.NetpollAdapter, netHTTP(gobws.NewNetpoll)},
 	{gorilla.Adapter, netHTTP(gorilla.New)},
 	{gws.Adapter, netHTTP(gws.New)},
+	{longpoll.Adapter, netHTTP(newLongPoll)},
 	{nhooyr.Adapter, netHTTP(nhooyr.New)},
 }
 
 // All returns the built-in adapters, sorted by name.
 func All() []Adapter { return append([]Adapter(nil), all...) }
+
+// WebSocket reports whether the adapter serves WebSocket connections;
+// the other (longpoll) serves a transport of its own, which a WebSocket
+// client cannot reach.
+func (a Adapter) WebSocket() bool { return a.Lacks.Frames == "" }
+
+// WebSockets returns the built-in adapters that serve WebSocket
+// connections, sorted by name.
+func WebSockets() []Adapter {
+	var out []Adapter
+	for _, a := range all {
+		if a.WebSocket() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// WebSocketNames returns the names of WebSockets(), sorted.
+func WebSocketNames() []string {
+	var out []string
+	for _, a := range WebSockets() {
+		out = append(out, a.Name)
+	}
+	return out
+}
 
 // Names returns the built-in adapters' names, sorted.
 func Names() []string {
@@ -143,6 +171,15 @@ func netHTTP[H interface {
 		}
 		return &Server{Addr: ln.Addr().String(), Shutdown: stop(h.Shutdown), Restart: stop(h.Restart), Live: h.Live}, nil
 	}
+}
+
+// newLongPoll is longpoll.New with the engine's options only.
+func newLongPoll(accept websock.AcceptFunc, opts *adapters.Options) (*longpoll.Handler, error) {
+	o := &longpoll.Options{}
+	if opts != nil {
+		o.Options = *opts
+	}
+	return longpoll.New(accept, o)
 }
 
 // startFastHTTP serves the fasthttp adapter with a fasthttp server on addr.
