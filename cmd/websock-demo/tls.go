@@ -17,6 +17,7 @@ import (
 
 	"github.com/websock-go/websock/adapters"
 	"github.com/websock-go/websock/adapters/gobws"
+	"github.com/websock-go/websock/adapters/longpoll"
 	"github.com/websock-go/websock/cmd/internal/builtin"
 )
 
@@ -67,6 +68,9 @@ func (d *demo) startTLS(addr string, opts adapters.Options) error {
 	})
 	// No method in the pattern: a WebSocket over HTTP/2 is a CONNECT.
 	mux.Handle(chatPath, h)
+	// The page's client, and its long-poll fallback, as on the plain page.
+	mux.Handle("/longpoll", d.poll)
+	mux.Handle("GET /websock.js", longpoll.ScriptHandler())
 	d.metrics.handle(mux, []string{gobws.Adapter.Name})
 
 	srv := builtin.HTTPServer(mux)
