@@ -64,25 +64,5 @@ func BenchmarkEchoHTTP2(b *testing.B) {
 	var frame bytes.Buffer
 	f := ws.Frame{Header: ws.Header{Fin: true, OpCode: ws.OpText, Length: int64(len(payload))}, Payload: payload}
 	ws.WriteFrame(&frame, ws.MaskFrameWith(f, [4]byte{7, 7, 7, 7}))
-	out := frame.Bytes()
-	var in [2 + 125]byte
-	roundTrip := func() {
-		if _, err := pw.Write(out); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.ReadFull(resp.Body, in[:2]); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.ReadFull(resp.Body, in[2:2+in[1]&0x7f]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for range 100 {
-		roundTrip() // warm the pools
-	}
-	b.ReportAllocs()
-	b.SetBytes(100)
-	for b.Loop() {
-		roundTrip()
-	}
+	benchRoundTrips(b, pw, resp.Body, frame.Bytes())
 }
