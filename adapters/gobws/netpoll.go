@@ -27,17 +27,19 @@ var NetpollAdapter = adapters.Adapter{
 // Design. The process has one epoll instance of its own besides the Go
 // runtime's. Once a connection is upgraded and Init has run, its
 // descriptor, obtained through syscall.RawConn, is registered with it for
-// EPOLLIN and EPOLLRDHUP, one-shot. One goroutine waits in epoll_wait
-// while any connection is registered; when bytes arrive on a connection,
+// EPOLLIN and EPOLLRDHUP, one-shot. While any connection is registered,
+// one goroutine waits for the instance to have events, parked in the
+// runtime's poller (no thread blocks in epoll_wait); when bytes arrive on a connection,
 // a goroutine from a bounded pool (started on demand, ending when idle)
 // takes a buffer from a pool, reads what has arrived with a non-blocking
 // read through RawConn.Read (again while a read fills the whole buffer),
-// and hands every complete message to the handler. While fewer than half
-// the pool's goroutines are taken, it then waits up to 5ms for the next
-// message in the runtime's poller, as a goroutine of its own would, so
-// that a connection that keeps talking does not pay a trip through the
-// epoll instance and the pool per message; then it gives the buffer back
-// and registers the connection again. The descriptor stays in the
+// and hands every complete message to the handler. It then lingers:
+// while fewer than netpoll.MaxLingering goroutines do (as many as the
+// pool's workers, whose count it does not take from), it gives the
+// buffer back and waits up to 5ms for the next message in the runtime's
+// poller, as a goroutine of its own would, so that a connection that
+// keeps talking does not pay a trip through the epoll instance and the
+// pool per message; then it registers the connection again. The descriptor stays in the
 // runtime's hands: every read goes through RawConn.Read and every write
 // through net.Conn, so deadlines and Close work as usual.
 //
@@ -97,30 +99,33 @@ func (h *Handler) eventTransport(t *transport) adapters.Transport {
 func (p *polled) Wait(ready func()) (bool, error) { return p.d.Wait(ready) }
 
 // linger is how long a connection keeps its pool goroutine after a
-// message, while the pool has room to spare, waiting for the next in the
-// runtime's poller: a connection that keeps talking then costs what it
-// costs with a goroutine of its own, instead of a trip through the poller
-// and the pool per message.
+// message, waiting for the next in the runtime's poller, while fewer than
+// netpoll.MaxLingering goroutines do: a connection that keeps talking
+// then costs what it costs with a goroutine of its own, instead of a trip
+// through the poller and the pool per message.
 const linger = 5 * time.Millisecond
 
 // ReadReady reads what has arrived, usually with one read, and reports
-// every message it completes; then, while the pool has room to spare, it
-// waits up to linger for more. It returns nil once nothing more has
-// started.
+// every message it completes; then, if it may, it lingers: waits up to
+// linger for more. It returns nil once nothing more has started.
 func (p *polled) ReadReady(ev adapters.Events) error {
 	t := p.transport
 	t.ev = ev
 	defer t.in.unstall()
-	wait := false // wait up to linger for more, rather than read what is there
+	wait := false // linger for more, rather than read what is there
 	for {
 		var err error
 		if wait {
+			if !p.d.Linger() {
+				return nil
+			}
 			err = t.in.linger(linger)
+			p.d.Unlinger()
 		} else {
 			err = t.in.poll()
 		}
 		if err == errAgain {
-			if wait || !p.d.Spare() {
+			if wait {
 				return nil
 			}
 			wait = true
@@ -142,10 +147,8 @@ func (p *polled) ReadReady(ev adapters.Events) error {
 			}
 		}
 		// Read on while a read fills the whole buffer; once one comes
-		// back short, wait for more if the pool can spare the time.
-		if wait = t.in.drained; wait && !p.d.Spare() {
-			return nil
-		}
+		// back short, linger.
+		wait = t.in.drained
 	}
 }
 

@@ -54,8 +54,9 @@ type reader struct {
 	// stall, when set, bounds each wait for the rest of what has started
 	// arriving, from the first such wait until unstall; deadline says the
 	// connection's read deadline is set.
-	stall    time.Duration
-	deadline uint8 // which read deadline is set: noDeadline, lingerDeadline or stallDeadline
+	stall     time.Duration
+	deadline  uint8     // which read deadline is set: noDeadline, lingerDeadline or stallDeadline
+	lingerSet time.Time // when linger set its deadline
 
 	// drained says the last read from the connection came back short:
 	// it had nothing more at the time.
@@ -194,7 +195,7 @@ func (b *reader) unstall() {
 	}
 }
 
-// linger waits up to d for bytes to arrive, in the runtime's poller,
+// linger waits up to d (at least d/2) for bytes to arrive, in the runtime's poller,
 // taking the buffer only once they have, and leaves them buffered; it
 // returns errAgain when none came. The connection must have a file
 // descriptor (see canPoll).
@@ -202,8 +203,13 @@ func (b *reader) linger(d time.Duration) error {
 	if ok, err := b.pending(); ok {
 		return err
 	}
-	b.deadline = lingerDeadline
-	b.nc.SetReadDeadline(time.Now().Add(d))
+	// Move the deadline only once half of d has passed since it was
+	// set: a connection that keeps talking then sets it once every d/2,
+	// not once per message.
+	if now := time.Now(); b.deadline != lingerDeadline || now.After(b.lingerSet.Add(d/2)) {
+		b.deadline, b.lingerSet = lingerDeadline, now
+		b.nc.SetReadDeadline(now.Add(d))
+	}
 	b.block = true
 	err := b.readFD()
 	if errors.Is(err, os.ErrDeadlineExceeded) {

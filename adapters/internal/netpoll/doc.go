@@ -9,8 +9,11 @@
 // connection asks again ([Desc.Wait]) to hear of the next. The
 // descriptor stays in non-blocking mode under the runtime's poller, which
 // still serves every read, write and deadline: this package never reads
-// or writes a descriptor itself. One goroutine waits in epoll_wait while
-// any descriptor is registered, and exits when none is.
+// or writes a descriptor itself. While any descriptor is registered, one
+// goroutine waits for the epoll instance to have events, and exits when
+// none is; the instance's own descriptor is in the runtime's poller too,
+// so that goroutine waits parked, as one reading a connection does, with
+// no thread blocked in epoll_wait.
 //
 // Elsewhere [Supported] is false and [Open] fails: callers fall back to a
 // goroutine per connection.

@@ -3,6 +3,7 @@
 package netpoll
 
 import (
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -19,8 +20,10 @@ const Supported = true
 type poller struct {
 	once    sync.Once
 	initErr error
-	epfd    int // the epoll instance
-	evfd    int // an eventfd that wakes the loop; registered with id 0
+	epfd    int             // the epoll instance
+	evfd    int             // an eventfd that wakes the loop; registered with id 0
+	eprc    syscall.RawConn // epfd, as the runtime's poller knows it
+	epfile  *os.File        // holds epfd open
 
 	mu      sync.Mutex
 	descs   map[uint64]*Desc
@@ -52,10 +55,27 @@ func (p *poller) init() error {
 			p.initErr = wrap("epoll_ctl", err)
 			return
 		}
-		p.epfd, p.evfd = epfd, evfd
+		// The loop waits for the epoll instance to have events in the
+		// runtime's own poller, as a goroutine waits for a connection,
+		// rather than in a blocking epoll_wait that holds a thread.
+		if err := unix.SetNonblock(epfd, true); err != nil {
+			unix.Close(epfd)
+			unix.Close(evfd)
+			p.initErr = wrap("fcntl", err)
+			return
+		}
+		f := os.NewFile(uintptr(epfd), "epoll")
+		rc, err := f.SyscallConn()
+		if err != nil {
+			f.Close()
+			unix.Close(evfd)
+			p.initErr = err
+			return
+		}
+		p.epfd, p.evfd, p.eprc, p.epfile = epfd, evfd, rc, f
 		p.descs = make(map[uint64]*Desc)
 		p.next = 1
-		p.pool = newPool(MaxWorkers)
+		p.pool = newPool(MaxWorkers, MaxLingering)
 	})
 	return p.initErr
 }
@@ -74,12 +94,20 @@ func (e *syscallError) Unwrap() error { return e.err }
 // no descriptor is registered.
 func (p *poller) loop(quit chan struct{}) {
 	events := make([]unix.EpollEvent, 128)
+	var (
+		n   int
+		err error
+	)
+	wait := func(fd uintptr) bool {
+		n, err = unix.EpollWait(int(fd), events, 0)
+		return n > 0 || (err != nil && err != unix.EINTR)
+	}
 	for {
-		n, err := unix.EpollWait(p.epfd, events, -1)
+		if rerr := p.eprc.Read(wait); rerr != nil {
+			err = rerr
+		}
 		if err != nil {
-			if err != unix.EINTR {
-				time.Sleep(10 * time.Millisecond) // not expected; do not spin
-			}
+			time.Sleep(10 * time.Millisecond) // not expected; do not spin
 			continue
 		}
 		for i := range n {
@@ -192,10 +220,15 @@ func (d *Desc) Wait(ready func()) (bool, error) {
 	return false, nil
 }
 
-// Spare reports whether the pool has room to spare: fewer than half its
-// goroutines are taken. A connection may then keep its goroutine a little
-// longer, waiting for more in the runtime's poller.
-func (d *Desc) Spare() bool { return d.p.pool.spare() }
+// Linger reports whether the caller, a pool goroutine that has just
+// served the connection, may keep it a little longer and wait, parked in
+// the runtime's poller, for its next message: fewer than MaxLingering
+// goroutines do. When it reports true, the caller must call Unlinger once
+// it stops waiting.
+func (d *Desc) Linger() bool { return d.p.pool.linger() }
+
+// Unlinger ends what Linger allowed.
+func (d *Desc) Unlinger() { d.p.pool.unlinger() }
 
 // fire runs the function of the Wait a readiness event answers.
 func (d *Desc) fire() {

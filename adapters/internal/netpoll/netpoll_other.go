@@ -16,8 +16,11 @@ func Open(syscall.RawConn) (*Desc, error) { return nil, ErrUnsupported }
 // Wait fails with ErrUnsupported.
 func (*Desc) Wait(func()) (bool, error) { return false, ErrUnsupported }
 
-// Spare reports false.
-func (*Desc) Spare() bool { return false }
+// Linger reports false.
+func (*Desc) Linger() bool { return false }
+
+// Unlinger does nothing.
+func (*Desc) Unlinger() {}
 
 // Close does nothing.
 func (*Desc) Close() {}

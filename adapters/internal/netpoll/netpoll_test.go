@@ -117,7 +117,7 @@ func TestWaitAndClose(t *testing.T) {
 // and every one runs.
 func TestPoolBound(t *testing.T) {
 	const bound, n = 3, 20
-	p := newPool(bound)
+	p := newPool(bound, 0)
 	quit := make(chan struct{})
 	defer close(quit)
 	var running, most, done atomic.Int32
@@ -150,4 +150,57 @@ func TestPoolBound(t *testing.T) {
 	if d := done.Load(); d != n {
 		t.Errorf("%d functions ran; want %d", d, n)
 	}
+}
+
+// TestPoolLinger fills the lingering budget with functions that linger
+// and stay parked: one more may not linger, and new work still gets the
+// pool's workers, every one of them.
+func TestPoolLinger(t *testing.T) {
+	const workers, lingering = 2, 3
+	p := newPool(workers, lingering)
+	quit := make(chan struct{})
+	defer close(quit)
+	parked := make(chan struct{})
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for range lingering {
+		wg.Add(1)
+		p.run(func() {
+			defer wg.Done()
+			if !p.linger() {
+				t.Error("linger refused within the budget")
+				return
+			}
+			defer p.unlinger()
+			parked <- struct{}{}
+			<-release
+		}, quit)
+	}
+	for range lingering {
+		<-parked
+	}
+	if p.linger() {
+		t.Fatalf("linger allowed beyond the budget of %d", lingering)
+	}
+	// Every worker is there for new work while the budget is spent.
+	gate := make(chan struct{})
+	started := make(chan struct{}, workers)
+	for range workers {
+		wg.Add(1)
+		p.run(func() {
+			defer wg.Done()
+			started <- struct{}{}
+			<-gate
+		}, quit)
+	}
+	for range workers {
+		<-started
+	}
+	close(gate)
+	close(release)
+	wg.Wait()
+	if !p.linger() {
+		t.Fatal("linger refused once every lingering function had stopped")
+	}
+	p.unlinger()
 }

@@ -14,21 +14,42 @@ const workerIdle = 2 * time.Second
 // when all are busy, readiness events wait for one to finish.
 var MaxWorkers = max(64, 16*runtime.GOMAXPROCS(0))
 
-// pool runs functions on at most MaxWorkers goroutines, started as work
-// comes and ending once idle for workerIdle, or at once when quit is
-// closed.
+// MaxLingering bounds the pool goroutines that linger (see Desc.Linger):
+// wait, parked, for the next message of the connection they just served.
+// They are counted apart from MaxWorkers, so that lingering never keeps a
+// readiness event waiting for a goroutine.
+var MaxLingering = MaxWorkers
+
+// pool runs functions on at most workers+lingering goroutines, started as
+// work comes and ending once idle for workerIdle, or at once when quit is
+// closed. At most lingering of them linger at a time, so at least workers
+// are there for new work.
 type pool struct {
-	tasks  chan func()   // unbuffered: an idle worker takes the next
-	slots  chan struct{} // one token per running worker
-	active atomic.Int32  // functions running
+	tasks     chan func()   // unbuffered: an idle worker takes the next
+	slots     chan struct{} // one token per running worker
+	lingering atomic.Int32  // goroutines lingering
+	maxLinger int32
 }
 
-// spare reports whether fewer than half the bound's functions run.
-func (p *pool) spare() bool { return int(p.active.Load()) < cap(p.slots)/2 }
-
-func newPool(n int) *pool {
-	return &pool{tasks: make(chan func()), slots: make(chan struct{}, n)}
+func newPool(workers, lingering int) *pool {
+	return &pool{tasks: make(chan func()), slots: make(chan struct{}, workers+lingering), maxLinger: int32(lingering)}
 }
+
+// linger reports whether one more goroutine may linger; if so, it must
+// call unlinger when it stops.
+func (p *pool) linger() bool {
+	for {
+		n := p.lingering.Load()
+		if n >= p.maxLinger {
+			return false
+		}
+		if p.lingering.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+func (p *pool) unlinger() { p.lingering.Add(-1) }
 
 // run runs f on an idle worker, or on a new one while there are fewer
 // than the bound, or else waits for a worker to take it.
@@ -63,9 +84,7 @@ func (p *pool) work(f func(), quit <-chan struct{}) {
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	for {
-		p.active.Add(1)
 		f()
-		p.active.Add(-1)
 		idle.Reset(workerIdle)
 		select {
 		case f = <-p.tasks:
