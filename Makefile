@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: all test vet fmt-check lint race demo echo bench bench-nodes matrix fuzz soak
+.PHONY: all test vet fmt-check lint race demo echo bench bench-vs bench-nodes matrix fuzz soak
 
 all: test
 
@@ -40,6 +40,13 @@ matrix:
 BENCHFLAGS ?= -idle-conns 19000
 bench:
 	$(GO) run ./cmd/websock-bench $(BENCHFLAGS) -save docs/bench.json -readme README.md -svg docs/bench.svg
+
+## bench-vs: head to head, pair by pair: the gobws adapter against raw gws
+## (the fastest library measured), and gobws-netpoll against gobws
+VSFLAGS ?= -reps 8
+bench-vs:
+	$(GO) run ./cmd/websock-bench vs $(VSFLAGS) gobws raw:gws
+	$(GO) run ./cmd/websock-bench vs $(VSFLAGS) gobws-netpoll gobws
 
 ## bench-nodes: pubsub fan-out over two nodes (in-process broker and NATS), and a paced drain
 bench-nodes:

@@ -49,6 +49,14 @@
 // the median of the runs. Both processes raise their open-file limit to
 // the hard limit.
 //
+// `websock-bench vs A B` compares two servers head to head on rtt (or
+// tput), alternating them pair by pair, and prints each one's median and
+// the ratio A/B of every pair; a side is an adapter's name or raw:NAME,
+// the raw server of that adapter's library:
+//
+//	go run ./cmd/websock-bench vs -reps 8 gobws raw:gws        # against the fastest library
+//	go run ./cmd/websock-bench vs -reps 8 gobws-netpoll gobws  # event-driven against a goroutine each
+//
 // With -save, -readme and -svg it also writes the run's results (JSON),
 // the table between the README's bench markers, and a chart (SVG) of
 // adapter/raw per workload and of an idle connection's cost; `make bench`
@@ -88,6 +96,9 @@ func main() {
 	main := run
 	if len(os.Args) > 1 && os.Args[1] == "nodes" {
 		main, os.Args = runNodes, os.Args[1:]
+	}
+	if len(os.Args) > 1 && os.Args[1] == "vs" {
+		main, os.Args = runVs, os.Args[1:]
 	}
 	if len(os.Args) > 1 && os.Args[1] == "render" {
 		main, os.Args = runRender, os.Args[1:]

@@ -94,3 +94,39 @@ func TestNodesSmoke(t *testing.T) {
 		t.Errorf("the drain let clients reconnect faster than its batches allow:\n%s", table)
 	}
 }
+
+// TestVsSmoke runs `websock-bench vs` with tiny sizes, an adapter against
+// a raw server: both sides ran, in pairs, and the ratio was printed.
+func TestVsSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two processes per run")
+	}
+	var out, errOut bytes.Buffer
+	err := runVs([]string{"-reps", "2", "-conns", "2", "-duration", "200ms", "-warmup", "20ms", "gobws", "raw:gws"}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("runVs: %v\nstderr:\n%s", err, errOut.String())
+	}
+	table := out.String()
+	for _, want := range []string{"| gobws | ", "| raw gws | ", "gobws / raw gws: ", "of 2 pairs ≥ 1"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("no %q in the output:\n%s", want, table)
+		}
+	}
+	if n := strings.Count(errOut.String(), "pair "); n != 4 {
+		t.Errorf("%d runs logged; want 4 (2 pairs of 2):\n%s", n, errOut.String())
+	}
+}
+
+func TestVsBadArgs(t *testing.T) {
+	for _, args := range [][]string{
+		{"gobws"},
+		{"gobws", "raw:nope"},
+		{"nope", "gobws"},
+		{"-workload", "idle", "gobws", "raw:gws"},
+		{"-reps", "0", "gobws", "raw:gws"},
+	} {
+		if err := runVs(args, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
+			t.Errorf("runVs(%q) succeeded; want an error", args)
+		}
+	}
+}
