@@ -1,6 +1,8 @@
 package gobws
 
 import (
+	"errors"
+	"os"
 	"time"
 
 	"github.com/websock-go/websock/adapters"
@@ -29,19 +31,23 @@ var NetpollAdapter = adapters.Adapter{
 // descriptor, obtained through syscall.RawConn, is registered with it for
 // EPOLLIN and EPOLLRDHUP, one-shot. While any connection is registered,
 // one goroutine waits for the instance to have events, parked in the
-// runtime's poller (no thread blocks in epoll_wait); when bytes arrive on a connection,
-// a goroutine from a bounded pool (started on demand, ending when idle)
-// takes a buffer from a pool, reads what has arrived with a non-blocking
-// read through RawConn.Read (again while a read fills the whole buffer),
-// and hands every complete message to the handler. It then lingers:
-// while fewer than netpoll.MaxLingering goroutines do (as many as the
-// pool's workers, whose count it does not take from), it gives the
-// buffer back and waits up to 5ms for the next message in the runtime's
+// runtime's poller (no thread blocks in epoll_wait). When bytes arrive on
+// a connection, a goroutine from a bounded pool (started on demand,
+// ending when idle) takes a buffer from a pool, reads what has arrived
+// with a non-blocking read through RawConn.Read (again while a read fills
+// the whole buffer), and hands every complete message to the handler.
+//
+// It then lingers, while fewer than netpoll.MaxLingering goroutines do
+// (as many as the pool's workers, whose count it does not take from): it
+// gives the buffer back and waits for the next message in the runtime's
 // poller, as a goroutine of its own would, so that a connection that
 // keeps talking does not pay a trip through the epoll instance and the
-// pool per message; then it registers the connection again. The descriptor stays in the
-// runtime's hands: every read goes through RawConn.Read and every write
-// through net.Conn, so deadlines and Close work as usual.
+// pool per message. A sweep every 5ms ends the waits that heard nothing
+// since the one before, so a connection is let go 5 to 10ms after its
+// last message, with no clock read or timer per message; the connection
+// is then registered again. The descriptor stays in the runtime's hands:
+// every read goes through RawConn.Read and every write through net.Conn,
+// so deadlines and Close work as usual.
 //
 // A pool goroutine never waits for a frame that has not started: an
 // uncompressed message whose next fragment has not arrived is kept, and
@@ -68,7 +74,8 @@ func NewNetpoll(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
 // polled is the transport of a connection run on readiness events.
 type polled struct {
 	*transport
-	d *netpoll.Desc
+	d     *netpoll.Desc
+	evict func() // ends a lingering wait (see netpoll.Desc.Linger)
 }
 
 var (
@@ -87,40 +94,45 @@ func (h *Handler) eventTransport(t *transport) adapters.Transport {
 		return t
 	}
 	t.polling = true
+	pt := &polled{transport: t, d: d}
+	pt.evict = func() { t.nc.SetReadDeadline(evictNow) }
 	t.in.stall = h.opts.IdleTimeout
 	if t.in.stall <= 0 {
 		t.in.stall = adapters.DefaultIdleTimeout
 	}
-	return &polled{transport: t, d: d}
+	return pt
 }
 
 // Wait calls ready on a pool goroutine once the peer has sent something
 // (at once if it has already).
 func (p *polled) Wait(ready func()) (bool, error) { return p.d.Wait(ready) }
 
-// linger is how long a connection keeps its pool goroutine after a
-// message, waiting for the next in the runtime's poller, while fewer than
-// netpoll.MaxLingering goroutines do: a connection that keeps talking
-// then costs what it costs with a goroutine of its own, instead of a trip
-// through the poller and the pool per message.
-const linger = 5 * time.Millisecond
-
 // ReadReady reads what has arrived, usually with one read, and reports
-// every message it completes; then, if it may, it lingers: waits up to
-// linger for more. It returns nil once nothing more has started.
+// every message it completes; then, if it may, it lingers: waits for
+// more, parked in the runtime's poller, until nothing has arrived for
+// netpoll.LingerWindow (5ms). It returns nil once nothing more has
+// started.
 func (p *polled) ReadReady(ev adapters.Events) error {
 	t := p.transport
 	t.ev = ev
 	defer t.in.unstall()
-	wait := false // linger for more, rather than read what is there
+	wait := false      // linger for more, rather than read what is there
+	lingering := false // Linger allowed it, until this returns
+	defer func() {
+		if lingering {
+			p.d.Unlinger()
+		}
+	}()
 	for {
 		var err error
 		if wait {
-			if !p.d.Linger() {
-				return nil
+			if !lingering {
+				if !p.d.Linger(p.evict) {
+					return nil
+				}
+				lingering = true
 			}
-			err = t.in.linger(linger)
-			p.d.Unlinger()
+			err = p.linger()
 		} else {
 			err = t.in.poll()
 		}
@@ -151,6 +163,30 @@ func (p *polled) ReadReady(ev adapters.Events) error {
 		wait = t.in.drained
 	}
 }
+
+// linger waits for the next bytes, in the runtime's poller, and leaves
+// them buffered; it returns errAgain when the poller's sweep ended the
+// wait (nothing arrived for a whole window).
+func (p *polled) linger() error {
+	in := &p.in
+	if ok, err := in.pending(); ok {
+		return err
+	}
+	p.d.LingerWait()
+	err := in.waitFD()
+	if p.d.LingerWoke(err == nil) {
+		// The sweep set a read deadline in the past to end the wait.
+		p.nc.SetReadDeadline(time.Time{})
+		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+			return errAgain
+		}
+	}
+	return err
+}
+
+// evictNow is a read deadline in the past: set, it makes a pending read
+// return at once.
+var evictNow = time.Unix(1, 0)
 
 // Close closes the connection, and wakes the engine if it waits for it.
 func (p *polled) Close() error {

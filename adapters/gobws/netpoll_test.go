@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -143,4 +144,37 @@ func TestNetpollServeConnWithoutDescriptor(t *testing.T) {
 	if err := h.Shutdown(context.Background()); err != nil {
 		t.Errorf("Shutdown: %v", err)
 	}
+}
+
+// TestNetpollLingerLetsGo talks on a connection, then goes quiet: the
+// goroutine that lingered on it lets it go (no goroutine waits in
+// linger any more), and the connection still answers once it talks
+// again, now through the poller.
+func TestNetpollLingerLetsGo(t *testing.T) {
+	addr, _ := serveWith(t, gobws.NewNetpoll, nil)
+	c, _ := dial(t, addr, "", nil)
+	for i := range 3 {
+		c.send(true, 0, ws.OpBinary, []byte{byte(i)})
+		if h, p := c.read(); h.OpCode != ws.OpBinary || len(p) != 1 || p[0] != byte(i) {
+			t.Fatalf("got %v %q; want the echo of message %d", h.OpCode, p, i)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for lingering() {
+		if time.Now().After(deadline) {
+			t.Fatal("a goroutine still lingers on a connection quiet for 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.send(true, 0, ws.OpText, []byte("again"))
+	if h, p := c.read(); h.OpCode != ws.OpText || string(p) != "again" {
+		t.Fatalf("got %v %q after the linger ended; want the echo of %q", h.OpCode, p, "again")
+	}
+}
+
+// lingering reports whether a goroutine waits in a netpoll connection's
+// linger.
+func lingering() bool {
+	buf := make([]byte, 1<<20)
+	return strings.Contains(string(buf[:runtime.Stack(buf, true)]), "gobws.(*polled).linger(")
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -54,9 +53,8 @@ type reader struct {
 	// stall, when set, bounds each wait for the rest of what has started
 	// arriving, from the first such wait until unstall; deadline says the
 	// connection's read deadline is set.
-	stall     time.Duration
-	deadline  uint8     // which read deadline is set: noDeadline, lingerDeadline or stallDeadline
-	lingerSet time.Time // when linger set its deadline
+	stall    time.Duration
+	deadline uint8 // which read deadline is set: noDeadline or stallDeadline
 
 	// drained says the last read from the connection came back short:
 	// it had nothing more at the time.
@@ -174,7 +172,6 @@ func (b *reader) pending() (bool, error) {
 // The read deadlines a reader sets.
 const (
 	noDeadline uint8 = iota
-	lingerDeadline
 	stallDeadline
 )
 
@@ -187,7 +184,7 @@ func (b *reader) blocking() {
 	}
 }
 
-// unstall clears the read deadline blocking or linger set.
+// unstall clears the read deadline blocking set.
 func (b *reader) unstall() {
 	if b.deadline != noDeadline {
 		b.deadline = noDeadline
@@ -195,27 +192,13 @@ func (b *reader) unstall() {
 	}
 }
 
-// linger waits up to d (at least d/2) for bytes to arrive, in the runtime's poller,
-// taking the buffer only once they have, and leaves them buffered; it
-// returns errAgain when none came. The connection must have a file
-// descriptor (see canPoll).
-func (b *reader) linger(d time.Duration) error {
-	if ok, err := b.pending(); ok {
-		return err
-	}
-	// Move the deadline only once half of d has passed since it was
-	// set: a connection that keeps talking then sets it once every d/2,
-	// not once per message.
-	if now := time.Now(); b.deadline != lingerDeadline || now.After(b.lingerSet.Add(d/2)) {
-		b.deadline, b.lingerSet = lingerDeadline, now
-		b.nc.SetReadDeadline(now.Add(d))
-	}
+// waitFD waits, with no deadline of its own, until bytes have arrived,
+// taking the buffer only once they have, and leaves them buffered. The
+// connection must have a file descriptor (see canPoll).
+func (b *reader) waitFD() error {
+	b.unstall()
 	b.block = true
-	err := b.readFD()
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return errAgain
-	}
-	return err
+	return b.readFD()
 }
 
 // canPoll reports whether poll may be used.

@@ -25,6 +25,13 @@ type poller struct {
 	eprc    syscall.RawConn // epfd, as the runtime's poller knows it
 	epfile  *os.File        // holds epfd open
 
+	// The connections that linger (see Desc.Linger), and the timer that
+	// sweeps them while there are any.
+	lmu       sync.Mutex
+	lingering map[*Desc]struct{}
+	sweeper   *time.Timer
+	sweeping  bool
+
 	mu      sync.Mutex
 	descs   map[uint64]*Desc
 	next    uint64
@@ -74,6 +81,7 @@ func (p *poller) init() error {
 		}
 		p.epfd, p.evfd, p.eprc, p.epfile = epfd, evfd, rc, f
 		p.descs = make(map[uint64]*Desc)
+		p.lingering = make(map[*Desc]struct{})
 		p.next = 1
 		p.pool = newPool(MaxWorkers, MaxLingering)
 	})
@@ -163,6 +171,13 @@ type Desc struct {
 	ctl    func(fd uintptr)
 	op     int
 	ctlErr error
+
+	// Lingering (see Linger), guarded by lm.
+	lm         sync.Mutex
+	evict      func()
+	lingerWait bool // between LingerWait and LingerWoke
+	heard      bool // bytes arrived since the last sweep
+	evicted    bool // the sweep called evict during this wait
 }
 
 // Open registers the connection whose descriptor rc reaches. Its
@@ -223,12 +238,85 @@ func (d *Desc) Wait(ready func()) (bool, error) {
 // Linger reports whether the caller, a pool goroutine that has just
 // served the connection, may keep it a little longer and wait, parked in
 // the runtime's poller, for its next message: fewer than MaxLingering
-// goroutines do. When it reports true, the caller must call Unlinger once
-// it stops waiting.
-func (d *Desc) Linger() bool { return d.p.pool.linger() }
+// goroutines do. If so, the connection is swept every LingerWindow until
+// Unlinger: a wait (between LingerWait and LingerWoke) during which
+// nothing arrived for a whole window is ended by calling evict, which
+// must make the pending read return (a read deadline in the past does).
+// The caller must call Unlinger once it stops lingering.
+//
+// A connection that keeps talking thus pays no clock read and no timer
+// per message, only two uncontended locks.
+func (d *Desc) Linger(evict func()) bool {
+	p := d.p
+	if !p.pool.linger() {
+		return false
+	}
+	d.lm.Lock()
+	d.evict, d.heard, d.evicted = evict, true, false
+	d.lm.Unlock()
+	p.lmu.Lock()
+	p.lingering[d] = struct{}{}
+	if !p.sweeping {
+		p.sweeping = true
+		if p.sweeper == nil {
+			p.sweeper = time.AfterFunc(LingerWindow, p.sweep)
+		} else {
+			p.sweeper.Reset(LingerWindow)
+		}
+	}
+	p.lmu.Unlock()
+	return true
+}
 
-// Unlinger ends what Linger allowed.
-func (d *Desc) Unlinger() { d.p.pool.unlinger() }
+// LingerWait is called before each wait while lingering.
+func (d *Desc) LingerWait() {
+	d.lm.Lock()
+	d.lingerWait = true
+	d.lm.Unlock()
+}
+
+// LingerWoke is called after each wait while lingering; heard says
+// bytes arrived. It reports whether the sweep ended the wait: evict was
+// called, and its effect (a read deadline in the past) is the caller's to
+// undo.
+func (d *Desc) LingerWoke(heard bool) (evicted bool) {
+	d.lm.Lock()
+	d.lingerWait = false
+	d.heard = d.heard || heard
+	evicted, d.evicted = d.evicted, false
+	d.lm.Unlock()
+	return evicted
+}
+
+// Unlinger ends what Linger allowed. No evict runs after it returns.
+func (d *Desc) Unlinger() {
+	p := d.p
+	p.lmu.Lock()
+	delete(p.lingering, d)
+	p.lmu.Unlock()
+	p.pool.unlinger()
+}
+
+// sweep ends the waits of lingering connections that heard nothing for
+// a whole window, and runs again after LingerWindow while any linger.
+func (p *poller) sweep() {
+	p.lmu.Lock()
+	defer p.lmu.Unlock()
+	for d := range p.lingering {
+		d.lm.Lock()
+		if d.lingerWait && !d.heard && !d.evicted {
+			d.evicted = true
+			d.evict()
+		}
+		d.heard = false
+		d.lm.Unlock()
+	}
+	if len(p.lingering) == 0 {
+		p.sweeping = false
+		return
+	}
+	p.sweeper.Reset(LingerWindow)
+}
 
 // fire runs the function of the Wait a readiness event answers.
 func (d *Desc) fire() {

@@ -204,3 +204,38 @@ func TestPoolLinger(t *testing.T) {
 	}
 	p.unlinger()
 }
+
+// TestLingerSweep lingers on a connection that hears nothing: the sweep
+// calls evict within a few windows, LingerWoke reports it once, and
+// after Unlinger no evict runs.
+func TestLingerSweep(t *testing.T) {
+	srv, _ := pair(t)
+	d := open(t, srv)
+	defer d.Release()
+	evicted := make(chan struct{}, 4)
+	evict := func() { evicted <- struct{}{} }
+	if !d.Linger(evict) {
+		t.Fatal("Linger refused with nothing else lingering")
+	}
+	d.LingerWait()
+	select {
+	case <-evicted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a wait that heard nothing was not ended by the sweep")
+	}
+	if !d.LingerWoke(false) {
+		t.Fatal("LingerWoke after the sweep's evict reported no eviction")
+	}
+	if d.LingerWoke(false) {
+		t.Fatal("LingerWoke reported the same eviction twice")
+	}
+	d.Unlinger()
+	d.LingerWait() // not lingering: the sweep no longer looks
+	time.Sleep(3 * LingerWindow)
+	select {
+	case <-evicted:
+		t.Fatal("evict ran after Unlinger")
+	default:
+	}
+	d.LingerWoke(false)
+}

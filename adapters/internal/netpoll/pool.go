@@ -14,6 +14,11 @@ const workerIdle = 2 * time.Second
 // when all are busy, readiness events wait for one to finish.
 var MaxWorkers = max(64, 16*runtime.GOMAXPROCS(0))
 
+// LingerWindow is how often lingering connections are swept: one that
+// heard nothing for a whole window is let go (see Desc.Linger), between
+// one and two windows after its last message.
+const LingerWindow = 5 * time.Millisecond
+
 // MaxLingering bounds the pool goroutines that linger (see Desc.Linger):
 // wait, parked, for the next message of the connection they just served.
 // They are counted apart from MaxWorkers, so that lingering never keeps a
