@@ -53,8 +53,11 @@ bench-nodes:
 	$(GO) run ./cmd/websock-bench nodes
 
 ## fuzz: every fuzz target, one at a time, for FUZZTIME each (the seeds in
-## testdata/fuzz also run, briefly, in make test)
+## testdata/fuzz also run, briefly, in make test); each new input found
+## is minimized for at most FUZZMINIMIZETIME (Go's default, 60s, would
+## take all of a short run and leave it no time to fuzz)
 FUZZTIME ?= 10m
+FUZZMINIMIZETIME ?= 5s
 FUZZ_TARGETS = \
 	./adapters:FuzzEngine \
 	./adapters:FuzzMessageBuffer \
@@ -69,7 +72,7 @@ fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "== $$name in $$pkg for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -timeout 0 -parallel 1 $$pkg; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) -timeout 0 -parallel 1 $$pkg; \
 	done
 
 ## soak: every adapter under churn and injected faults (SOAKTIME each,

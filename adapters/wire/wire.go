@@ -442,6 +442,10 @@ func (c *Conn) libCloseDone(p []byte, from int) (int, error) {
 		b = answer(c.ctl[:2], c.peer)
 	case malformed(payload):
 		b = answer(c.ctl[:2], payload) // 1002 instead
+	case len(c.libFrame) != 2+len(payload):
+		// The length in an extended field, which a control frame may not
+		// use (RFC 6455 section 5.2: the minimal encoding): framed again.
+		b = append(c.ctl[:2], payload...)
 	default:
 		own = false
 	}
