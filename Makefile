@@ -68,11 +68,24 @@ FUZZ_TARGETS = \
 	./adapters/wire:FuzzConnRead \
 	./adapters/wire:FuzzConnWrite \
 	./conformance:FuzzInflate
+# Go 1.26's fuzzing coordinator may fail a run that found nothing with
+# "context deadline exceeded" at the -fuzztime boundary (Go issue 75804,
+# fixed in Go 1.27): such a run, with no failing input written, is
+# reported and not counted as a finding.
 fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
+	@set -e; log=$$(mktemp); status=$$(mktemp); trap 'rm -f $$log $$status' EXIT; \
+	for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "== $$name in $$pkg for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) -timeout 0 -parallel 1 $$pkg; \
+		{ rc=0; $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) -timeout 0 -parallel 1 $$pkg 2>&1 || rc=$$?; echo $$rc > $$status; } | tee $$log; \
+		rc=$$(cat $$status); \
+		if [ $$rc -ne 0 ]; then \
+			if grep -q 'context deadline exceeded' $$log && ! grep -q 'Failing input written' $$log; then \
+				echo "== $$name: the fuzzing coordinator's deadline race (Go issue 75804), no failing input: not a finding"; \
+			else \
+				exit $$rc; \
+			fi; \
+		fi; \
 	done
 
 ## soak: every adapter under churn and injected faults (SOAKTIME each,
