@@ -35,10 +35,7 @@ func (c *Conn) WriteFrame(frame []byte, deadline time.Time) error {
 	if c.midFrame() {
 		return ErrMidFrame
 	}
-	c.nc.SetWriteDeadline(deadline)
-	_, err := c.nc.Write(frame)
-	c.nc.SetWriteDeadline(time.Time{}) // the library's writes keep their own deadlines
-	return err
+	return c.writeBy(frame, deadline)
 }
 
 // WritePrepared writes p's shared frame (see adapters.ServerFrame: deflate

@@ -567,6 +567,12 @@ func (c *Conn) midFrame() bool {
 func (c *Conn) writeOwn(op websock.Opcode, b []byte, deadline time.Time) error {
 	b[0] = 0x80 | byte(op) // FIN
 	b[1] = byte(len(b) - 2)
+	return c.writeBy(b, deadline)
+}
+
+// writeBy writes b, a whole frame, with deadline (the zero time: none).
+// Called with mu held.
+func (c *Conn) writeBy(b []byte, deadline time.Time) error {
 	c.nc.SetWriteDeadline(deadline)
 	_, err := c.nc.Write(b)
 	c.nc.SetWriteDeadline(time.Time{}) // the library's writes keep their own deadlines

@@ -52,13 +52,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, *outputs, error) {
 	out.flags(fs)
 	adapterList := fs.String("adapters", strings.Join(builtin.WebSocketNames(), ","), "comma-separated adapters to measure")
 	workloadList := fs.String("workloads", strings.Join(allWorkloads, ","), "comma-separated workloads to run")
-	fs.IntVar(&cfg.conns, "conns", 50, "rtt: connections, each in a closed send-and-wait loop")
-	fs.IntVar(&cfg.size, "size", 1024, "rtt: message size in bytes")
-	fs.DurationVar(&cfg.duration, "duration", 3*time.Second, "rtt, tput: measured time of one run")
-	fs.DurationVar(&cfg.warmup, "warmup", 500*time.Millisecond, "rtt, tput: unmeasured warm-up before each run")
-	fs.IntVar(&cfg.reps, "reps", 2, "rtt, tput: runs per side, alternating raw and adapter")
-	fs.IntVar(&cfg.tputSize, "tput-size", 64<<10, "tput: message size in bytes")
-	fs.IntVar(&cfg.window, "window", 4, "tput: messages in flight")
+	cfg.loadFlags(fs, 2, "rtt, tput: runs per side, alternating raw and adapter")
 	fs.IntVar(&cfg.fanoutConns, "fanout-conns", 1000, "fanout: connections that get each pushed message")
 	fs.IntVar(&cfg.fanoutSize, "fanout-size", 256, "fanout: pushed message size in bytes")
 	fs.IntVar(&cfg.fanoutReps, "fanout-reps", 5, "fanout: pushes per run; the median is reported")
@@ -103,17 +97,45 @@ func parseFlags(args []string, stderr io.Writer) (*config, *outputs, error) {
 			cfg.workloads = append(cfg.workloads, w)
 		}
 	}
+	if err := cfg.checkLoad(); err != nil {
+		return nil, nil, err
+	}
 	switch {
-	case cfg.conns < 1, cfg.size < 1, cfg.reps < 1, cfg.tputSize < 1, cfg.window < 1,
-		cfg.fanoutConns < 1, cfg.fanoutSize < 1, cfg.fanoutReps < 1, cfg.idleConns < 1,
+	case cfg.fanoutConns < 1, cfg.fanoutSize < 1, cfg.fanoutReps < 1, cfg.idleConns < 1,
 		cfg.broadcastConns < 1, cfg.broadcastSize < 1, cfg.broadcastReps < 1:
 		return nil, nil, fmt.Errorf("counts and sizes must be positive")
-	case cfg.duration <= 0, cfg.warmup < 0, cfg.settle < 0:
-		return nil, nil, fmt.Errorf("-duration must be positive, -warmup and -settle not negative")
-	case cfg.size > maxMessage, cfg.tputSize > maxMessage, cfg.fanoutSize > maxMessage, cfg.broadcastSize > maxMessage:
+	case cfg.settle < 0:
+		return nil, nil, fmt.Errorf("-settle must not be negative")
+	case cfg.fanoutSize > maxMessage, cfg.broadcastSize > maxMessage:
 		return nil, nil, fmt.Errorf("message sizes must be at most %d bytes, the servers' limit", maxMessage)
 	}
 	return cfg, out, nil
+}
+
+// loadFlags defines the flags of the rtt and tput workloads, which
+// websock-bench and websock-bench vs share; reps is the default of -reps,
+// and repsUsage what it counts.
+func (c *config) loadFlags(fs *flag.FlagSet, reps int, repsUsage string) {
+	fs.IntVar(&c.conns, "conns", 50, "rtt: connections, each in a closed send-and-wait loop")
+	fs.IntVar(&c.size, "size", 1024, "rtt: message size in bytes")
+	fs.DurationVar(&c.duration, "duration", 3*time.Second, "rtt, tput: measured time of one run")
+	fs.DurationVar(&c.warmup, "warmup", 500*time.Millisecond, "rtt, tput: unmeasured warm-up before each run")
+	fs.IntVar(&c.reps, "reps", reps, repsUsage)
+	fs.IntVar(&c.tputSize, "tput-size", 64<<10, "tput: message size in bytes")
+	fs.IntVar(&c.window, "window", 4, "tput: messages in flight")
+}
+
+// checkLoad checks what loadFlags defines.
+func (c *config) checkLoad() error {
+	switch {
+	case c.conns < 1, c.size < 1, c.reps < 1, c.tputSize < 1, c.window < 1:
+		return fmt.Errorf("counts and sizes must be positive")
+	case c.duration <= 0, c.warmup < 0:
+		return fmt.Errorf("-duration must be positive, -warmup not negative")
+	case c.size > maxMessage, c.tputSize > maxMessage:
+		return fmt.Errorf("message sizes must be at most %d bytes, the servers' limit", maxMessage)
+	}
+	return nil
 }
 
 func splitList(s string) []string {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/websock-go/websock/cmd/internal/builtin"
 )
@@ -58,13 +57,7 @@ func runVs(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	cfg := &config{}
 	workload := fs.String("workload", "rtt", "rtt or tput")
-	fs.IntVar(&cfg.conns, "conns", 50, "rtt: connections, each in a closed send-and-wait loop")
-	fs.IntVar(&cfg.size, "size", 1024, "rtt: message size in bytes")
-	fs.DurationVar(&cfg.duration, "duration", 3*time.Second, "measured time of one run")
-	fs.DurationVar(&cfg.warmup, "warmup", 500*time.Millisecond, "unmeasured warm-up before each run")
-	fs.IntVar(&cfg.reps, "reps", 6, "pairs of runs")
-	fs.IntVar(&cfg.tputSize, "tput-size", 64<<10, "tput: message size in bytes")
-	fs.IntVar(&cfg.window, "window", 4, "tput: messages in flight")
+	cfg.loadFlags(fs, 6, "pairs of runs")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: websock-bench vs [flags] A B\n\n"+
 			"Runs servers A and B in turn, pair by pair, and prints each one's median and the ratio A/B.\n"+
@@ -82,13 +75,8 @@ func runVs(args []string, stdout, stderr io.Writer) error {
 	if !ok {
 		return fmt.Errorf("-workload must be rtt or tput, got %q", *workload)
 	}
-	switch {
-	case cfg.conns < 1, cfg.size < 1, cfg.reps < 1, cfg.tputSize < 1, cfg.window < 1:
-		return fmt.Errorf("counts and sizes must be positive")
-	case cfg.duration <= 0, cfg.warmup < 0:
-		return fmt.Errorf("-duration must be positive, -warmup not negative")
-	case cfg.size > maxMessage, cfg.tputSize > maxMessage:
-		return fmt.Errorf("message sizes must be at most %d bytes, the servers' limit", maxMessage)
+	if err := cfg.checkLoad(); err != nil {
+		return err
 	}
 	var sides [2]side
 	for i := range sides {
