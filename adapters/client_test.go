@@ -129,11 +129,17 @@ func TestDialRefuses(t *testing.T) {
 		want string
 	}{
 		{"ftp://127.0.0.1:1/", nil, "not ws or wss"},
+		{"http://127.0.0.1:1/", nil, `scheme "http" is an HTTP scheme; a WebSocket URL starts with ws://`},
+		{"https://127.0.0.1:1/", nil, "starts with wss://"},
 		{"ws:///path", nil, "no host"},
 		{"ws://127.0.0.1:1/", &gorilla.DialOptions{Header: http.Header{"Sec-Websocket-Protocol": {"x"}}}, "Sec-Websocket-Protocol"},
 	} {
-		if _, err := gorilla.Dial(context.Background(), tc.url, h, tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
+		_, err := gorilla.Dial(context.Background(), tc.url, h, tc.opts)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Dial(%q) = %v, want an error saying %q", tc.url, err, tc.want)
+		}
+		if tc.opts == nil && !errors.Is(err, adapters.ErrBadURL) {
+			t.Errorf("Dial(%q) = %v, want an error matching adapters.ErrBadURL", tc.url, err)
 		}
 	}
 }

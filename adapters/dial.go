@@ -8,6 +8,7 @@ import (
 	"crypto/sha1"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -129,24 +130,32 @@ type handshakeRequest struct {
 var reservedHeaders = []string{"Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version",
 	"Sec-Websocket-Extensions", "Sec-Websocket-Protocol", "Sec-Websocket-Accept"}
 
-// parseURL checks a client URL: ws or wss (http and https are taken for
-// them), with a host.
+// ErrBadURL is matched (errors.Is) by the error of a Dial whose URL is not
+// a WebSocket URL: one that does not parse, has no host, or whose scheme is
+// not ws or wss. An http or https URL is refused too, rather than taken for
+// ws or wss, so that a URL meant for another endpoint is not dialed by
+// mistake; the message names the scheme to write instead.
+var ErrBadURL = errors.New("websock: bad WebSocket URL")
+
+// parseURL checks a client URL: ws or wss, with a host.
 func parseURL(rawURL string) (*url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("websock: dial: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrBadURL, err)
 	}
 	switch u.Scheme {
 	case "ws", "wss":
-	case "http":
-		u.Scheme = "ws"
-	case "https":
-		u.Scheme = "wss"
+	case "http", "https":
+		want := "ws"
+		if u.Scheme == "https" {
+			want = "wss"
+		}
+		return nil, fmt.Errorf("%w: dial %s: scheme %q is an HTTP scheme; a WebSocket URL starts with %s://", ErrBadURL, rawURL, u.Scheme, want)
 	default:
-		return nil, fmt.Errorf("websock: dial %s: scheme %q is not ws or wss", rawURL, u.Scheme)
+		return nil, fmt.Errorf("%w: dial %s: scheme %q is not ws or wss", ErrBadURL, rawURL, u.Scheme)
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("websock: dial %s: the URL has no host", rawURL)
+		return nil, fmt.Errorf("%w: dial %s: the URL has no host", ErrBadURL, rawURL)
 	}
 	return u, nil
 }

@@ -40,7 +40,11 @@
 // takeover), and when an offer limits the server's window
 // (server_max_window_bits) below 32 KiB, the adapter accepts it and
 // compresses with Huffman codes only, without back-references, which
-// compresses less. The adapter serves the server side of a connection only.
+// compresses less.
+//
+// On the client's side, [Dial] runs a handler over a connection the engine
+// dials and handshakes (see adapters.Dial), with gobwas/ws reading and
+// writing its frames, masked.
 package gobws
 
 import (
