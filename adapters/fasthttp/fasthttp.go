@@ -5,8 +5,17 @@
 //
 // [New] returns a [Handler] whose [Handler.ServeFastHTTP] method is a
 // fasthttp.RequestHandler: pass h.ServeFastHTTP as fasthttp.Server.Handler,
-// or call it from a router. [Handler.ServeConn] runs a websock Handler over
-// a connection the caller upgraded itself with websocket.FastHTTPUpgrader.
+// or call it from a router. It upgrades every request it is given
+// (fasthttp has no mux), so a server that serves anything else routes on
+// the path first and gives it only the WebSocket's requests: see the
+// routing example, which serves a WebSocket and other handlers on one
+// port. [Handler.ServeConn] runs a websock Handler over a connection the
+// caller upgraded itself with websocket.FastHTTPUpgrader.
+//
+// This package's name is that of valyala/fasthttp, which a program using
+// it imports too; import it under another name, as the examples do:
+//
+//	import wsfasthttp "github.com/websock-go/websock/adapters/fasthttp"
 //
 // fasthttp hands an upgraded connection to a goroutine of its own after
 // the request handler has returned; the connection runs on that goroutine

@@ -1,0 +1,201 @@
+package doccheck
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// snippet is one ```go block of a Markdown file.
+type snippet struct {
+	file  string // the Markdown file, relative to the module root
+	line  int    // the line of its opening fence
+	group string // its group: the package name, or a go:group marker's name
+	src   []byte
+}
+
+var groupMarker = regexp.MustCompile(`^<!--\s*go:group\s+([A-Za-z0-9_-]+)\s*-->$`)
+
+// extract returns the ```go blocks of the Markdown text md.
+func extract(name string, md []byte) ([]snippet, error) {
+	var (
+		out     []snippet
+		in      bool
+		cur     snippet
+		body    bytes.Buffer
+		pending string // the group named by a marker on the line before a fence
+		lineNo  int
+	)
+	sc := bufio.NewScanner(bytes.NewReader(md))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		lineNo++
+		line := sc.Text()
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case in && trimmed == "```":
+			in = false
+			cur.src = append([]byte(nil), body.Bytes()...)
+			out = append(out, cur)
+		case in:
+			body.WriteString(line)
+			body.WriteByte('\n')
+		case trimmed == "```go":
+			in = true
+			cur = snippet{file: name, line: lineNo, group: pending}
+			body.Reset()
+			pending = ""
+		default:
+			if m := groupMarker.FindStringSubmatch(trimmed); m != nil {
+				pending = m[1]
+			} else if trimmed != "" {
+				pending = ""
+			}
+		}
+	}
+	if in {
+		return nil, fmt.Errorf("%s:%d: a ```go block is never closed", name, cur.line)
+	}
+	return out, sc.Err()
+}
+
+// markdownFiles returns the Markdown files whose snippets are checked,
+// relative to the module root root.
+func markdownFiles(t *testing.T, root string) []string {
+	t.Helper()
+	files := []string{"README.md"}
+	if _, err := os.Stat(filepath.Join(root, "CONTRIBUTING.md")); err == nil {
+		files = append(files, "CONTRIBUTING.md")
+	}
+	docs, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		rel, _ := filepath.Rel(root, d)
+		files = append(files, rel)
+	}
+	return files
+}
+
+var slug = regexp.MustCompile(`[^A-Za-z0-9]+`)
+
+// TestMarkdownSnippetsCompile compiles every Go snippet of the Markdown
+// files with go vet.
+func TestMarkdownSnippetsCompile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiling the Markdown snippets runs go vet on each; skipped with -short")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	groups := map[string][]snippet{}
+	var keys []string
+	for _, name := range markdownFiles(t, root) {
+		md, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		snips, err := extract(name, md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range snips {
+			f, err := parser.ParseFile(fset, "", s.src, parser.ImportsOnly)
+			if err != nil {
+				t.Errorf("%s:%d: a ```go block must be a complete Go file, starting with its package clause (use ```text for a fragment): %v", s.file, s.line, err)
+				continue
+			}
+			if formatted, err := format.Source(s.src); err == nil && !bytes.Equal(formatted, s.src) {
+				t.Errorf("%s:%d: the ```go block is not gofmt-formatted; format it as gofmt would", s.file, s.line)
+			}
+			if s.group == "" {
+				s.group = f.Name.Name
+			}
+			key := name + "#" + s.group
+			if _, ok := groups[key]; !ok {
+				keys = append(keys, key)
+			}
+			groups[key] = append(groups[key], s)
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	if len(keys) == 0 {
+		t.Fatal("no ```go block found in the Markdown files")
+	}
+
+	if err := os.MkdirAll("testdata", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tmp, err := os.MkdirTemp("testdata", "snippets-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(tmp) })
+
+	where := map[string]string{} // a written file's path → its Markdown place
+	var dirs []string
+	slices.Sort(keys)
+	for _, key := range keys {
+		dir := filepath.Join(tmp, strings.Trim(slug.ReplaceAllString(key, "_"), "_"))
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, "./"+filepath.ToSlash(dir))
+		for i, s := range groups[key] {
+			name := "block" + strconv.Itoa(i)
+			if bytes.Contains(s.src, []byte(`"testing"`)) {
+				name += "_test"
+			}
+			path := filepath.Join(dir, name+".go")
+			if err := os.WriteFile(path, s.src, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			where[filepath.ToSlash(path)] = fmt.Sprintf("%s:%d", s.file, s.line)
+		}
+	}
+	cmd := exec.Command("go", append([]string{"vet"}, dirs...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		msg := string(out)
+		// Name the Markdown place of each file the errors mention.
+		for path, place := range where {
+			msg = strings.ReplaceAll(msg, path, place+" ("+filepath.Base(path)+")")
+		}
+		t.Fatalf("the Markdown's Go snippets do not compile (go vet: %v); fix the snippet at the place named:\n%s", err, msg)
+	}
+	t.Logf("compiled %d snippet groups from the Markdown files", len(keys))
+}
+
+// TestExtract checks the extraction rules on a small page.
+func TestExtract(t *testing.T) {
+	md := "text\n```go\npackage a\n```\n\n<!-- go:group two -->\n```go\npackage main\n```\n```text\nnot go\n```\n```go\npackage main\n"
+	if _, err := extract("x.md", []byte(md)); err == nil {
+		t.Fatal("an unclosed ```go block was not reported")
+	}
+	snips, err := extract("x.md", []byte(md+"```\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snips) != 3 {
+		t.Fatalf("found %d blocks, want 3", len(snips))
+	}
+	if snips[0].line != 2 || snips[1].group != "two" || snips[2].group != "" {
+		t.Errorf("blocks %+v: want the first at line 2, the second in group two, the third in no marked group", snips)
+	}
+}
