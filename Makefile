@@ -2,9 +2,17 @@
 
 GO ?= go
 
-.PHONY: all test vet fmt-check lint race demo echo bench bench-vs bench-nodes matrix fuzz soak
+.PHONY: all check test vet fmt-check lint race demo echo bench bench-vs bench-nodes matrix fuzz soak
 
 all: test
+
+## check: the quick loop for contributors (under two minutes on 2 cores):
+## vet, gofmt, and the tests of every package in -short mode, with the
+## conformance suite on the reference adapter and on gorilla only; the
+## other library adapters' suites, staticcheck and -race are make test's
+CHECK_SKIP = /adapters/(coder|nhooyr|gobws|fasthttp|gws|longpoll|nbio)$$
+check: vet fmt-check
+	$(GO) test -short -count=1 $$($(GO) list ./... | grep -v -E '$(CHECK_SKIP)')
 
 ## test: vet, gofmt check, staticcheck, and every test under the race detector
 test: vet fmt-check lint
@@ -35,11 +43,11 @@ echo:
 matrix:
 	$(GO) run ./cmd/websock-conform
 
-## bench: adapters against their raw libraries: the README's Performance
+## bench: adapters against their raw libraries: docs/performance.md's
 ## table, the chart docs/bench.svg and the results docs/bench.json
 BENCHFLAGS ?= -idle-conns 19000
 bench:
-	$(GO) run ./cmd/websock-bench $(BENCHFLAGS) -save docs/bench.json -readme README.md -svg docs/bench.svg
+	$(GO) run ./cmd/websock-bench $(BENCHFLAGS) -save docs/bench.json -readme docs/performance.md -svg docs/bench.svg
 
 ## bench-vs: head to head, pair by pair: the gobws adapter against raw gws
 ## (the fastest library measured), and gobws-netpoll against gobws

@@ -102,7 +102,7 @@ func writeChart(w io.Writer, cfg *config, res *results) error {
 	m := res.meta
 	body.text(chartMargin, y+14, "start", "title", "websock adapters against the raw libraries they wrap")
 	y += 32
-	body.text(chartMargin, y, "start", "note", fmt.Sprintf("websock-bench, %s, %d × %s, %s; load average %s at start, %s at end. Medians; the README table has every figure.",
+	body.text(chartMargin, y, "start", "note", fmt.Sprintf("websock-bench, %s, %d × %s, %s; load average %s at start, %s at end. Medians; docs/performance.md has every figure.",
 		m.Date, m.CPUs, m.CPU, m.Go, m.LoadStart, m.LoadEnd))
 	y += 24
 

@@ -97,7 +97,7 @@ func TestChartWellFormed(t *testing.T) {
 }
 
 // checkOutputs checks the files a run wrote: the saved results render to
-// the README section and the chart that were written with them.
+// the Performance section and the chart that were written with them.
 func checkOutputs(t *testing.T, saved, readme, svgFile string) {
 	t.Helper()
 	cfg, res, err := loadRecord(saved)
@@ -113,7 +113,7 @@ func checkOutputs(t *testing.T, saved, readme, svgFile string) {
 		t.Fatalf("%s: %v", readme, err)
 	}
 	if want := readmeSection(cfg, res); !bytes.Equal(got, want) {
-		t.Errorf("%s's table is not that of %s; run `make bench`, or `go run ./cmd/websock-bench render -from docs/bench.json -readme README.md -svg docs/bench.svg`.\nwant:\n%s\ngot:\n%s", readme, saved, want, got)
+		t.Errorf("%s's table is not that of %s; run `make bench`, or `go run ./cmd/websock-bench render -from docs/bench.json -readme docs/performance.md -svg docs/bench.svg`.\nwant:\n%s\ngot:\n%s", readme, saved, want, got)
 	}
 	chart, err := os.ReadFile(svgFile)
 	if err != nil {
@@ -134,11 +134,11 @@ func checkOutputs(t *testing.T, saved, readme, svgFile string) {
 	}
 }
 
-// TestDocsCurrent checks that the README's Performance table and
+// TestDocsCurrent checks that the Performance guide.s table and
 // docs/bench.svg are those of the run saved in docs/bench.json, the way
 // TestReadmeCurrent keeps the capability matrix current.
 func TestDocsCurrent(t *testing.T) {
-	checkOutputs(t, "../../docs/bench.json", "../../README.md", "../../docs/bench.svg")
+	checkOutputs(t, "../../docs/bench.json", "../../docs/performance.md", "../../docs/bench.svg")
 }
 
 func TestReplaceSection(t *testing.T) {

@@ -58,7 +58,7 @@
 //	go run ./cmd/websock-bench vs -reps 8 gobws-netpoll gobws  # event-driven against a goroutine each
 //
 // With -save, -readme and -svg it also writes the run's results (JSON),
-// the table between the README's bench markers, and a chart (SVG) of
+// the table between the bench markers of a Markdown file (docs/performance.md), and a chart (SVG) of
 // adapter/raw per workload and of an idle connection's cost; `make bench`
 // writes all three, and `websock-bench render -from FILE -readme FILE
 // -svg FILE` makes the table and the chart again from saved results.

@@ -12,10 +12,10 @@ import (
 	"time"
 )
 
-// A run's results are saved (-save) so that the README's Performance table
+// A run's results are saved (-save) so that the Performance table (docs/performance.md)
 // and the chart are made from them, together, and can be made again
 // (`websock-bench render`) without running anything: a test checks that
-// the README and the chart in the repository are those of the saved run.
+// the table and the chart in the repository are those of the saved run.
 
 // meta is the machine, the date and the load of a run.
 type meta struct {
@@ -118,14 +118,14 @@ func loadRecord(path string) (*config, *results, error) {
 	return cfg, &results{runs: r.Runs, meta: r.Meta}, nil
 }
 
-// The markers around the generated part of the README's Performance
+// The markers around the generated part of the Performance guide.s
 // section.
 const (
 	readmeBegin = "<!-- bench:begin -->"
 	readmeEnd   = "<!-- bench:end -->"
 )
 
-// readmeSection returns what goes between the README's markers: the table
+// readmeSection returns what goes between the Performance guide.s markers: the table
 // of printTable.
 func readmeSection(cfg *config, res *results) []byte {
 	var b bytes.Buffer
@@ -201,7 +201,7 @@ func (o *outputs) write(cfg *config, res *results) error {
 	return nil
 }
 
-// runRender is `websock-bench render`: it makes the README table and the
+// runRender is `websock-bench render`: it makes the Performance table and the
 // chart again from a saved run.
 func runRender(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("websock-bench render", flag.ContinueOnError)

@@ -11,7 +11,7 @@
 // prints each failure with the rule it broke to standard error, marks a
 // feature failing when any of its cases failed, and exits 1 if any did.
 // With -static it prints what the adapters declare, without running
-// anything: that is the copy kept in README.md, and a test checks that
+// anything: that is the copy kept in docs/adapters.md, and a test checks that
 // copy is current. It runs itself again with GODEBUG=http2xconnect=1
 // added to its environment, for the cases over HTTP/2.
 //

@@ -18,6 +18,9 @@ import (
 // .ci/run installs it, so its absence there is a broken setup.
 func findChromium(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("drives a real Chromium; skipped with -short (make check), run by make test")
+	}
 	for _, name := range []string{"chromium", "chromium-browser"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p

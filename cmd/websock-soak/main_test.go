@@ -20,12 +20,19 @@ func TestMain(m *testing.M) {
 // every fault is injected, and every invariant must hold.
 func TestSoakBriefly(t *testing.T) {
 	var out bytes.Buffer
-	err := run([]string{"-duration", "1s", "-conns", "24", "-senders", "2"}, &out)
+	args := []string{"-duration", "1s", "-conns", "24", "-senders", "2"}
+	names := builtin.WebSocketNames()
+	if testing.Short() {
+		// make check soaks one adapter; make test soaks them all.
+		names = names[:1]
+		args = append(args, "-adapters", names[0])
+	}
+	err := run(args, &out)
 	t.Log(out.String())
 	if err != nil {
 		t.Fatalf("soak: %v", err)
 	}
-	for _, name := range builtin.WebSocketNames() {
+	for _, name := range names {
 		if !strings.Contains(out.String(), "| "+name+" |") {
 			t.Errorf("no result for adapter %s", name)
 		}
