@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: all check test vet fmt-check lint race demo echo bench bench-vs bench-nodes matrix fuzz soak
+.PHONY: all check screenshot test vet fmt-check lint race demo echo bench bench-vs bench-nodes matrix fuzz soak
 
 all: test
 
@@ -32,6 +32,11 @@ lint:
 ## demo: the chat demo on every adapter at once, page on http://127.0.0.1:8080
 demo:
 	$(GO) run ./cmd/websock-demo
+
+## screenshot: the demo's page in a real Chromium, saved as docs/demo.png
+## (the picture in the README), by the browser test that checks it
+screenshot:
+	WEBSOCK_UPDATE_SCREENSHOT=1 $(GO) test -count=1 -run '^TestBrowserTour$$' ./cmd/websock-demo/
 
 ## echo: the echo server (ADAPTER=gorilla ADDR=127.0.0.1:9001)
 ADAPTER ?= gorilla

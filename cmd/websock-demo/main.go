@@ -7,7 +7,10 @@
 // 8082, ...), and every connection joins one room, so a message typed on a
 // page connected through gorilla reaches a page connected through fasthttp:
 // the handlers broadcast through a small in-process hub, and each
-// connection's HandleInfo passes the room's events on in order. The page
+// connection's HandleInfo passes the room's events on in order. Opened
+// without parameters, the page shows one chat panel per adapter, each
+// connected at once under a generated name (?connect=0 shows one chat of
+// your own instead; ?name=N&server=S connects one as N through S). The page
 // shows which server each message came through and who is online, and
 // reconnects when the servers come back after a restart. Below the chat,
 // the page shows every adapter's live counters side by side (connections,
