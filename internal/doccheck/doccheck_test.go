@@ -199,3 +199,32 @@ func TestExtract(t *testing.T) {
 		t.Errorf("blocks %+v: want the first at line 2, the second in group two, the third in no marked group", snips)
 	}
 }
+
+var mdLink = regexp.MustCompile(`\]\(([^)#\s]+)(#[^)\s]*)?\)`)
+
+// TestMarkdownLinks checks that every relative link of the Markdown files
+// names a file or directory of the repository.
+func TestMarkdownLinks(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range markdownFiles(t, root) {
+		md, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(md), "\n") {
+			for _, m := range mdLink.FindAllStringSubmatch(line, -1) {
+				target := m[1]
+				if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") || strings.HasPrefix(target, "?") {
+					continue
+				}
+				path := filepath.Join(root, filepath.Dir(name), target)
+				if _, err := os.Stat(path); err != nil {
+					t.Errorf("%s:%d: the link to %s names no file of the repository", name, i+1, target)
+				}
+			}
+		}
+	}
+}
