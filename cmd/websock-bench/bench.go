@@ -19,6 +19,7 @@ type bench struct {
 	exe string   // this program, re-executed as server and client
 	env []string // the children's environment
 	log io.Writer
+	pin pinning // where the children run
 }
 
 // The two sides of every comparison, and the adapter with a no-op
@@ -67,6 +68,7 @@ func (r *results) get(adapter, mode, workload string) []*clientResult {
 // runAll runs every workload for every adapter, alternating sides.
 func (b *bench) runAll() *results {
 	res := &results{runs: map[string]map[string]map[string][]*clientResult{}, meta: newMeta()}
+	res.meta.Placement = b.pin.note
 	if slices.Contains(b.cfg.workloads, "broadcast") {
 		for _, mode := range []string{modeBroadcaster, modeBroadcasterDeflate} {
 			b.runOne(res, broadcasterAdapter, mode, "broadcast", 0, 1)
@@ -124,7 +126,7 @@ func (b *bench) runOne(res *results, adapter, mode, w string, rep, reps int) {
 func summary(w string, r *clientResult) string {
 	switch w {
 	case "rtt":
-		return fmt.Sprintf("%.0f round trips/s, p50 %s, p99 %s", r.PerSecond, fmtDur(r.P50), fmtDur(r.P99))
+		return fmt.Sprintf("%.0f round trips/s, server CPU %s per round trip, p50 %s, p99 %s", r.PerSecond, fmtDur(r.ServerCPU), fmtDur(r.P50), fmtDur(r.P99))
 	case "tput":
 		return fmt.Sprintf("%.1f MB/s", r.MBps)
 	case "fanout":
@@ -216,7 +218,8 @@ type child struct {
 
 // start starts this program with args; ctx kills it.
 func (b *bench) start(ctx context.Context, args []string) (*child, error) {
-	cmd := exec.CommandContext(ctx, b.exe, args...)
+	prog, argv := b.pin.command(b.exe, args)
+	cmd := exec.CommandContext(ctx, prog, argv...)
 	cmd.Env = b.env
 	cmd.WaitDelay = 5 * time.Second
 	c := &child{name: args[0], cmd: cmd, lines: make(chan []byte, 4), stderr: &cappedBuffer{max: 16 << 10}, done: make(chan struct{})}

@@ -45,7 +45,8 @@ type clientResult struct {
 	CompressedShare float64 `json:"compressed_share,omitempty"`
 	// fanout: the server's CPU time per push, user and system, from before
 	// the first push until after the last one was delivered, divided by
-	// the pushes; 0 where unknown
+	// the pushes; rtt: the server's CPU time over the measured period
+	// divided by the round trips in it; 0 where unknown
 	ServerCPU float64 `json:"server_cpu_ns,omitempty"`
 	// idle: per connection, from the server's stats
 	Conns          int     `json:"conns,omitempty"`
@@ -236,6 +237,22 @@ func clientRTT(cfg *clientConfig) (*clientResult, error) {
 	start := time.Now()
 	warmEnd := start.Add(cfg.warmup)
 	end := warmEnd.Add(cfg.duration)
+	// The server's CPU counters at the start and the end of the measured
+	// period, read from its debug endpoint, give its CPU per round trip.
+	cpu := make(chan [2]int64, 1)
+	go func() {
+		var at [2]int64
+		for i, t := range []time.Time{warmEnd, end} {
+			time.Sleep(time.Until(t))
+			var st serverStats
+			if getJSON(cfg.debug, "/stats", &st) != nil {
+				cpu <- [2]int64{}
+				return
+			}
+			at[i] = st.CPU
+		}
+		cpu <- at
+	}()
 	var wg sync.WaitGroup
 	for i, c := range conns {
 		wg.Add(1)
@@ -287,12 +304,16 @@ func clientRTT(cfg *clientConfig) (*clientResult, error) {
 		return nil, errors.New("no round trip completed in the measured time")
 	}
 	slices.Sort(all)
-	return &clientResult{
+	res := &clientResult{
 		RoundTrips: n,
 		PerSecond:  float64(n) / cfg.duration.Seconds(),
 		P50:        float64(percentile(all, 50)),
 		P99:        float64(percentile(all, 99)),
-	}, nil
+	}
+	if at := <-cpu; at[0] > 0 && at[1] > at[0] {
+		res.ServerCPU = float64(at[1]-at[0]) / float64(n)
+	}
+	return res, nil
 }
 
 // percentile returns the p-th percentile of sorted, by nearest rank.

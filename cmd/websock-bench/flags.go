@@ -38,6 +38,8 @@ type config struct {
 	broadcastReps  int
 
 	observer bool // rtt: also run the adapter with a no-op Observer
+
+	pin bool // run the server on one CPU and the load client on another
 }
 
 // allWorkloads are the workloads, in the order they run.
@@ -123,6 +125,7 @@ func (c *config) loadFlags(fs *flag.FlagSet, reps int, repsUsage string) {
 	fs.IntVar(&c.reps, "reps", reps, repsUsage)
 	fs.IntVar(&c.tputSize, "tput-size", 64<<10, "tput: message size in bytes")
 	fs.IntVar(&c.window, "window", 4, "tput: messages in flight")
+	fs.BoolVar(&c.pin, "pin", true, fmt.Sprintf("run the server on CPU %d and the load client on CPU %d (taskset), so that the server has one core to itself; unpinned where taskset or a second CPU is missing", serverCPU, clientCPU))
 }
 
 // checkLoad checks what loadFlags defines.

@@ -143,7 +143,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b := &bench{cfg: cfg, exe: exe, env: env, log: stderr}
+	b := &bench{cfg: cfg, exe: exe, env: env, log: stderr, pin: newPinning(cfg.pin)}
 	res := b.runAll()
 	printTable(stdout, cfg, res)
 	if len(res.errs) > 0 {

@@ -25,8 +25,9 @@ type meta struct {
 	Go        string `json:"go"`
 	OS        string `json:"os"`
 	Arch      string `json:"arch"`
-	LoadStart string `json:"load_start"` // the 1-minute load average when the runs began
-	LoadEnd   string `json:"load_end"`   // and when they ended
+	LoadStart string `json:"load_start"`          // the 1-minute load average when the runs began
+	LoadEnd   string `json:"load_end"`            // and when they ended
+	Placement string `json:"placement,omitempty"` // how server and client were placed on the CPUs; "" in runs from before pinning
 }
 
 func newMeta() meta {

@@ -60,6 +60,16 @@ func figures(cfg *config) []figure {
 				return verdict(with/without >= targetObserverRatio, fmt.Sprintf("≥ %.2f× without", targetObserverRatio))
 			},
 		},
+		{
+			name:     "server CPU per round trip",
+			workload: "rtt",
+			value:    medianOf(func(r *clientResult) float64 { return nanOrValue(r.ServerCPU) }),
+			format:   func(v float64) string { return fmtDur(v) },
+			target: func(raw, ad float64) string {
+				return verdict(ad/raw <= 1/targetRatio, fmt.Sprintf("≤ %.2f× raw", 1/targetRatio))
+			},
+			chart: "CPU per round trip",
+		},
 		{name: "latency p50", workload: "rtt", value: medianOf(func(r *clientResult) float64 { return r.P50 }), format: ms},
 		{name: "latency p99", workload: "rtt", value: medianOf(func(r *clientResult) float64 { return r.P99 }), format: ms},
 		{
@@ -165,8 +175,12 @@ func printTable(w io.Writer, cfg *config, res *results) {
 	m := res.meta
 	fmt.Fprintf(w, "websock-bench, %s, %d × %s, %s %s/%s, load average %s at start, %s at end\n\n",
 		m.Date, m.CPUs, m.CPU, m.Go, m.OS, m.Arch, m.LoadStart, m.LoadEnd)
-	fmt.Fprintf(w, "Server and load client in separate processes over 127.0.0.1; %d runs per side for rtt and tput, %s measured after %s warm-up, alternating raw and adapter; median shown.\n\n",
-		cfg.reps, cfg.duration, cfg.warmup)
+	placement := ""
+	if m.Placement != "" {
+		placement = ", " + m.Placement
+	}
+	fmt.Fprintf(w, "Server and load client in separate processes over 127.0.0.1%s; %d runs per side for rtt and tput, %s measured after %s warm-up, alternating raw and adapter; median shown.\n\n",
+		placement, cfg.reps, cfg.duration, cfg.warmup)
 	fmt.Fprintln(w, "| adapter | figure | raw | adapter | adapter/raw | target |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---|")
 	for _, a := range cfg.adapters {

@@ -90,10 +90,11 @@ func runVs(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b := &bench{cfg: cfg, exe: exe, env: env, log: stderr}
+	b := &bench{cfg: cfg, exe: exe, env: env, log: stderr, pin: newPinning(cfg.pin)}
 	m := newMeta()
+	m.Placement = b.pin.note
 	var runs [2][]*clientResult
-	var ratios []float64
+	var ratios, cpuRatios []float64
 	for rep := range cfg.reps {
 		order := []int{0, 1}
 		if rep%2 == 1 {
@@ -111,14 +112,17 @@ func runVs(args []string, stdout, stderr io.Writer) error {
 			pair[i] = r
 		}
 		ratios = append(ratios, wl.value(pair[0])/wl.value(pair[1]))
+		if pair[0].ServerCPU > 0 && pair[1].ServerCPU > 0 {
+			cpuRatios = append(cpuRatios, pair[0].ServerCPU/pair[1].ServerCPU)
+		}
 	}
 	m.LoadEnd = loadAverage()
-	printVs(stdout, cfg, *workload, sides, runs, ratios, m)
+	printVs(stdout, cfg, *workload, sides, runs, ratios, cpuRatios, m)
 	return nil
 }
 
 // printVs prints the comparison as Markdown.
-func printVs(w io.Writer, cfg *config, workload string, sides [2]side, runs [2][]*clientResult, ratios []float64, m meta) {
+func printVs(w io.Writer, cfg *config, workload string, sides [2]side, runs [2][]*clientResult, ratios, cpuRatios []float64, m meta) {
 	wl := vsWorkloads[workload]
 	what := fmt.Sprintf("%s, %d conns × %s", wl.name, cfg.conns, fmtSize(cfg.size))
 	if workload == "tput" {
@@ -126,16 +130,22 @@ func printVs(w io.Writer, cfg *config, workload string, sides [2]side, runs [2][
 	}
 	fmt.Fprintf(w, "websock-bench vs, %s, %d × %s, %s %s/%s, load average %s at start, %s at end\n\n",
 		m.Date, m.CPUs, m.CPU, m.Go, m.OS, m.Arch, m.LoadStart, m.LoadEnd)
-	fmt.Fprintf(w, "%s: %d pairs of %s runs after %s warm-up, alternating; median shown.\n\n", what, cfg.reps, cfg.duration, cfg.warmup)
-	fmt.Fprintf(w, "| server | %s | p50 | p99 |\n|---|---:|---:|---:|\n", wl.name)
+	placement := ""
+	if m.Placement != "" {
+		placement = "; " + m.Placement
+	}
+	fmt.Fprintf(w, "%s: %d pairs of %s runs after %s warm-up, alternating%s; median shown.\n\n", what, cfg.reps, cfg.duration, cfg.warmup, placement)
+	fmt.Fprintf(w, "| server | %s | server CPU per round trip | p50 | p99 |\n|---|---:|---:|---:|---:|\n", wl.name)
+	cpu := func(r *clientResult) float64 { return nanOrValue(r.ServerCPU) }
 	for i, s := range sides {
 		v := median(valuesOf(runs[i], wl.value))
 		if workload == "rtt" {
-			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", s, fmtThousands(v),
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", s, fmtThousands(v),
+				cell(median(valuesOf(runs[i], cpu)), fmtDur),
 				fmtDur(median(valuesOf(runs[i], func(r *clientResult) float64 { return r.P50 }))),
 				fmtDur(median(valuesOf(runs[i], func(r *clientResult) float64 { return r.P99 }))))
 		} else {
-			fmt.Fprintf(w, "| %s | %.1f | | |\n", s, v)
+			fmt.Fprintf(w, "| %s | %.1f | | | |\n", s, v)
 		}
 	}
 	lo, hi := slices.Min(ratios), slices.Max(ratios)
@@ -147,6 +157,10 @@ func printVs(w io.Writer, cfg *config, workload string, sides [2]side, runs [2][
 	}
 	fmt.Fprintf(w, "\n%s / %s: %.3f (median of pair ratios; lowest %.3f, highest %.3f; %d of %d pairs ≥ 1)\n",
 		sides[0], sides[1], median(ratios), lo, hi, above, len(ratios))
+	if workload == "rtt" && len(cpuRatios) > 0 {
+		fmt.Fprintf(w, "%s / %s, server CPU per round trip: %.3f (median of pair ratios; lowest %.3f, highest %.3f; below 1 is cheaper)\n",
+			sides[0], sides[1], median(cpuRatios), slices.Min(cpuRatios), slices.Max(cpuRatios))
+	}
 }
 
 func valuesOf(rs []*clientResult, f func(*clientResult) float64) []float64 {
