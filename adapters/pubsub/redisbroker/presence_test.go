@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/websock-go/websock/adapters/internal/redistest"
+	"github.com/websock-go/websock/internal/redistest"
 	"github.com/websock-go/websock/adapters/pubsub"
 	"github.com/websock-go/websock/adapters/pubsub/pubsubtest"
 )
