@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/websock-go/websock/internal/redistest"
 	"github.com/websock-go/websock/adapters/pubsub"
 	"github.com/websock-go/websock/adapters/pubsub/pubsubtest"
+	"github.com/websock-go/websock/internal/redistest"
 )
 
 // The presence cases on nodes with a Redis client each, to one

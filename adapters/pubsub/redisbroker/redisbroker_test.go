@@ -8,9 +8,9 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/websock-go/websock/internal/redistest"
 	"github.com/websock-go/websock/adapters/pubsub"
 	"github.com/websock-go/websock/adapters/pubsub/redisbroker"
+	"github.com/websock-go/websock/internal/redistest"
 	"github.com/websock-go/websock/websock"
 )
 
