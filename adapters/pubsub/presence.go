@@ -119,6 +119,7 @@ type Presence struct {
 	mu      sync.Mutex
 	closed  bool
 	seq     uint64
+	gen     uint64 // states sent
 	conns   map[websock.Conn]*presenceConn
 	own     map[string]PresenceEntry // this node's, by ref
 	ownSum  uint64
@@ -142,6 +143,11 @@ type presenceNode struct {
 	sum      uint64
 	seen     time.Time
 	wantSent time.Time
+
+	// A state being received, part by part.
+	gen     uint64
+	next    int // the part expected next
+	pending map[string]PresenceEntry
 }
 
 // presenceWire is what trackers publish to each other.
@@ -152,7 +158,16 @@ type presenceWire struct {
 	Entries []PresenceEntry `json:"entries,omitempty"`
 	N       int             `json:"n,omitempty"`   // for beat: how many entries
 	Sum     uint64          `json:"sum,omitempty"` // for beat: their digest
+	// A state goes in parts of at most statePart entries, so that no
+	// message outgrows what a broker carries (NATS: 1 MB by default).
+	Gen   uint64 `json:"gen,omitempty"`   // for state: which sending of it
+	Part  int    `json:"part,omitempty"`  // for state: which part, from 0
+	Parts int    `json:"parts,omitempty"` // for state: how many
 }
+
+// statePart is the most entries one state message holds: with
+// DefaultMaxMeta, about 330 KB.
+const statePart = 256
 
 // NewPresence starts a presence tracker on ps, until Close. Each node
 // has one, on the same PresenceOptions.Topic.
@@ -385,9 +400,7 @@ func (p *Presence) loop() {
 		case <-p.stop:
 			return
 		case <-p.want:
-			p.send(func() []presenceWire {
-				return []presenceWire{{Op: "state", Entries: slices.Collect(mapValues(p.own))}}
-			})
+			p.send(p.stateLocked)
 		case <-p.ask:
 			p.send(func() []presenceWire {
 				var ws []presenceWire
@@ -404,6 +417,19 @@ func (p *Presence) loop() {
 			})
 		}
 	}
+}
+
+// stateLocked returns this node's entries as state messages.
+func (p *Presence) stateLocked() []presenceWire {
+	all := slices.Collect(mapValues(p.own))
+	p.gen++
+	parts := max(1, (len(all)+statePart-1)/statePart)
+	ws := make([]presenceWire, parts)
+	for i := range ws {
+		ws[i] = presenceWire{Op: "state", Gen: p.gen, Part: i, Parts: parts,
+			Entries: all[i*statePart : min(len(all), (i+1)*statePart)]}
+	}
+	return ws
 }
 
 // send publishes what build returns, build running with p.mu held.
@@ -511,14 +537,26 @@ func (p *Presence) heard(m *Message) {
 			}
 		}
 	case "state":
-		fresh := make(map[string]PresenceEntry, len(w.Entries))
-		var sum uint64
+		if w.Part == 0 {
+			n.gen, n.next, n.pending = w.Gen, 0, make(map[string]PresenceEntry, len(w.Entries))
+		}
+		if w.Gen != n.gen || w.Part != n.next || w.Parts < 1 {
+			return // a part went missing: the next beat asks again
+		}
 		for _, e := range w.Entries {
 			if p.validEntry(e, w.Node) && e.Key != "" {
 				e.Node = w.Node
-				fresh[e.Ref] = e
-				sum += entrySum(e)
+				n.pending[e.Ref] = e
 			}
+		}
+		if n.next++; n.next < w.Parts {
+			return
+		}
+		fresh := n.pending
+		n.pending = nil
+		var sum uint64
+		for _, e := range fresh {
+			sum += entrySum(e)
 		}
 		var joins, leaves []PresenceEntry
 		for ref, e := range n.entries {

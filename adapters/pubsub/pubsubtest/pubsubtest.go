@@ -363,13 +363,19 @@ func nodeClosesCleanly(t *testing.T, newNodes NewNodes) {
 	}
 }
 
-// A node that starts after others joined lists their entries.
+// A node that starts after others joined lists their entries, however
+// many (more than one message of them).
 func lateNode(t *testing.T, newNodes NewNodes) {
 	nodes := newNodes(t, 2)
 	ps := presences(t, nodes[:1])
-	join(t, ps[0], NewMember(t), "late", "jo", "1")
+	var want []string
+	for i := range 600 {
+		key := fmt.Sprint("jo", i)
+		join(t, ps[0], NewMember(t), "late", key, "1")
+		want = append(want, key+"=1")
+	}
 	late := presences(t, nodes[1:])
-	eventually(t, late[0], "late", "jo=1")
+	eventually(t, late[0], "late", want...)
 }
 
 // Bad input is refused with a clear error, and other topics keep flowing.
