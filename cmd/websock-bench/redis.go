@@ -101,5 +101,5 @@ func (r *redisServer) waitRedisSubscribers(topic string, n int) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("Redis counts %s subscribers of %s after 30 s, want %d", got, topic, n)
+	return fmt.Errorf("after 30 s, Redis counts %s subscribers of %s, want %d", got, topic, n)
 }

@@ -72,7 +72,8 @@ type sub struct{ deliver func([]byte) }
 var _ pubsub.Broker = (*Broker)(nil)
 
 // New returns a Broker over rc (a *redis.Client, or a cluster or failover
-// client), which stays the caller's: Close does not close it. Publishes
+// client), which stays the caller's: Close does not close it. The Broker
+// holds one subscribing connection and a goroutine until Close. Publishes
 // use rc's retry settings; set MaxRetries to -1 in rc's options for a
 // Publish that fails at once when Redis is down, as Connect does.
 func New(rc redis.UniversalClient, o *Options) *Broker {
