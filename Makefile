@@ -61,7 +61,8 @@ bench-vs:
 	$(GO) run ./cmd/websock-bench vs $(VSFLAGS) gobws raw:gws
 	$(GO) run ./cmd/websock-bench vs $(VSFLAGS) gobws-netpoll gobws
 
-## bench-nodes: pubsub fan-out over two nodes (in-process broker and NATS), and a paced drain
+## bench-nodes: pubsub fan-out over two nodes (in-process broker, NATS, Redis when redis-server is
+## installed), presence convergence after a node is killed, and a paced drain
 bench-nodes:
 	$(GO) run ./cmd/websock-bench nodes
 

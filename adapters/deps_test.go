@@ -67,3 +67,20 @@ func TestNoHTTP2ClientDependency(t *testing.T) {
 		}
 	}
 }
+
+// TestPubSubWithoutBrokerLibraries checks that a program importing only
+// pubsub (and its in-process broker) pulls in neither NATS nor Redis:
+// those come with pubsub/natsbroker and pubsub/redisbroker alone.
+func TestPubSubWithoutBrokerLibraries(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "./pubsub").CombinedOutput()
+	if err != nil {
+		t.Skipf("go list is not available to check the dependencies: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, lib := range []string{"github.com/nats-io/", "github.com/redis/"} {
+			if strings.HasPrefix(dep, lib) {
+				t.Errorf("adapters/pubsub depends on %s; broker libraries belong in pubsub/natsbroker and pubsub/redisbroker only", dep)
+			}
+		}
+	}
+}

@@ -7,7 +7,9 @@
 // message at once, from Publish itself; a [Broker] carries it to the other
 // nodes, one broker message per publish whatever the number of
 // subscribers there. The default broker is in-process ([NewLocalBroker]);
-// package natsbroker carries messages between machines over NATS.
+// packages natsbroker and redisbroker carry messages between machines
+// over NATS and Redis. A [Presence] tracks who is in which topic across
+// the nodes, on top of any of them.
 //
 // Every subscriber of one publish receives the same *[Message]: the data
 // is encoded once, by the publisher, and shared; handlers must not modify
@@ -337,6 +339,22 @@ func (ps *PubSub) deliver(t *topic, m *Message) {
 	}
 }
 
+// sendLocal sends msg to this node's subscribers of topic, as deliver
+// does, without counting it: what a Presence tells them.
+func (ps *PubSub) sendLocal(name string, msg any) {
+	ps.mu.Lock()
+	t := ps.topics[name]
+	ps.mu.Unlock()
+	if t == nil {
+		return
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for c := range t.conns {
+		_ = c.Send(msg) // a full mailbox misses the diff; List has the truth
+	}
+}
+
 // Subscribers returns how many connections of this node subscribe to
 // topic.
 func (ps *PubSub) Subscribers(name string) int {
@@ -402,7 +420,9 @@ func (ps *PubSub) Listen(topic string, fn func(*Message)) (stop func(), err erro
 type listener struct{ fn func(*Message) }
 
 func (l *listener) Send(msg any) error {
-	l.fn(msg.(*Message))
+	if m, ok := msg.(*Message); ok { // not a *PresenceDiff
+		l.fn(m)
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/websock-go/websock/adapters/pubsub"
 	"github.com/websock-go/websock/cmd/internal/procstat"
 )
 
@@ -33,9 +35,16 @@ type nodesConfig struct {
 //     publish, the time from Publish until each connection has it (the
 //     message carries its publish time; node and client share the
 //     machine's clock): median and p99 over the connections, and the last
-//     one. Two brokers: in-process (both nodes in one process, joined by
-//     pubsub.LocalBroker) and NATS (one process per node, joined by the
-//     NATS server that node 1 embeds).
+//     one. Three brokers: in-process (both nodes in one process, joined by
+//     pubsub.LocalBroker), NATS (one process per node, joined by the
+//     NATS server that node 1 embeds) and Redis (one process per node,
+//     joined by a redis-server this command runs; skipped, saying so,
+//     when redis-server is not installed).
+//   - presence: the same connections each join one topic's presence on
+//     their node; once node 1 lists all of them, node 2 is killed (its
+//     process, or for the in-process broker its PubSub) and the time
+//     until node 1 lists only its own is measured, per broker, against
+//     the bound of pubsub.DefaultTTL + pubsub.DefaultHeartbeat.
 //   - drain: -conns connections on node 1, which is then restarted with a
 //     paced drain (-drain-batch every -drain-interval, close 1012); each
 //     client reconnects to node 2 as soon as its close arrives. Reconnects
@@ -71,13 +80,36 @@ func runNodes(args []string, stdout, stderr io.Writer) error {
 		cfg.conns, cfg.publishes, cpuModel(), runtime.NumCPU())
 	fmt.Fprintln(stdout, "| broker | median | p99 | last connection |")
 	fmt.Fprintln(stdout, "|---|---|---|---|")
-	for _, broker := range []string{"in-process", "NATS"} {
+	brokers := []string{"in-process", "NATS", "Redis"}
+	for _, broker := range brokers {
 		fmt.Fprintf(stderr, "websock-bench nodes: fan-out through %s\n", broker)
 		r, err := b.nodesFanout(cfg, broker)
+		if errors.Is(err, errNoRedis) {
+			fmt.Fprintf(stdout, "| %s | skipped: %v | | |\n", broker, err)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("fan-out through %s: %w", broker, err)
 		}
 		fmt.Fprintf(stdout, "| %s | %s | %s | %s |\n", broker, fmtDur(r.p50), fmtDur(r.p99), fmtDur(r.last))
+	}
+
+	bound := pubsub.DefaultTTL + pubsub.DefaultHeartbeat
+	fmt.Fprintf(stdout, "\nPresence of %d connections over 2 nodes, one topic; node 2 killed: time until node 1 lists only its own (bound: TTL %v + heartbeat %v = %v):\n\n",
+		cfg.conns, pubsub.DefaultTTL, pubsub.DefaultHeartbeat, bound)
+	fmt.Fprintln(stdout, "| broker | all listed on node 1 after the last connection opened | node 2's gone from node 1 after the kill |")
+	fmt.Fprintln(stdout, "|---|---|---|")
+	for _, broker := range brokers {
+		fmt.Fprintf(stderr, "websock-bench nodes: presence through %s\n", broker)
+		r, err := b.nodesPresence(cfg, broker)
+		if errors.Is(err, errNoRedis) {
+			fmt.Fprintf(stdout, "| %s | skipped: %v | |\n", broker, err)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("presence through %s: %w", broker, err)
+		}
+		fmt.Fprintf(stdout, "| %s | %v | %v |\n", broker, r.joined.Round(time.Millisecond), r.gone.Round(time.Millisecond))
 	}
 
 	fmt.Fprintf(stderr, "websock-bench nodes: drain\n")
@@ -146,46 +178,97 @@ func waitSubscribers(ctls []string, n int) error {
 
 type fanoutFigures struct{ p50, p99, last float64 }
 
+// twoNodes are the two nodes of a nodes workload, in one process or two.
+type twoNodes struct {
+	procs []*child
+	ws    []string // node 1's endpoint, then node 2's
+	ctls  []string // one per process
+	redis *redisServer
+}
+
+func (t *twoNodes) stop() {
+	for _, c := range t.procs {
+		c.stop()
+	}
+	if t.redis != nil {
+		t.redis.stop()
+	}
+}
+
+// startTwoNodes starts two nodes joined by broker.
+func (b *bench) startTwoNodes(ctx context.Context, broker string, extra ...string) (*twoNodes, error) {
+	t := &twoNodes{}
+	start := func(args ...string) (nodeAddrs, error) {
+		c, a, err := b.startNode(ctx, append(args, extra...)...)
+		if err == nil {
+			t.procs = append(t.procs, c)
+			t.ws, t.ctls = append(t.ws, a.WS...), append(t.ctls, a.Ctl)
+		}
+		return a, err
+	}
+	var err error
+	switch broker {
+	case "in-process":
+		_, err = start("-nodes", "2", "-broker", "local")
+	case "NATS":
+		var a1 nodeAddrs
+		if a1, err = start("-broker", "embedded"); err == nil {
+			_, err = start("-broker", a1.NATS)
+		}
+	case "Redis":
+		if t.redis, err = startRedis(); err == nil {
+			if _, err = start("-broker", t.redis.url()); err == nil {
+				_, err = start("-broker", t.redis.url())
+			}
+		}
+	}
+	if err != nil {
+		t.stop()
+		return nil, err
+	}
+	return t, nil
+}
+
+// dialHalves opens n connections, half on each node.
+func dialHalves(ws []string, n int) ([]*wsConn, error) {
+	var conns []*wsConn
+	for i, addr := range ws {
+		k := n / len(ws)
+		if i == 0 {
+			k += n % len(ws)
+		}
+		cs, err := dialAll(addr, k, 2048)
+		conns = append(conns, cs...)
+		if err != nil {
+			closeAll(conns)
+			return nil, err
+		}
+	}
+	return conns, nil
+}
+
 // nodesFanout measures the fan-out through one broker.
 func (b *bench) nodesFanout(cfg nodesConfig, broker string) (*fanoutFigures, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	var ws, ctls []string
-	if broker == "in-process" {
-		c, a, err := b.startNode(ctx, "-nodes", "2", "-broker", "local")
-		if err != nil {
-			return nil, err
-		}
-		defer c.stop()
-		ws, ctls = a.WS, []string{a.Ctl}
-	} else {
-		c1, a1, err := b.startNode(ctx, "-broker", "embedded")
-		if err != nil {
-			return nil, err
-		}
-		defer c1.stop()
-		c2, a2, err := b.startNode(ctx, "-broker", a1.NATS)
-		if err != nil {
-			return nil, err
-		}
-		defer c2.stop()
-		ws, ctls = append(a1.WS, a2.WS...), []string{a1.Ctl, a2.Ctl}
+	nodes, err := b.startTwoNodes(ctx, broker)
+	if err != nil {
+		return nil, err
 	}
-	var conns []*wsConn
+	defer nodes.stop()
+	ctls := nodes.ctls
+	conns, err := dialHalves(nodes.ws, cfg.conns)
+	if err != nil {
+		return nil, err
+	}
 	defer func() { closeAll(conns) }()
-	for i, addr := range ws {
-		n := cfg.conns / len(ws)
-		if i == 0 {
-			n += cfg.conns % len(ws)
-		}
-		cs, err := dialAll(addr, n, 2048)
-		if err != nil {
-			return nil, err
-		}
-		conns = append(conns, cs...)
-	}
 	if err := waitSubscribers(ctls, len(conns)); err != nil {
 		return nil, err
+	}
+	if nodes.redis != nil {
+		if err := nodes.redis.waitRedisSubscribers(benchTopic, 2); err != nil {
+			return nil, err
+		}
 	}
 
 	const warm = 2
@@ -249,6 +332,59 @@ func (b *bench) nodesFanout(cfg nodesConfig, broker string) (*fanoutFigures, err
 		lasts = append(lasts, float64(l[len(l)-1]))
 	}
 	return &fanoutFigures{p50: median(p50s), p99: median(p99s), last: median(lasts)}, nil
+}
+
+type presenceFigures struct{ joined, gone time.Duration }
+
+// nodesPresence measures how long presence takes to converge: after the
+// connections joined, and after node 2 is killed.
+func (b *bench) nodesPresence(cfg nodesConfig, broker string) (*presenceFigures, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	nodes, err := b.startTwoNodes(ctx, broker, "-presence")
+	if err != nil {
+		return nil, err
+	}
+	defer nodes.stop()
+	conns, err := dialHalves(nodes.ws, cfg.conns)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { closeAll(conns) }()
+	opened := time.Now()
+	own := cfg.conns - cfg.conns/2
+	listed := func(want int, within time.Duration) error {
+		var got struct{ Listed, Own int }
+		for deadline := time.Now().Add(within); ; time.Sleep(10 * time.Millisecond) {
+			if err := getJSON(nodes.ctls[0], "/presence", &got); err != nil {
+				return err
+			}
+			if got.Listed == want {
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("node 1 lists %d entries (%d its own) after %v, want %d", got.Listed, got.Own, within, want)
+			}
+		}
+	}
+	if err := listed(cfg.conns, 2*time.Minute); err != nil {
+		return nil, err
+	}
+	r := &presenceFigures{joined: time.Since(opened)}
+	killed := time.Now()
+	if broker == "in-process" {
+		var kr struct{ Err string }
+		if err := postJSON(nodes.ctls[0], "/kill?node=1", &kr); err != nil {
+			return nil, err
+		}
+	} else {
+		nodes.procs[1].cmd.Process.Kill()
+	}
+	if err := listed(own, time.Minute); err != nil {
+		return nil, err
+	}
+	r.gone = time.Since(killed)
+	return r, nil
 }
 
 type drainFigures struct {

@@ -29,6 +29,7 @@ type chat struct {
 	hub  *hub
 	conn websock.Conn
 	me   member
+	sent *websock.Prepared // the presence event last pushed
 }
 
 // command is what the page sends, as JSON in a text message.
@@ -93,8 +94,11 @@ func (c *chat) HandleIn(f websock.Frame) websock.Result {
 // order they sent it.
 func (c *chat) HandleInfo(msg any) websock.Result {
 	switch m := msg.(type) {
-	case *websock.Prepared: // the hub's, shared by every member
-		return websock.Push(m.Frame())
+	case *pubsub.PresenceDiff: // someone joined or left, on any node
+		if p := c.hub.presence(); p != c.sent {
+			c.sent = p
+			return websock.Push(p.Frame())
+		}
 	case *pubsub.Message: // the room's, framed once per publish
 		return websock.Push(m.Text())
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/websock-go/websock/adapters/longpoll"
 	"github.com/websock-go/websock/adapters/pubsub"
 	"github.com/websock-go/websock/adapters/pubsub/natsbroker"
+	"github.com/websock-go/websock/adapters/pubsub/redisbroker"
 	"github.com/websock-go/websock/cmd/internal/builtin"
 )
 
@@ -37,6 +38,9 @@ type config struct {
 	// to run a NATS server here on natsAddr, or the URL of a NATS server
 	// that the other nodes use too.
 	nats, natsAddr string
+	// redis is the URL of a Redis server that the other nodes use too
+	// (redis://host:port), instead of NATS.
+	redis string
 	// drainBatch and drainInterval pace the shutdown (see
 	// adapters.Options.DrainBatch).
 	drainBatch    int
@@ -61,19 +65,20 @@ type server struct {
 
 // demo is the running page and chat servers.
 type demo struct {
-	pageURL string
-	natsURL string // the NATS server the node uses, if any
-	page    *http.Server
-	tlsURL  string       // the https page, with -tls
-	tlsPage *http.Server // its server
-	servers []server
-	running []*builtin.Server
-	poll    *longpoll.Handler // the long-poll fallback, on the page's server
-	hub     *hub
-	ps      *pubsub.PubSub
-	closers []func() // the broker, then the embedded NATS server
-	restart bool
-	metrics *metrics
+	pageURL  string
+	natsURL  string // the NATS server the node uses, if any
+	redisURL string // the Redis server the node uses, if any
+	page     *http.Server
+	tlsURL   string       // the https page, with -tls
+	tlsPage  *http.Server // its server
+	servers  []server
+	running  []*builtin.Server
+	poll     *longpoll.Handler // the long-poll fallback, on the page's server
+	hub      *hub
+	ps       *pubsub.PubSub
+	closers  []func() // the broker (and the NATS server it embeds)
+	restart  bool
+	metrics  *metrics
 }
 
 // start serves the page on cfg.pageAddr and the chat handler on every
@@ -109,7 +114,9 @@ func start(cfg config) (*demo, error) {
 		return fail(err)
 	}
 	d.ps = pubsub.New(broker)
-	d.hub = newHub(d.ps, roster{Node: cfg.node, Page: d.pageURL}, cfg.log)
+	if d.hub, err = newHub(d.ps, roster{Node: cfg.node, Page: d.pageURL}, cfg.log); err != nil {
+		return fail(err)
+	}
 	opts := &adapters.Options{
 		// One Observer counts for every adapter: /metrics and the page's
 		// counters.
@@ -154,7 +161,6 @@ func start(cfg config) (*demo, error) {
 		return fail(err)
 	}
 	if err := d.hub.run(); err != nil {
-		d.hub = nil
 		return fail(err)
 	}
 
@@ -190,28 +196,38 @@ func servePage(w http.ResponseWriter, r *http.Request) {
 	w.Write(page)
 }
 
-// connect returns the broker cfg asks for: none, or NATS, embedded or
-// not.
+// connect returns the broker cfg asks for: none, NATS (embedded or
+// not), or Redis.
 func (d *demo) connect(cfg config) (pubsub.Broker, error) {
-	url := cfg.nats
-	switch url {
-	case "":
-		return nil, nil
-	case "embedded":
-		s, u, err := startNATS(cfg.natsAddr)
+	switch {
+	case cfg.nats != "" && cfg.redis != "":
+		return nil, errors.New("-nats and -redis both given: choose one broker")
+	case cfg.redis != "":
+		b, err := redisbroker.Connect(cfg.redis, nil)
 		if err != nil {
 			return nil, err
 		}
-		d.closers = append(d.closers, func() { s.Shutdown(); s.WaitForShutdown() })
-		url = u
+		d.redisURL = cfg.redis
+		d.closers = append(d.closers, b.Close)
+		return b, nil
+	case cfg.nats == "embedded":
+		b, stop, err := natsbroker.Embedded(&natsbroker.EmbeddedOptions{Addr: cfg.natsAddr})
+		if err != nil {
+			return nil, err
+		}
+		d.natsURL = b.Conn().ConnectedUrl()
+		d.closers = append(d.closers, stop)
+		return b, nil
+	case cfg.nats != "":
+		b, err := natsbroker.Connect(cfg.nats, nil)
+		if err != nil {
+			return nil, err
+		}
+		d.natsURL = cfg.nats
+		d.closers = append(d.closers, b.Close)
+		return b, nil
 	}
-	b, err := natsbroker.Connect(url, nil)
-	if err != nil {
-		return nil, err
-	}
-	d.natsURL = url
-	d.closers = append([]func(){b.Close}, d.closers...)
-	return b, nil
+	return nil, nil
 }
 
 // shutdown closes every chat connection on every adapter at once (close

@@ -16,12 +16,15 @@ import (
 
 // The topics the nodes of the demo share.
 const (
-	roomTopic     = "demo.room"     // chat messages, as encoded events
-	presenceTopic = "demo.presence" // each node's roster
+	roomTopic  = "demo.room"  // chat messages, as encoded events; its presence is who is online
+	nodesTopic = "demo.nodes" // each node's page and servers
 )
 
-// How often a node announces its roster, and how long the others keep a
-// node they stopped hearing from (one that died without saying so).
+// How often a node announces its page and servers, and how long the
+// others keep a node they stopped hearing from (one that died without
+// saying so). Who is online is pubsub.Presence's, with its own
+// heartbeat and TTL (the defaults: a dead node's members leave within
+// pubsub.DefaultTTL + pubsub.DefaultHeartbeat).
 const (
 	heartbeat  = 2 * time.Second
 	forgetNode = 3 * heartbeat
@@ -29,8 +32,10 @@ const (
 
 // hub is the chat room. Its members are this node's connections, whatever
 // adapter serves them; messages reach them and the other nodes' members
-// through pubsub, and each node's roster reaches the others on the
-// presence topic, so that "who is online" spans every node.
+// through pubsub, and who is online spans every node through
+// pubsub.Presence on the room's topic. Each node also announces its page
+// and servers on the nodes topic, so that a page can move to another
+// node.
 //
 // The hub only ever talks to connections through Conn.Send (pubsub does
 // the same), which never blocks, so a slow client cannot stall the room:
@@ -38,19 +43,21 @@ const (
 // dropped when its mailbox is full.
 type hub struct {
 	ps   *pubsub.PubSub
-	self roster // this node: ID, page and servers; Members is filled in when sent
+	pres *pubsub.Presence
+	self roster // this node: ID, page and servers
 	log  *slog.Logger
 
-	mu      sync.Mutex
-	members map[websock.Conn]member // this node's
-	nodes   map[string]*peer        // the other nodes heard from
-	pages   map[string]bool         // the pages of every node ever heard from
-	online  []member                // as last told to the members
+	mu        sync.Mutex
+	nodes     map[string]*peer  // the other nodes heard from
+	pages     map[string]bool   // the pages of every node ever heard from
+	online    []member          // as last encoded
+	onlineMsg *websock.Prepared // the presence event of online, shared by every member
 
 	poke     chan struct{} // asks the loop to announce the roster now
 	stopLoop chan struct{}
 	loopDone chan struct{}
 	stopOnce sync.Once
+	ran      bool // run was called
 }
 
 // member is one connection in the room.
@@ -61,12 +68,11 @@ type member struct {
 	Proto  string `json:"proto,omitempty"` // the HTTP version its WebSocket runs over
 }
 
-// roster is what a node announces on the presence topic.
+// roster is what a node announces on the nodes topic.
 type roster struct {
 	Node    string   `json:"node"`
 	Page    string   `json:"page"` // the node's page URL
 	Servers []server `json:"servers"`
-	Members []member `json:"members"`
 	Leaving bool     `json:"leaving,omitempty"` // the node is shutting down
 }
 
@@ -91,16 +97,24 @@ type event struct {
 	Proto string `json:"proto,omitempty"`
 }
 
-func newHub(ps *pubsub.PubSub, self roster, log *slog.Logger) *hub {
-	return &hub{ps: ps, self: self, log: log, members: map[websock.Conn]member{}, nodes: map[string]*peer{},
+// newHub returns the room of ps, tracking who is online; run starts
+// announcing the node.
+func newHub(ps *pubsub.PubSub, self roster, log *slog.Logger) (*hub, error) {
+	pres, err := pubsub.NewPresence(ps, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &hub{ps: ps, pres: pres, self: self, log: log, nodes: map[string]*peer{},
 		pages: map[string]bool{self.Page: true},
-		poke:  make(chan struct{}, 1), stopLoop: make(chan struct{}), loopDone: make(chan struct{})}
+		poke:  make(chan struct{}, 1), stopLoop: make(chan struct{}), loopDone: make(chan struct{})}, nil
 }
 
 // run listens to the other nodes and announces this one, until stop.
 func (h *hub) run() error {
-	stop, err := h.ps.Listen(presenceTopic, h.heard)
+	h.ran = true
+	stop, err := h.ps.Listen(nodesTopic, h.heard)
 	if err != nil {
+		close(h.loopDone)
 		return err
 	}
 	go func() {
@@ -123,27 +137,31 @@ func (h *hub) run() error {
 	return nil
 }
 
-// stop tells the other nodes this one is leaving, and ends run. Calling
-// it again does nothing.
+// stop tells the other nodes this one is leaving, with its members, and
+// ends run. Calling it again does nothing.
 func (h *hub) stop() {
-	h.stopOnce.Do(func() { close(h.stopLoop) })
-	<-h.loopDone
+	h.stopOnce.Do(func() {
+		close(h.stopLoop)
+		if h.ran {
+			<-h.loopDone
+		}
+		h.pres.Close()
+	})
 }
 
-// announce publishes this node's roster.
+// announce publishes this node's page and servers.
 func (h *hub) announce(leaving bool) {
 	h.mu.Lock()
 	r := h.self
-	r.Members = h.localLocked()
 	r.Leaving = leaving
 	h.mu.Unlock()
 	b, _ := json.Marshal(r)
-	if err := h.ps.Publish(presenceTopic, b); err != nil {
-		h.log.Warn("announcing the roster", "err", err)
+	if err := h.ps.Publish(nodesTopic, b); err != nil {
+		h.log.Warn("announcing this node", "err", err)
 	}
 }
 
-// heard takes another node's roster. It runs on the broker's goroutine,
+// heard takes another node's page and servers. It runs on the broker's goroutine,
 // so it only updates the hub and wakes the loop.
 func (h *hub) heard(m *pubsub.Message) {
 	var r roster
@@ -160,9 +178,8 @@ func (h *hub) heard(m *pubsub.Message) {
 		h.nodes[r.Node] = &peer{roster: r, seen: time.Now()}
 	}
 	if !known && !r.Leaving {
-		h.wake() // a new node: tell it who is here without waiting
+		h.wake() // a new node: tell it about this one without waiting
 	}
-	h.presenceLocked()
 }
 
 // expire forgets the nodes not heard from for a while.
@@ -174,7 +191,6 @@ func (h *hub) expire() {
 			delete(h.nodes, id)
 		}
 	}
-	h.presenceLocked()
 }
 
 func (h *hub) wake() {
@@ -184,26 +200,24 @@ func (h *hub) wake() {
 	}
 }
 
-// join adds c to the room and tells everyone who is online.
+// join adds c to the room: its messages, and its presence, whose changes
+// reach every member, on every node, as a *pubsub.PresenceDiff.
 func (h *hub) join(c websock.Conn, m member) {
 	if err := h.ps.Subscribe(c, roomTopic); err != nil {
 		h.log.Warn("subscribing a member to the room", "err", err)
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.members[c] = m
-	h.presenceLocked()
-	h.wake()
+	meta, _ := json.Marshal(m)
+	if err := h.pres.Join(c, roomTopic, m.Name, meta); err != nil {
+		h.log.Warn("joining the room's presence", "err", err)
+	}
 }
 
-// leave removes c from the room and tells everyone who is left. Its
-// subscription ends with the connection.
+// leave removes c from the room's presence; the other members hear of it.
+// Both presence and subscription would end with the connection anyway.
 func (h *hub) leave(c websock.Conn) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	delete(h.members, c)
-	h.presenceLocked()
-	h.wake()
+	if err := h.pres.LeaveAll(c); err != nil {
+		h.log.Warn("leaving the room's presence", "err", err)
+	}
 }
 
 // say sends a chat message to every member of every node, the sender
@@ -215,35 +229,25 @@ func (h *hub) say(from member, text string) {
 	}
 }
 
-// presenceLocked tells this node's members who is online, when that
-// changed. Called with h.mu held, so that the members get the changes in
-// one order.
-func (h *hub) presenceLocked() {
-	online := h.localLocked()
-	for _, p := range h.nodes {
-		online = append(online, p.Members...)
+// presence returns the presence event that lists who is online now, on
+// every node: one encoding, framed (and compressed) once, shared by every
+// member while the list stays the same.
+func (h *hub) presence() *websock.Prepared {
+	var online []member
+	for _, e := range h.pres.List(roomTopic) {
+		var m member
+		if json.Unmarshal(e.Meta, &m) == nil {
+			online = append(online, m)
+		}
 	}
 	sortMembers(online)
-	if slices.Equal(online, h.online) {
-		return
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.onlineMsg == nil || !slices.Equal(online, h.online) {
+		h.online = online
+		h.onlineMsg = websock.NewPrepared(websock.OpText, encode(event{Type: "presence", Online: online}).Data)
 	}
-	h.online = online
-	// One encoding, framed (and compressed) once, shared by every member.
-	msg := websock.NewPrepared(websock.OpText, encode(event{Type: "presence", Online: online}).Data)
-	for c := range h.members {
-		// ErrMailboxFull drops the event for that one slow member;
-		// ErrClosed means it is leaving. Neither concerns the others.
-		_ = c.Send(msg)
-	}
-}
-
-func (h *hub) localLocked() []member {
-	local := make([]member, 0, len(h.members))
-	for _, m := range h.members {
-		local = append(local, m)
-	}
-	sortMembers(local)
-	return local
+	return h.onlineMsg
 }
 
 func sortMembers(ms []member) {

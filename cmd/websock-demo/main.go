@@ -61,6 +61,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.pageAddr, "addr", "127.0.0.1:8080", "address of the page; the adapters listen on the ports after it (port 0: any free ports)")
 	fs.StringVar(&cfg.node, "node", "", "this node's name, shown with its members (default: the page's address)")
 	fs.StringVar(&cfg.nats, "nats", "", `join other nodes through NATS: "embedded" runs a NATS server here (see -nats-addr), or give a server's URL such as nats://127.0.0.1:4222; default: this node alone`)
+	fs.StringVar(&cfg.redis, "redis", "", "join other nodes through Redis instead: a server's URL such as redis://127.0.0.1:6379; default: this node alone")
 	fs.StringVar(&cfg.natsAddr, "nats-addr", "127.0.0.1:4222", "where -nats embedded listens (port 0: any free port)")
 	fs.StringVar(&cfg.tlsAddr, "tls", "", "also serve the page over https on this address (such as 127.0.0.1:8443), with a self-signed certificate made at start, HTTP/2, and the chat over HTTP/2 on the page's origin (RFC 8441); the demo then runs itself again with GODEBUG=http2xconnect=1")
 	drain.Register(fs)
@@ -93,6 +94,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if d.natsURL != "" {
 		fmt.Fprintf(stdout, "websock-demo: joined to other nodes through NATS at %s\n", d.natsURL)
+	}
+	if d.redisURL != "" {
+		fmt.Fprintf(stdout, "websock-demo: joined to other nodes through Redis at %s\n", d.redisURL)
 	}
 	for _, s := range d.servers {
 		fmt.Fprintf(stdout, "websock-demo:   %-8s %s\n", s.Name, s.URL)

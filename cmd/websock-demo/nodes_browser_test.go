@@ -88,6 +88,18 @@ func (n *node) stop() error {
 	}
 }
 
+// kill kills the process at once, as a crash would: no drain, no
+// goodbye to the other nodes.
+func (n *node) kill() {
+	n.t.Helper()
+	if n.cmd.ProcessState != nil {
+		return
+	}
+	n.cmd.Process.Kill()
+	err := <-n.exited
+	n.exited <- err
+}
+
 // knows waits until n lists a server of the node named other.
 func (n *node) knows(other string) {
 	n.t.Helper()
@@ -111,8 +123,10 @@ func (n *node) knows(other string) {
 // TestBrowserTwoNodes runs two demo processes joined by the NATS server
 // the first embeds, and a page on each in a real headless Chromium: a
 // message typed on node 1's page reaches node 2's, both list everyone
-// online, and when node 1 is drained with 1012 its page moves to node 2
-// by itself and keeps chatting.
+// online; a third node is killed, and its members leave the others'
+// lists (presence expires a node no longer heard from); and when node 1
+// is drained with 1012 its page moves to node 2 by itself and keeps
+// chatting.
 func TestBrowserTwoNodes(t *testing.T) {
 	chromium := findChromium(t)
 	n1 := startNode(t, "-node", "node-1", "-addr", "127.0.0.1:0", "-nats", "embedded", "-nats-addr", "127.0.0.1:0",
@@ -139,6 +153,23 @@ func TestBrowserTwoNodes(t *testing.T) {
 	bob.waitForMessage(alice, "hello from node 1")
 	bob.say("hello from node 2")
 	alice.waitForMessage(bob, "hello from node 2")
+
+	n3 := startNode(t, "-node", "node-3", "-addr", "127.0.0.1:0", "-nats", n1.natsURL)
+	n3.knows("node-1")
+	ctx3, cancel3 := chromedp.NewContext(browser)
+	defer cancel3()
+	carol := &tab{t: t, ctx: ctx3, name: "carol", server: "gws"}
+	carol.open(n3.pageURL)
+	const online = `[...document.querySelectorAll("#online li")].map((li) => li.textContent).join("|")`
+	for _, p := range []*tab{alice, bob} {
+		p.waitFor(online+`.includes("carol (gws on node-3)")`, p.name+"'s page lists carol on node 3")
+	}
+	n3.kill()
+	// Carol's page may move to another node and join again from there;
+	// what must go is every member of node 3.
+	for _, p := range []*tab{alice, bob} {
+		p.waitFor(`!`+online+`.includes("on node-3)")`, p.name+"'s page no longer lists anyone on node 3, killed")
+	}
 
 	if err := n1.stop(); err != nil {
 		t.Fatalf("node 1: %v", err)

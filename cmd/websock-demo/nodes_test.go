@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
+
+	"github.com/websock-go/websock/internal/redistest"
 )
 
 // TestTwoNodesThroughNATS runs two demo nodes joined by the NATS server
@@ -94,5 +97,36 @@ func waitOnline(t *testing.T, ws *websocket.Conn, names ...string) {
 		if strings.Join(got, ",") == strings.Join(names, ",") {
 			return
 		}
+	}
+}
+
+// TestTwoNodesThroughRedis runs two demo nodes joined by a redis-server:
+// who is online spans both, and a message said on one reaches the other.
+func TestTwoNodesThroughRedis(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), fasthttpDate)
+	srv := redistest.Start(t)
+	defer srv.Kill() // before goleak looks
+	var ds [2]*demo
+	for i := range ds {
+		d, err := start(config{pageAddr: "127.0.0.1:0", node: fmt.Sprint("node-", i+1), redis: srv.URL()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.shutdown(context.Background())
+		ds[i] = d
+	}
+	alice := dial(t, ds[0], ds[0].servers[0], "alice")
+	defer alice.Close()
+	bob := dial(t, ds[1], ds[1].servers[1], "bob")
+	defer bob.Close()
+	for _, ws := range []*websocket.Conn{alice, bob} {
+		waitOnline(t, ws, "alice", "bob")
+	}
+	say(t, alice, "hello over Redis")
+	if ev := next(t, bob, "message"); ev.Text != "hello over Redis" || ev.Node != "node-1" {
+		t.Errorf("bob on node 2 got %+v, want alice's message from node-1", ev)
+	}
+	if _, err := start(config{pageAddr: "127.0.0.1:0", redis: srv.URL(), nats: "embedded"}); err == nil {
+		t.Error("a node with both -redis and -nats started")
 	}
 }

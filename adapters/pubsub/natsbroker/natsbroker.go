@@ -8,6 +8,9 @@
 // message), and the NATS client resubscribes every topic when it
 // reconnects. Messages published elsewhere while this node was
 // disconnected are not replayed: NATS core delivers at most once.
+//
+// For development and first deployments, [Embedded] runs a NATS server
+// inside the process and returns a Broker connected to it.
 package natsbroker
 
 import (
