@@ -84,7 +84,10 @@ type Options struct {
 	// request did not come over TLS (an https page behind a proxy that
 	// ends TLS is same-origin; an http page is not, for a TLS endpoint).
 	// "null", another port, or another scheme is cross-origin. A refused
-	// request gets 403 and no handler.
+	// request gets 403 and no handler. A request with more than one Origin
+	// header is refused with 403 whatever the policy, "*" and CheckOrigin
+	// included: a browser sends one (RFC 6454 section 7.3), and checking
+	// one of several would let the others through unchecked.
 	AllowedOrigins []string
 
 	// CheckOrigin, when set, replaces AllowedOrigins: it reports whether
