@@ -96,6 +96,11 @@ func quoteOrigin(s string) string {
 	}, s) + "\""
 }
 
+// MatchOrigin reports whether origin, the value of an Origin header,
+// matches pattern by the rule of Options.AllowedOrigins, for a CheckOrigin
+// that admits listed origins besides origins of its own.
+func MatchOrigin(pattern, origin string) bool { return originMatches(pattern, origin) }
+
 // originMatches reports whether origin matches pattern: "*" matches every
 // origin; "https://example.com" matches exactly (case-insensitively);
 // "https://*.example.com" matches every subdomain of example.com, at any
