@@ -26,6 +26,8 @@ type Engine struct {
 	conns     map[*conn]struct{}
 	pending   int            // upgrades under way: accepted, not yet running
 	admitting int            // upgrades admitted by the limits, not yet reserved (limits.go)
+	held      int            // conns, pending and admitting, as last added to the process's count (limits.go)
+	fdCap     int64          // the descriptor cap (limits.go); 0: none
 	rate      bucket         // Options.UpgradeRate
 	shutdown  bool           // a stop began: no new upgrade is accepted
 	stopping  websock.Reason // the reason of the stop, for connections that register during it
@@ -45,13 +47,17 @@ func NewEngine(a Adapter, accept websock.AcceptFunc, opts *Options) (*Engine, er
 	o := opts.withDefaults(a.Lacks)
 	e := &Engine{ad: a, acceptFunc: accept, opts: o, conns: make(map[*conn]struct{}),
 		changed: make(chan struct{}), rate: newBucket(o.UpgradeRate, o.UpgradeBurst)}
+	if o.MaxConnections >= 0 {
+		e.fdCap = descriptorCap()
+	}
 	e.obs = e.opts.Observer
 	e.mobs, _ = e.obs.(MessageObserver)
 	return e, nil
 }
 
 // Options returns the options in force, with defaults filled in; a limit
-// of 0 means none.
+// of 0 means none, but for MaxConnections, whose 0 is the descriptor cap
+// and -1 none.
 func (e *Engine) Options() Options { return e.opts }
 
 // Live returns how many connections are running.
@@ -152,6 +158,7 @@ func (e *Engine) reserve() *reservation {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.admitting--
+	defer e.tallyLocked()
 	if e.shutdown {
 		return nil
 	}
@@ -224,6 +231,7 @@ func (e *Engine) remove(c *conn) {
 // changedLocked wakes whoever waits for the connections to change. Called
 // with mu held.
 func (e *Engine) changedLocked() {
+	e.tallyLocked()
 	close(e.changed)
 	e.changed = make(chan struct{})
 }

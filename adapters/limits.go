@@ -5,16 +5,59 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/websock-go/websock/websock"
 )
 
 // The limits on what clients may take of an endpoint: Options.MaxConnections
-// and Options.UpgradeRate. Serve applies them after checking that the
-// request is a WebSocket upgrade and before anything of the caller's runs
-// (the AcceptFunc, the Handler); a request over a limit gets 503 with
+// (with the process-wide descriptor cap it defaults to) and
+// Options.UpgradeRate. Serve applies them after checking that the request
+// is a WebSocket upgrade and before anything of the caller's runs (the
+// AcceptFunc, the Handler); a request over a limit gets 503 with
 // Retry-After.
+
+// DescriptorReserve is how many descriptors the default connection cap
+// (Options.MaxConnections) keeps for everything else a process opens:
+// listeners, the metrics and debug endpoints, log files, outgoing
+// connections, and the connections it answers 503 on. A process whose
+// descriptor limit is not over twice this keeps half of it.
+const DescriptorReserve = 256
+
+// held counts the connections, reservations and admissions of every
+// Engine whose MaxConnections is not negative, for the descriptor cap.
+var held atomic.Int64
+
+// descriptorCap returns the process-wide cap of the default
+// MaxConnections, or 0 when the descriptor limit cannot be read.
+func descriptorCap() int64 {
+	limit, ok := descriptorLimit()
+	if !ok {
+		return 0
+	}
+	return capFor(limit)
+}
+
+// capFor returns the descriptor cap for a descriptor limit.
+func capFor(limit uint64) int64 {
+	reserve := limit / 2
+	if limit > 2*DescriptorReserve {
+		reserve = DescriptorReserve
+	}
+	return int64(min(limit-reserve, math.MaxInt32))
+}
+
+// tallyLocked brings held up to date with e's count. Called with mu held,
+// after every change of conns, pending or admitting.
+func (e *Engine) tallyLocked() {
+	if e.opts.MaxConnections < 0 {
+		return
+	}
+	n := len(e.conns) + e.pending + e.admitting
+	held.Add(int64(n - e.held))
+	e.held = n
+}
 
 // bucket is the token bucket of Options.UpgradeRate: it holds up to burst
 // tokens, gains rate tokens a second, and each upgrade takes one. Its
@@ -63,10 +106,14 @@ func (e *Engine) admit() (*websock.HTTPError, UpgradeOutcome) {
 	if max := e.opts.MaxConnections; max > 0 && len(e.conns)+e.pending+e.admitting >= max {
 		return refuseConnectionCap(max), RefusedConnectionCap
 	}
+	if e.fdCap > 0 && held.Load() >= e.fdCap {
+		return refuseDescriptorCap(e.fdCap), RefusedConnectionCap
+	}
 	if wait, ok := e.rate.take(time.Now()); !ok {
 		return refuseRateLimit(e.opts.UpgradeRate, wait), RefusedRateLimit
 	}
 	e.admitting++
+	e.tallyLocked()
 	return nil, 0
 }
 
@@ -75,12 +122,20 @@ func (e *Engine) admit() (*websock.HTTPError, UpgradeOutcome) {
 func (e *Engine) admitted() {
 	e.mu.Lock()
 	e.admitting--
+	e.tallyLocked()
 	e.mu.Unlock()
 }
 
 func refuseConnectionCap(max int) *websock.HTTPError {
 	he := websock.Refuse(http.StatusServiceUnavailable, fmt.Sprintf(
 		"websocket: this endpoint serves at most %d connections at once and is full; reconnect later\n", max))
+	he.Header = http.Header{"Retry-After": {"1"}}
+	return he
+}
+
+func refuseDescriptorCap(max int64) *websock.HTTPError {
+	he := websock.Refuse(http.StatusServiceUnavailable, fmt.Sprintf(
+		"websocket: this server runs at most %d connections at once, what its descriptor limit allows, and is full; reconnect later\n", max))
 	he.Header = http.Header{"Retry-After": {"1"}}
 	return he
 }

@@ -3,7 +3,9 @@ package adapters
 import (
 	"context"
 	"crypto/tls"
+	"math"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,14 +47,60 @@ func TestBucket(t *testing.T) {
 
 func TestLimitOptionsDefaults(t *testing.T) {
 	o := (&Options{MaxConnections: -3, UpgradeRate: -1, UpgradeBurst: 5}).withDefaults(Lacks{})
-	if o.MaxConnections != 0 || o.UpgradeRate != 0 {
-		t.Errorf("negative limits gave %d, %v; want 0 (none)", o.MaxConnections, o.UpgradeRate)
+	if o.MaxConnections != -1 || o.UpgradeRate != 0 {
+		t.Errorf("negative limits gave %d, %v; want -1 and 0 (none)", o.MaxConnections, o.UpgradeRate)
 	}
 	if o := (&Options{UpgradeRate: 2.5}).withDefaults(Lacks{}); o.UpgradeBurst != 3 {
 		t.Errorf("UpgradeBurst for a rate of 2.5 = %d; want 3", o.UpgradeBurst)
 	}
 	if o := (*Options)(nil).withDefaults(Lacks{}); o.MaxConnections != 0 || o.UpgradeRate != 0 || o.UpgradeBurst != 0 {
-		t.Errorf("default limits %d, %v, %d; want none", o.MaxConnections, o.UpgradeRate, o.UpgradeBurst)
+		t.Errorf("default limits %d, %v, %d; want the descriptor cap (0) and no rate limit", o.MaxConnections, o.UpgradeRate, o.UpgradeBurst)
+	}
+}
+
+func TestDescriptorCap(t *testing.T) {
+	for _, tc := range []struct {
+		limit uint64
+		want  int64
+	}{{20000, 19744}, {1024, 768}, {513, 257}, {512, 256}, {300, 150}, {4, 2}, {1, 1}, {0, 0}, {1 << 62, math.MaxInt32}} {
+		if got := capFor(tc.limit); got != tc.want {
+			t.Errorf("the cap for a descriptor limit of %d is %d; want %d", tc.limit, got, tc.want)
+		}
+	}
+}
+
+// TestDescriptorCapCountsEveryEndpoint checks that the default cap counts
+// the connections of every endpoint in the process together, and that an
+// endpoint with MaxConnections -1 is neither counted nor refused.
+func TestDescriptorCapCountsEveryEndpoint(t *testing.T) {
+	base := held.Load()
+	a, _ := NewEngine(Adapter{Name: "a"}, nil, nil)
+	b, _ := NewEngine(Adapter{Name: "b"}, nil, nil)
+	free, _ := NewEngine(Adapter{Name: "free"}, nil, &Options{MaxConnections: -1})
+	a.fdCap, b.fdCap = base+2, base+2
+	if he, _ := a.admit(); he != nil {
+		t.Fatalf("first admit refused: %v", he.Status)
+	}
+	if he, _ := free.admit(); he != nil {
+		t.Fatalf("admit with no cap refused: %v", he.Status)
+	}
+	if he, _ := b.admit(); he != nil {
+		t.Fatalf("second admit, on another endpoint, refused: %v", he.Status)
+	}
+	he, why := a.admit()
+	if he == nil || he.Status != http.StatusServiceUnavailable || why != RefusedConnectionCap || !strings.Contains(he.Body, "descriptor limit") {
+		t.Fatalf("third admit under a descriptor cap of 2: %+v, %v; want 503 naming the descriptor limit", he, why)
+	}
+	r := b.reserve()
+	r.cancel()
+	if he, _ := a.admit(); he != nil {
+		t.Fatalf("admit refused after a reservation was given up: %v", he.Status)
+	}
+	a.admitted()
+	a.admitted()
+	free.admitted()
+	if got := held.Load(); got != base {
+		t.Errorf("the process's count is %d after every admission ended; want %d", got, base)
 	}
 }
 

@@ -84,7 +84,10 @@ type Options struct {
 	// request did not come over TLS (an https page behind a proxy that
 	// ends TLS is same-origin; an http page is not, for a TLS endpoint).
 	// "null", another port, or another scheme is cross-origin. A refused
-	// request gets 403 and no handler.
+	// request gets 403 and no handler. A request with more than one Origin
+	// header is refused with 403 whatever the policy, "*" and CheckOrigin
+	// included: a browser sends one (RFC 6454 section 7.3), and checking
+	// one of several would let the others through unchecked.
 	AllowedOrigins []string
 
 	// CheckOrigin, when set, replaces AllowedOrigins: it reports whether
@@ -95,8 +98,19 @@ type Options struct {
 	// counting the upgrades under way. An upgrade over the cap is
 	// refused with 503 and Retry-After before the origin policy and the
 	// AcceptFunc run. Connections handed to Run directly (ServeConn)
-	// count against the cap but are never refused. Default 0: no cap; a
-	// negative value also means no cap.
+	// count against the cap but are never refused.
+	//
+	// Default 0: the descriptor cap. The connections of every endpoint in
+	// the process that does not set -1 are counted together, and an
+	// upgrade is refused once they reach the process's descriptor limit
+	// (the soft RLIMIT_NOFILE, which Go raises to the hard limit at start)
+	// minus DescriptorReserve, so that the listeners, /metrics, logs and
+	// the refusals themselves still get a descriptor instead of the accept
+	// loop failing with "too many open files". With a limit of 20,000
+	// that is 19,744 connections. Where the limit cannot be read (not a
+	// Unix system) the default is no cap. A positive value caps this
+	// endpoint at that many, and the descriptor cap holds too; -1 (any
+	// negative value) means no cap at all.
 	MaxConnections int
 
 	// UpgradeRate limits the upgrades this endpoint accepts to this many
@@ -171,7 +185,7 @@ func (o *Options) withDefaults(lacks Lacks) Options {
 	r.MailboxSize = pick(r.MailboxSize, DefaultMailboxSize)
 	r.DrainBatch = pick(r.DrainBatch, 0)
 	r.DrainInterval = pick(r.DrainInterval, DefaultDrainInterval)
-	r.MaxConnections = max(r.MaxConnections, 0)
+	r.MaxConnections = max(r.MaxConnections, -1)
 	if r.UpgradeRate < 0 || math.IsNaN(r.UpgradeRate) || math.IsInf(r.UpgradeRate, 0) {
 		r.UpgradeRate = 0
 	}

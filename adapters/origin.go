@@ -1,6 +1,7 @@
 package adapters
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,7 +11,18 @@ import (
 
 // checkOrigin applies the origin policy of o to req, as Phoenix's
 // check_origin does. It returns nil when the request may proceed.
+//
+// A request with more than one Origin header is refused outright, whatever
+// the policy: a browser sends exactly one (RFC 6454 section 7.3), so a
+// second one comes from a client that is not a browser or from a proxy
+// that added its own, and checking only one of them would let the other
+// through unchecked. Refusing is also what keeps a CheckOrigin that reads
+// Header.Get("Origin") sound.
 func checkOrigin(o *Options, req *websock.Request) *websock.HTTPError {
+	if vs := req.Header.Values("Origin"); len(vs) > 1 {
+		return websock.Refuse(http.StatusForbidden, fmt.Sprintf("websocket: the request has %d Origin headers; a browser sends one, "+
+			"so a request with several is refused whatever they say\n", len(vs)))
+	}
 	origin := req.Header.Get("Origin")
 	if o.CheckOrigin != nil {
 		if o.CheckOrigin(req) {
@@ -83,6 +95,11 @@ func quoteOrigin(s string) string {
 		return r
 	}, s) + "\""
 }
+
+// MatchOrigin reports whether origin, the value of an Origin header,
+// matches pattern by the rule of Options.AllowedOrigins, for a CheckOrigin
+// that admits listed origins besides origins of its own.
+func MatchOrigin(pattern, origin string) bool { return originMatches(pattern, origin) }
 
 // originMatches reports whether origin matches pattern: "*" matches every
 // origin; "https://example.com" matches exactly (case-insensitively);

@@ -328,3 +328,27 @@ func originCrossSite(e *env) {
 	e.wantAccepted(srv2, http.Header{"Origin": {"null"}}, "AllowedOrigins lists null")
 	e.wantRefused(srv2, http.Header{"Origin": {"http://" + u.Host}}, http.StatusForbidden, u.Host, "only null is listed")
 }
+
+// originRepeated checks that a request with two Origin headers is refused
+// whichever comes first, and with AllowedOrigins and CheckOrigin too: a
+// browser sends one, and a policy that read only the first would let the
+// second through unchecked. Even "*" refuses them: such a request is
+// not a browser's, and no policy should have to think about it.
+func originRepeated(e *env) {
+	accept, n := countingAccept()
+	const evil = "https://evil.example"
+	for _, opts := range []*adapters.Options{nil, {AllowedOrigins: []string{"*"}}, {CheckOrigin: func(*websock.Request) bool { return true }}} {
+		srv := e.serve(accept, opts)
+		u, _ := url.Parse(srv.URL)
+		same := "http://" + u.Host
+		for _, pair := range [][]string{{same, evil}, {evil, same}, {same, same}} {
+			before := n.Load()
+			e.wantRefused(srv, http.Header{"Origin": pair}, http.StatusForbidden, "Origin headers",
+				fmt.Sprintf("a request with the Origin headers %q is refused (RFC 6454 section 7.3: a browser sends one)", pair))
+			if n.Load() != before {
+				e.Errorf("the AcceptFunc ran for a request with the Origin headers %q", pair)
+			}
+		}
+		e.wantAccepted(srv, http.Header{"Origin": {same}}, "one same-origin Origin header is allowed")
+	}
+}

@@ -51,7 +51,10 @@ type config struct {
 	// tlsAddr, when set, is where the page is also served over https,
 	// with the chat over HTTP/2 on its origin (tls.go).
 	tlsAddr string
-	log     *slog.Logger
+	// limits are the -origin, -max-connections and -upgrade-* flags:
+	// origins besides the pages' own, and the caps of every adapter.
+	limits builtin.LimitFlags
+	log    *slog.Logger
 }
 
 // server is one adapter endpoint, as the page lists it.
@@ -135,6 +138,10 @@ func start(cfg config) (*demo, error) {
 		DrainBatch:         cfg.drainBatch,
 		DrainInterval:      cfg.drainInterval,
 	}
+	cfg.limits.Apply(opts)
+	// The pages' own origins, and those -origin lists: CheckOrigin
+	// replaces AllowedOrigins.
+	opts.AllowedOrigins, d.hub.origins = nil, cfg.limits.Origins
 	for i, a := range builtin.WebSockets() {
 		addr := net.JoinHostPort(host, "0")
 		if wantPort != "0" {

@@ -247,3 +247,33 @@ func httpGet(t *testing.T, url string) string {
 	}
 	return string(body)
 }
+
+// TestLimitFlags checks that -origin lets in the origins it lists besides
+// the page's own, and that -max-connections caps every adapter: one
+// connection over the cap gets 503.
+func TestLimitFlags(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), fasthttpDate)
+	cfg := config{pageAddr: "127.0.0.1:0"}
+	cfg.limits.Origins, cfg.limits.MaxConnections = []string{"https://*.partner.example"}, 1
+	d, err := start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.shutdown(context.Background())
+	s := d.servers[0]
+	ws, _, err := websocket.DefaultDialer.Dial(s.URL+"?name=ann", http.Header{"Origin": {"https://app.partner.example"}})
+	if err != nil {
+		t.Fatalf("an origin -origin lists was refused: %v", err)
+	}
+	defer ws.Close()
+	next(t, ws, "welcome")
+	h := http.Header{"Origin": {strings.TrimSuffix(d.pageURL, "/")}}
+	ws2, resp, err := websocket.DefaultDialer.Dial(s.URL+"?name=bob", h)
+	if err == nil {
+		ws2.Close()
+		t.Fatal("a second connection under -max-connections 1 was accepted")
+	}
+	if resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("a second connection under -max-connections 1: %v; want 503", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/websock-go/websock/adapters"
 	"github.com/websock-go/websock/adapters/pubsub"
 	"github.com/websock-go/websock/websock"
 )
@@ -46,6 +47,9 @@ type hub struct {
 	pres *pubsub.Presence
 	self roster // this node: ID, page and servers
 	log  *slog.Logger
+	// origins are what -origin lets in besides the pages' own origins;
+	// set before the first upgrade, read-only after.
+	origins []string
 
 	mu        sync.Mutex
 	nodes     map[string]*peer  // the other nodes heard from
@@ -275,12 +279,17 @@ func (h *hub) servers() []server {
 }
 
 // checkOrigin lets in a browser on the page of this node or of any node
-// it heard from (as localhost too, for a loopback page), and any client
-// that is not a browser.
+// it heard from (as localhost too, for a loopback page), or on an origin
+// that -origin lists, and any client that is not a browser.
 func (h *hub) checkOrigin(r *websock.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
+	}
+	for _, pattern := range h.origins {
+		if adapters.MatchOrigin(pattern, origin) {
+			return true
+		}
 	}
 	h.mu.Lock()
 	pages := make([]string, 0, len(h.pages))

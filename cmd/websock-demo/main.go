@@ -65,6 +65,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.natsAddr, "nats-addr", "127.0.0.1:4222", "where -nats embedded listens (port 0: any free port)")
 	fs.StringVar(&cfg.tlsAddr, "tls", "", "also serve the page over https on this address (such as 127.0.0.1:8443), with a self-signed certificate made at start, HTTP/2, and the chat over HTTP/2 on the page's origin (RFC 8441); the demo then runs itself again with GODEBUG=http2xconnect=1")
 	drain.Register(fs)
+	cfg.limits.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,6 +73,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unexpected arguments %q; all options are flags (see -h)", fs.Args())
 	}
 	if err := drain.Check(); err != nil {
+		return err
+	}
+	if err := cfg.limits.Check(); err != nil {
 		return err
 	}
 	if cfg.tlsAddr != "" && !xconnect.Enabled() {

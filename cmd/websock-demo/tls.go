@@ -47,8 +47,12 @@ func (d *demo) startTLS(addr string, opts adapters.Options) error {
 		return fmt.Errorf("https listener: %w", err)
 	}
 	// The page and its WebSockets share one origin: the default origin
-	// policy (same origin only) is the right one.
+	// policy (same origin only) is the right one, unless -origin adds
+	// others; the page's own is then listed with them.
 	opts.CheckOrigin = nil
+	if len(d.hub.origins) > 0 {
+		opts.AllowedOrigins = append(pageOrigins("https://"+ln.Addr().String()+"/"), d.hub.origins...)
+	}
 	h, err := gobws.New(d.hub.accept, &opts)
 	if err != nil {
 		ln.Close()

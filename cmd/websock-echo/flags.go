@@ -18,10 +18,10 @@ type config struct {
 	addr        string
 	maxMessage  int64
 	compress    bool
-	origins     []string
 	debug       string
 	idleTimeout time.Duration
 	drain       builtin.DrainFlags
+	limits      builtin.LimitFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -32,10 +32,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:9001", "address to listen on")
 	fs.Int64Var(&cfg.maxMessage, "max-message", adapters.DefaultMaxMessageSize, "largest message accepted, in bytes")
 	fs.BoolVar(&cfg.compress, "compress", false, "offer permessage-deflate compression")
-	origin := fs.String("origin", "", "comma-separated origins allowed (e.g. https://example.com,https://*.example.com); default: any origin")
 	fs.StringVar(&cfg.debug, "debug", "", "also serve net/http/pprof, expvar and Prometheus /metrics on this address, e.g. 127.0.0.1:6060")
 	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", adapters.DefaultIdleTimeout, "close connections idle for this long (negative: never)")
 	cfg.drain.Register(fs)
+	cfg.limits.Register(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: websock-echo [flags]\n\nServes a WebSocket echo handler at / on the chosen adapter.\n\n")
 		fs.PrintDefaults()
@@ -49,30 +49,27 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if err := cfg.drain.Check(); err != nil {
 		return nil, err
 	}
+	if err := cfg.limits.Check(); err != nil {
+		return nil, err
+	}
 	if cfg.maxMessage <= 0 {
 		return nil, fmt.Errorf("-max-message must be positive, got %d", cfg.maxMessage)
-	}
-	for _, o := range strings.Split(*origin, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			cfg.origins = append(cfg.origins, o)
-		}
 	}
 	return cfg, nil
 }
 
-// options returns the adapter options the flags ask for. An echo server
-// for test suites accepts any origin unless -origin restricts it.
+// options returns the adapter options the flags ask for. The origin
+// policy is the library's (same origin only) unless -origin widens it:
+// test suites and other clients that are not browsers send no Origin and
+// are always let in; a browser page elsewhere needs -origin.
 func (c *config) options() *adapters.Options {
 	o := &adapters.Options{
 		MaxMessageSize: c.maxMessage,
 		Compression:    c.compress,
-		AllowedOrigins: c.origins,
 		IdleTimeout:    c.idleTimeout,
 		DrainBatch:     c.drain.Batch,
 		DrainInterval:  c.drain.Interval,
 	}
-	if len(o.AllowedOrigins) == 0 {
-		o.AllowedOrigins = []string{"*"}
-	}
+	c.limits.Apply(o)
 	return o
 }

@@ -57,7 +57,8 @@ func TestEchoEveryAdapter(t *testing.T) {
 			if url == "" {
 				t.Fatalf("no URL printed; output: %q", out.String())
 			}
-			hdr := http.Header{"Origin": {"https://anywhere.example"}}
+			// A browser on the server's own origin is let in by default.
+			hdr := http.Header{"Origin": {"http://" + strings.TrimSuffix(url[strings.Index(url, "://")+3:], "/")}}
 			dialer := websocket.DefaultDialer
 			if strings.HasPrefix(url, "http://") {
 				// Long-poll: the conformance suite's long-poll client
@@ -116,6 +117,71 @@ func TestEchoEveryAdapter(t *testing.T) {
 			}
 			if err := <-done; err != nil {
 				t.Errorf("run: %v", err)
+			}
+		})
+	}
+}
+
+// serveEcho runs websock-echo with args on gorilla until the test ends and
+// returns its URL.
+func serveEcho(t *testing.T, args ...string) string {
+	t.Helper()
+	out := &syncBuffer{}
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- run(append([]string{"-adapter", "gorilla", "-addr", "127.0.0.1:0"}, args...), out, io.Discard, stop)
+	}()
+	t.Cleanup(func() {
+		close(stop)
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	urlRE := regexp.MustCompile(`listening on (ws://\S+)`)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := urlRE.FindStringSubmatch(out.String()); m != nil {
+			return m[1]
+		}
+	}
+	t.Fatalf("no URL printed; output: %q", out.String())
+	return ""
+}
+
+// TestOriginPolicy checks that websock-echo keeps the library's origin
+// policy, same origin only, unless -origin widens it, and that an empty
+// -origin is that default, not "any".
+func TestOriginPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		evil bool // whether https://evil.example may connect
+	}{
+		{nil, false},
+		{[]string{"-origin", ""}, false},
+		{[]string{"-origin", " , "}, false},
+		{[]string{"-origin", "https://app.example"}, false},
+		{[]string{"-origin", "https://app.example,https://evil.example"}, true},
+		{[]string{"-origin", "*"}, true},
+	} {
+		t.Run(strings.Join(append([]string{"args"}, tc.args...), " "), func(t *testing.T) {
+			url := serveEcho(t, tc.args...)
+			c, resp, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {"https://evil.example"}})
+			if err == nil {
+				c.Close()
+			}
+			switch {
+			case tc.evil && err != nil:
+				t.Errorf("Origin https://evil.example refused (%v); want it let in", err)
+			case !tc.evil && (resp == nil || resp.StatusCode != http.StatusForbidden):
+				t.Errorf("Origin https://evil.example: %v; want 403", err)
+			}
+			if len(tc.args) == 0 {
+				// No Origin: not a browser, always let in.
+				c, _, err := websocket.DefaultDialer.Dial(url, nil)
+				if err != nil {
+					t.Fatalf("a client with no Origin refused: %v", err)
+				}
+				c.Close()
 			}
 		})
 	}
