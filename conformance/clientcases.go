@@ -26,7 +26,8 @@ var clientCases = []clientCase{
 	{Case{Name: "ClientMaskedFrame", Source: "RFC 6455 section 5.1", Rule: "a masked frame from the server fails the connection: 1002", Description: "the server sends a masked text frame"}, clientMaskedFrame},
 	{Case{Name: "ClientReservedOpcode", Source: "RFC 6455 section 5.2", Rule: "a reserved opcode or reserved bit from the server fails the connection: 1002", Description: "the server sends opcode 3, then RSV2 set"}, clientReserved},
 	{Case{Name: "ClientCloseCodeInvalid", Source: "RFC 6455 section 7.4", Rule: "a close code from the server that may not be sent fails the connection: 1002", Description: "the server closes with 1005 in the payload"}, clientCloseCodeInvalid},
-	{Case{Name: "ClientInvalidUTF8", Source: "RFC 6455 section 8.1", Rule: "invalid UTF-8 in a text message fails the connection: 1007", Description: "the server sends bad UTF-8, whole and across fragments"}, clientInvalidUTF8},
+	{Case{Name: "ClientInvalidUTF8", Source: "RFC 6455 section 8.1", Rule: "invalid UTF-8 in a text message fails the connection, as soon as it arrives: 1007", Description: "the server sends bad UTF-8, whole, across fragments, and in the first part of a frame whose rest never comes"}, clientInvalidUTF8},
+	{Case{Name: "ClientCloseReasonInvalidUTF8", Source: "RFC 6455 section 8.1", Rule: "a close frame whose reason is not UTF-8 fails the connection with 1002 or 1007, not echoed, and Terminate has the code that went out", Description: "the server closes with 1000 and a reason holding a UTF-16 surrogate"}, clientCloseReasonInvalidUTF8},
 	{Case{Name: "ClientMessageTooBig", Source: srcOptions, Rule: "a message over MaxMessageSize fails the connection: 1009", Description: "the server sends 1 byte over a 1000-byte limit"}, clientTooBig},
 	{Case{Name: "ClientServerCloses", Source: "RFC 6455 section 5.5.1", Rule: "the server's close is echoed and Terminate sees Remote with its code", Description: "the server closes with 4001"}, clientServerCloses},
 	{Case{Name: "ClientCloses", Source: srcClient, Rule: "Client.Close sends its code; Terminate sees Normal with it; Wait returns it", Description: "Close(4002)"}, clientCloses},
@@ -171,11 +172,18 @@ func clientFragmented(e *clientEnv) {
 // clientFails has the server send bad frames and checks the client's
 // close code and Terminate's reason.
 func clientFails(e *clientEnv, opts *adapters.DialOptions, code uint16, target error, rule string, frames ...frame) {
+	clientFailsOn(e, opts, code, target, rule, func(pc *peer) {
+		for _, f := range frames {
+			pc.writeFrame(f, !(f.rsv&0x8 != 0))
+		}
+	})
+}
+
+// clientFailsOn is clientFails with the server's bytes written by send.
+func clientFailsOn(e *clientEnv, opts *adapters.DialOptions, code uint16, target error, rule string, send func(pc *peer)) {
 	p := newClientProbe()
 	pc, c := e.connected(p, opts)
-	for _, f := range frames {
-		pc.writeFrame(f, !(f.rsv&0x8 != 0))
-	}
+	send(pc)
 	e.wantClose(pc, code, rule)
 	pc.writeFrame(frame{fin: true, op: opClose, payload: []byte{byte(code >> 8), byte(code)}}, true) // as a server answers
 	pc.close()
@@ -205,6 +213,38 @@ func clientInvalidUTF8(e *clientEnv) {
 		clientFails(&clientEnv{reporter: r, adapter: e.adapter}, nil, 1007, websock.ErrInvalidUTF8, "RFC 6455 section 8.1",
 			frame{op: opText, payload: []byte("ok \xce")}, frame{fin: true, op: opCont, payload: []byte("\xff")})
 	})
+	e.sub("chopped", func(r reporter) {
+		// A frame of 64 bytes of which only the first 8 arrive, the
+		// invalid byte among them: the client must fail at once, not when
+		// (here: never) the frame is whole (Autobahn cases 6.4.3, 6.4.4).
+		clientFailsOn(&clientEnv{reporter: r, adapter: e.adapter}, nil, 1007, websock.ErrInvalidUTF8,
+			"RFC 6455 section 8.1: invalid UTF-8 fails the connection as soon as its bytes arrive, before the frame is whole",
+			func(pc *peer) { pc.nc.Write([]byte("\x81\x40ok \xce\xba\xf4\x90")) })
+	})
+}
+
+// clientCloseReasonInvalidUTF8 accepts 1002 (a malformed close frame,
+// which every server's wire and most clients answer) or 1007 (text that is
+// not UTF-8), as Autobahn case 7.5.1 does, and holds Terminate to the code
+// that went out.
+func clientCloseReasonInvalidUTF8(e *clientEnv) {
+	const rule = "RFC 6455 sections 5.5.1 and 8.1: a close reason that is not UTF-8 fails the connection (1002 or 1007), it is not echoed (Autobahn case 7.5.1)"
+	p := newClientProbe()
+	pc, c := e.connected(p, nil)
+	e.write(pc, frame{fin: true, op: opClose, payload: []byte("\x03\xe8\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited")}, false)
+	cf := e.wantCloseOf(pc, rule, 1002, 1007)
+	pc.close()
+	target := websock.ErrProtocol
+	if cf.code == 1007 {
+		target = websock.ErrInvalidUTF8
+	}
+	r := next(e, p.reasons, "Terminate")
+	if r.Kind != websock.KindError || r.Code != websock.CloseCode(cf.code) || !errors.Is(r, target) {
+		e.Errorf("Terminate saw %v, want Error with the %d that went out, wrapping %v (rule: the Reason says what went on the wire)", r, cf.code, target)
+	}
+	if w := waitClient(e, c); w.Code != r.Code {
+		e.Errorf("Wait returned %v, want Terminate's reason %v", w, r)
+	}
 }
 
 func clientReserved(e *clientEnv) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -265,10 +266,17 @@ func (e *clientEnv) wantText(p *peer, want string) {
 // code.
 func (e *clientEnv) wantClose(p *peer, code uint16, rule string) *closeFrame {
 	e.Helper()
+	return e.wantCloseOf(p, rule, code)
+}
+
+// wantCloseOf reads frames until the client's close frame and checks its
+// code is one of codes.
+func (e *clientEnv) wantCloseOf(p *peer, rule string, codes ...uint16) *closeFrame {
+	e.Helper()
 	for {
 		f, err := p.readMasked()
 		if err != nil {
-			e.Fatalf("want close %d from the client, got %v (rule: %s)", code, err, rule)
+			e.Fatalf("want close %v from the client, got %v (rule: %s)", codes, err, rule)
 		}
 		if f.op != opClose {
 			continue
@@ -277,8 +285,8 @@ func (e *clientEnv) wantClose(p *peer, code uint16, rule string) *closeFrame {
 		if err := parseClose(f.payload); !errors.As(err, &ce) {
 			e.Fatalf("the client's close frame is malformed: %v (rule: %s)", err, rule)
 		}
-		if ce.code != code {
-			e.Fatalf("the client closed with %d %q, want %d (rule: %s)", ce.code, ce.text, code, rule)
+		if !slices.Contains(codes, ce.code) {
+			e.Fatalf("the client closed with %d %q, want %v (rule: %s)", ce.code, ce.text, codes, rule)
 		}
 		return ce
 	}

@@ -34,11 +34,12 @@ type DialFunc[M ~int, S ~int] func(ctx context.Context, url string, o *DialOptio
 // Dial makes the Transport of a client connection over d with the
 // library's dial. Under the library's connection, a clientWire writes the
 // engine's ping, pong and close frames, and a serverFrames fails a masked
-// frame from the server and tells a message cut short by the connection
-// from a whole one.
+// frame, invalid text and a malformed close frame from the server as they
+// arrive, and tells a message cut short by the connection from a whole
+// one.
 func Dial[M ~int, S ~int](ctx context.Context, lib Library[M, S], dial DialFunc[M, S], d *adapters.Dialed) (adapters.Transport, error) {
 	hook := new(controlHook)
-	in := &serverFrames{Conn: d.Conn}
+	in := &serverFrames{Conn: d.Conn, validate: !d.Options.SkipUTF8Validation}
 	cw := &clientWire{Conn: in, nc: d.Conn}
 	d.Conn = cw
 	o := &DialOptions{
