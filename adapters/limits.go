@@ -63,7 +63,7 @@ func (e *Engine) admit() (*websock.HTTPError, UpgradeOutcome) {
 	if max := e.opts.MaxConnections; max > 0 && len(e.conns)+e.pending+e.admitting >= max {
 		return refuseConnectionCap(max), RefusedConnectionCap
 	}
-	if wait, ok := e.rate.take(time.Now()); !ok {
+	if wait, ok := e.rate.take(e.opts.Clock.Now()); !ok {
 		return refuseRateLimit(e.opts.UpgradeRate, wait), RefusedRateLimit
 	}
 	e.admitting++
