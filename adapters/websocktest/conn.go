@@ -50,8 +50,9 @@ func newConn(s *Server) *Conn {
 
 // read is one frame the reader read, or what ended reading.
 type read struct {
-	f   websock.Frame
-	err error
+	f    websock.Frame
+	err  error
+	seen bool // in Conn.seen already (Peek)
 }
 
 func (c *Conn) attach(nc net.Conn, br *bufio.Reader, sub string) {
@@ -71,7 +72,7 @@ func (c *Conn) reader(br *bufio.Reader) {
 	for {
 		f, err := readFrame(br, c.server, 0)
 		select {
-		case c.frames <- read{websock.Frame{Op: f.op, Data: f.data}, err}:
+		case c.frames <- read{f: websock.Frame{Op: f.op, Data: f.data}, err: err}:
 		case <-c.quit:
 			return
 		}
@@ -98,7 +99,7 @@ func (c *Conn) SetTimeout(d time.Duration) { c.timeout = d }
 // Subprotocol returns the subprotocol the engine chose, or "".
 func (c *Conn) Subprotocol() string { return c.sub }
 
-// ConnInfo returns the ConnInfo the handler got, once Init has begun.
+// ConnInfo returns the ConnInfo the handler got.
 func (c *Conn) ConnInfo() *websock.ConnInfo {
 	c.tb.Helper()
 	return c.handlerConn("ConnInfo").Info()
@@ -207,12 +208,12 @@ func (c *Conn) Info(msg any) {
 }
 
 // handlerConn returns the websock.Conn the handler's Init got, once Init
-// has begun.
+// has returned.
 func (c *Conn) handlerConn(what string) websock.Conn {
 	c.tb.Helper()
 	c.needHandler(what)
 	select {
-	case <-c.rec.started: // Init began, whether or not Terminate ran since
+	case <-c.rec.started: // Init ran, whether or not Terminate ran since
 		return c.rec.conn
 	default:
 	}
@@ -222,7 +223,7 @@ func (c *Conn) handlerConn(what string) websock.Conn {
 	case <-c.rec.done:
 		c.tb.Fatalf("websocktest: %s: the handler never started: %v", what, c.rec.abandoned)
 	case <-time.After(c.timeout):
-		c.tb.Fatalf("websocktest: %s: Init did not begin within %v", what, c.timeout)
+		c.tb.Fatalf("websocktest: %s: Init did not return within %v", what, c.timeout)
 	}
 	return nil
 }
@@ -252,8 +253,21 @@ func (c *Conn) Next(d time.Duration) (websock.Frame, error) {
 		c.failed = r.err
 		return websock.Frame{}, r.err
 	}
-	c.seen = append(c.seen, describe(r.f))
+	if !r.seen {
+		c.seen = append(c.seen, describe(r.f))
+	}
 	return r.f, nil
+}
+
+// Peek returns the next frame without reading it: the next read returns
+// it again. It fails tb as the Expect methods do when none arrives. A test
+// skips what does not concern it with it, such as updates that come
+// between the messages it checks.
+func (c *Conn) Peek(tb testing.TB) websock.Frame {
+	tb.Helper()
+	f := c.next(tb, "Peek")
+	c.peeked = &read{f: f, seen: true}
+	return f
 }
 
 // WaitAny waits until one of conns has a frame to read (or was closed)
@@ -491,7 +505,7 @@ func describe(f websock.Frame) string {
 type recorder struct {
 	h         websock.Handler
 	conn      websock.Conn
-	started   chan struct{} // closed when Init begins
+	started   chan struct{} // closed when Init has returned
 	done      chan struct{} // closed when Terminate has returned, or Abandon
 	reason    websock.Reason
 	abandoned error
@@ -514,7 +528,7 @@ func (r *recorder) wrap(h websock.Handler) websock.Handler {
 
 func (r *recorder) Init(c websock.Conn) websock.Result {
 	r.conn = c
-	close(r.started)
+	defer close(r.started)
 	return r.h.Init(c)
 }
 

@@ -114,8 +114,9 @@ type dialKey struct{}
 // Dial upgrades r (nil means NewRequest("/")) as the engine upgrades every
 // request: the handshake is checked, then the origin policy, the limits and
 // the AcceptFunc run, and the request is refused or upgraded. It returns
-// the test's connection, or the refusal as the client got it: status,
-// headers and body.
+// the test's connection once the handler's Init has returned (so that
+// what Init set up, a subscription say, is in place), or the refusal as
+// the client got it: status, headers and body.
 func (s *Server) Dial(r *http.Request) (*Conn, *websock.HTTPError) {
 	s.tb.Helper()
 	if r == nil {
@@ -141,13 +142,14 @@ func (s *Server) Dial(r *http.Request) (*Conn, *websock.HTTPError) {
 	s.mu.Lock()
 	s.conns = append(s.conns, c)
 	s.mu.Unlock()
-	// The connection's timers are set before Init begins: once it has, the
-	// clock can be advanced past them.
+	// The connection's timers are set before Init runs, and what Init does
+	// (subscribe, join a hub) is done once it returned: from then on the
+	// clock can be advanced past them, and a publish reaches the handler.
 	select {
 	case <-c.rec.started:
 	case <-c.rec.done:
 	case <-time.After(Timeout):
-		s.tb.Fatalf("websocktest: Dial: the handler's Init did not begin within %v", Timeout)
+		s.tb.Fatalf("websocktest: Dial: the handler's Init did not return within %v", Timeout)
 	}
 	return c, nil
 }
