@@ -240,10 +240,10 @@ func (c *Client) sleep(ctx context.Context, delay time.Duration, attempt int) bo
 	if delay < 0 {
 		return ctx.Err() == nil && c.ctx.Err() == nil
 	}
-	t := time.NewTimer(delay)
+	fired, t := clockTimer(c.e.opts.Clock, delay)
 	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-fired:
 		return c.ctx.Err() == nil
 	case <-ctx.Done():
 	case <-c.ctx.Done():

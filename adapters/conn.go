@@ -59,9 +59,9 @@ type conn struct {
 	ended    bool // serve is finishing: no new goroutine may start
 	mailbox  mailbox
 	draining bool // a goroutine is delivering the mailbox
-	timers   []*time.Timer
-	idle     *time.Timer    // also in timers
-	alive    *time.Timer    // the keepalive timer, also in timers
+	timers   []Timer
+	idle     Timer          // also in timers
+	alive    Timer          // the keepalive timer, also in timers
 	wg       sync.WaitGroup // the mailbox goroutine, timer callbacks and close writers
 	peak     int            // the most messages queued at once
 	refused  int64          // Sends refused with ErrMailboxFull
@@ -83,7 +83,7 @@ var (
 )
 
 func newConn(e *Engine, tr Transport, h websock.Handler, info *websock.ConnInfo) *conn {
-	c := &conn{e: e, tr: tr, h: h, info: info, start: time.Now()}
+	c := &conn{e: e, tr: tr, h: h, info: info, start: e.opts.Clock.Now()}
 	c.ctl, _ = h.(websock.ControlHandler)
 	c.checkUTF8 = !e.opts.SkipUTF8Validation
 	if v, ok := tr.(UTF8Validator); ok && v.ValidatesUTF8() {
@@ -167,7 +167,7 @@ func (c *conn) drain() {
 }
 
 // now returns the time since the connection started; never 0.
-func (c *conn) now() int64 { return int64(time.Since(c.start)) + 1 }
+func (c *conn) now() int64 { return int64(c.e.opts.Clock.Now().Sub(c.start)) + 1 }
 
 // touchRead records that a frame arrived from the peer.
 func (c *conn) touchRead() { c.lastRead.Store(c.now()) }

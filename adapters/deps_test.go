@@ -84,3 +84,22 @@ func TestPubSubWithoutBrokerLibraries(t *testing.T) {
 		}
 	}
 }
+
+// TestTestKitStandardLibraryOnly checks that websocktest, which every
+// handler's tests import, takes nothing beyond the standard library and
+// this module, its tests included: no WebSocket library, not the
+// conformance suite (which pulls in golang.org/x/net), not even goleak.
+func TestTestKitStandardLibraryOnly(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-test", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./websocktest").CombinedOutput()
+	if err != nil {
+		t.Skipf("go list is not available to check the dependencies: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.HasPrefix(dep, "[") {
+			continue // "[... .test]": the variant of a package built for the tests
+		}
+		if !strings.HasPrefix(dep, "github.com/websock-go/websock/") || strings.HasPrefix(dep, "github.com/websock-go/websock/conformance") {
+			t.Errorf("adapters/websocktest depends on %s; it may import the standard library and this module's engine packages only", dep)
+		}
+	}
+}

@@ -24,29 +24,38 @@ func (e *Engine) closeAll(ctx context.Context, conns []*conn, r websock.Reason, 
 	}
 	var rush <-chan time.Time // when the rest must go at once
 	if !deadline.IsZero() {
+		// ctx's deadline is on the system clock, as ctx itself is.
 		t := time.NewTimer(time.Until(deadline) - e.opts.CloseTimeout)
 		defer t.Stop()
 		rush = t.C
 	}
-	interval := time.NewTimer(0)
-	defer interval.Stop()
-	<-interval.C
 	for len(conns) > 0 {
 		n := 0
+		var next []*conn
 		for len(conns) > 0 && n < batch {
 			c := conns[0]
 			conns = conns[1:]
 			if e.isLive(c) {
-				c.goTracked(func() { c.closeWithin(r, deadline) })
+				next = append(next, c)
 				n++
 			}
+		}
+		// The pause begins before the batch goes: once a client has its
+		// close frame, the clock the next batch waits for is set.
+		var interval <-chan struct{}
+		if len(conns) > 0 {
+			ch, t := clockTimer(e.opts.Clock, e.opts.DrainInterval)
+			defer t.Stop()
+			interval = ch
+		}
+		for _, c := range next {
+			c.goTracked(func() { c.closeWithin(r, deadline) })
 		}
 		if len(conns) == 0 {
 			return
 		}
-		interval.Reset(e.opts.DrainInterval)
 		select {
-		case <-interval.C:
+		case <-interval:
 		case <-rush:
 			batch = len(conns)
 		case <-ctx.Done():

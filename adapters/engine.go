@@ -142,7 +142,7 @@ func (e *Engine) run(tr Transport, h websock.Handler, info *websock.ConnInfo, re
 type reservation struct {
 	e     *Engine
 	state atomic.Int32 // reserved, claimed or dropped
-	timer *time.Timer
+	timer Timer
 }
 
 const (
@@ -168,7 +168,7 @@ func (e *Engine) reserve() *reservation {
 	if d <= 0 {
 		d = DefaultWriteTimeout
 	}
-	r.timer = time.AfterFunc(d+time.Second, r.drop)
+	r.timer = e.opts.Clock.AfterFunc(d+time.Second, r.drop)
 	return r
 }
 
@@ -330,7 +330,7 @@ func (e *Engine) stop(ctx context.Context, r websock.Reason) error {
 func (e *Engine) writeDeadline(limit time.Time) time.Time {
 	var d time.Time
 	if t := e.opts.WriteTimeout; t > 0 {
-		d = time.Now().Add(t)
+		d = e.opts.Clock.Now().Add(t)
 	}
 	if !limit.IsZero() && (d.IsZero() || limit.Before(d)) {
 		d = limit

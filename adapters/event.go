@@ -8,8 +8,8 @@ import "github.com/websock-go/websock/websock"
 // tell it when something has arrived (Wait), and then reads what arrived
 // (ReadReady) on whichever goroutine told it, which it gives back once
 // ReadReady returns. An idle connection then holds no goroutine; its
-// timers (idle timeout, keepalive) are time.AfterFunc timers, which hold
-// none either.
+// timers (idle timeout, keepalive) are the Clock's AfterFunc timers, which
+// hold none either.
 //
 // Every guarantee of Transport holds: callbacks are serial, Terminate is
 // called once and last, and no goroutine of the connection outlives it.

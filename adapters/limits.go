@@ -109,7 +109,7 @@ func (e *Engine) admit() (*websock.HTTPError, UpgradeOutcome) {
 	if e.fdCap > 0 && held.Load() >= e.fdCap {
 		return refuseDescriptorCap(e.fdCap), RefusedConnectionCap
 	}
-	if wait, ok := e.rate.take(time.Now()); !ok {
+	if wait, ok := e.rate.take(e.opts.Clock.Now()); !ok {
 		return refuseRateLimit(e.opts.UpgradeRate, wait), RefusedRateLimit
 	}
 	e.admitting++

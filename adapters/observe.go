@@ -54,7 +54,7 @@ func (c *conn) observeEnd(reason websock.Reason) {
 	if o == nil {
 		return
 	}
-	ev := EndEvent{Adapter: c.e.ad.Name, Info: c.info, Reason: reason, Duration: time.Since(c.start),
+	ev := EndEvent{Adapter: c.e.ad.Name, Info: c.info, Reason: reason, Duration: c.e.opts.Clock.Now().Sub(c.start),
 		Sent: c.sent, Received: c.received, In: c.in, Out: c.out}
 	ev.Out.Pong.Frames += c.libPongs.Frames
 	ev.Out.Pong.Bytes += c.libPongs.Bytes
@@ -92,7 +92,7 @@ type drainReporter struct {
 }
 
 func (e *Engine) drainReporter(code websock.CloseCode) *drainReporter {
-	return &drainReporter{e: e, code: code, start: time.Now(), left: -1}
+	return &drainReporter{e: e, code: code, start: e.opts.Clock.Now(), left: -1}
 }
 
 // report reports phase with left connections; Progress only when left
@@ -103,7 +103,7 @@ func (d *drainReporter) report(phase DrainPhase, left int, err error) {
 		return
 	}
 	d.left = left
-	o.Drain(DrainEvent{Adapter: d.e.ad.Name, Phase: phase, Code: d.code, Left: left, Elapsed: time.Since(d.start), Err: err})
+	o.Drain(DrainEvent{Adapter: d.e.ad.Name, Phase: phase, Code: d.code, Left: left, Elapsed: d.e.opts.Clock.Now().Sub(d.start), Err: err})
 }
 
 // refuse answers hs with he instead of upgrading, and reports the refusal:

@@ -150,6 +150,11 @@ type Options struct {
 	// that fail. Default slog.Default().
 	Logger *slog.Logger
 
+	// Clock is where the connections read the time and set their timers
+	// (see [Clock]). Default nil: the system clock. Package websocktest
+	// sets one that moves only when a test advances it.
+	Clock Clock
+
 	// Observer is told of upgrades, connections starting and ending (with
 	// their close codes and traffic), full mailboxes, panics, timeouts and
 	// drains; see [Observer] for when and from where. Packages under
@@ -203,6 +208,9 @@ func (o *Options) withDefaults(lacks Lacks) Options {
 	}
 	if r.Logger == nil {
 		r.Logger = slog.Default()
+	}
+	if r.Clock == nil {
+		r.Clock = systemClock{}
 	}
 	return r
 }

@@ -114,11 +114,11 @@ func (c *conn) afterFunc(d time.Duration, f func()) {
 }
 
 // afterFuncLocked is afterFunc, called with mu held.
-func (c *conn) afterFuncLocked(d time.Duration, f func()) *time.Timer {
+func (c *conn) afterFuncLocked(d time.Duration, f func()) Timer {
 	if c.ended {
 		return nil
 	}
-	t := time.AfterFunc(d, func() { c.tracked(f) })
+	t := c.e.opts.Clock.AfterFunc(d, func() { c.tracked(f) })
 	c.timers = append(c.timers, t)
 	return t
 }

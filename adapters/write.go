@@ -59,7 +59,7 @@ func (c *conn) writeFrame(f websock.Frame) error {
 		return websock.ErrClosed
 	}
 	if d := c.e.opts.WriteTimeout; d > 0 {
-		c.tr.SetWriteDeadline(time.Now().Add(d))
+		c.tr.SetWriteDeadline(c.e.opts.Clock.Now().Add(d))
 	}
 	var err error
 	if p := f.Prepared(); p != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/websock-go/websock/adapters"
 	"github.com/websock-go/websock/conformance/internal/faults"
+	"github.com/websock-go/websock/internal/memconn"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -66,7 +67,7 @@ func (h *Handler) Dial(ctx context.Context) (net.Conn, error) {
 	if h.stopped {
 		return nil, errStopped
 	}
-	client, server := pipe(addr(fmt.Sprintf("client:%d", h.dialed.Add(1))), addr("server:1"))
+	client, server := memconn.Pipe(memconn.Addr(fmt.Sprintf("client:%d", h.dialed.Add(1))), memconn.Addr("server:1"))
 	h.serving.Add(1)
 	go func() {
 		defer h.serving.Done()

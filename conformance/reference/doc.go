@@ -8,9 +8,9 @@
 //   - adapter.go: what an adapter package exports. It declares its
 //     [Adapter], builds its [Handler] on adapters.NewEngine, and forwards
 //     Shutdown, Restart and Live to the engine. [Handler.Dial] stands in
-//     for a listener: it opens a connection to the server.
-//   - pipe.go: the in-memory connection, a net.Conn whose two directions
-//     are bounded buffers, as a socket's are.
+//     for a listener: it opens a connection to the server, an in-memory
+//     net.Conn whose two directions are bounded buffers, as a socket's
+//     are (package internal/memconn, which websocktest shares).
 //   - handshake.go: the adapters.Handshake. It reads the upgrade request
 //     from the connection with http.ReadRequest, and then refuses it with
 //     an HTTP response or answers 101 with the accept key, the

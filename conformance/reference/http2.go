@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/internal/memconn"
 )
 
 // WebSockets over HTTP/2 (RFC 8441). A client that knows the server speaks
@@ -133,4 +134,4 @@ func (l *oneConn) Close() error {
 	return nil
 }
 
-func (l *oneConn) Addr() net.Addr { return addr("server:1") }
+func (l *oneConn) Addr() net.Addr { return memconn.Addr("server:1") }

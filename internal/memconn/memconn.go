@@ -1,4 +1,7 @@
-package reference
+// Package memconn is an in-memory network connection whose two
+// directions are bounded buffers, as a socket's are. The reference
+// adapter and package websocktest serve their connections over it.
+package memconn
 
 import (
 	"bytes"
@@ -9,8 +12,7 @@ import (
 	"time"
 )
 
-// The adapter runs over in-memory connections. net.Pipe would do, but its
-// writes are synchronous: a write waits until the peer has read every
+// net.Pipe would do, but its writes are synchronous: a write waits until the peer has read every
 // byte. A server that answers a ping while its client is still sending
 // fragments would then wait on a client that waits on it. So each
 // direction here is a buffer of a bounded size, as a socket's is: writes
@@ -21,19 +23,20 @@ import (
 // pipeBuffer is how many bytes one direction holds before writes block.
 const pipeBuffer = 256 << 10
 
-// pipe returns the two ends of an in-memory connection: what one end
+// Pipe returns the two ends of an in-memory connection: what one end
 // writes, the other reads.
-func pipe(clientAddr, serverAddr net.Addr) (client, server net.Conn) {
+func Pipe(clientAddr, serverAddr net.Addr) (client, server net.Conn) {
 	up, down := newStream(), newStream()
 	return &pipeConn{in: down, out: up, local: clientAddr, remote: serverAddr},
 		&pipeConn{in: up, out: down, local: serverAddr, remote: clientAddr}
 }
 
-// addr is the address of an end of an in-memory connection.
-type addr string
+// Addr is the address of an end of an in-memory connection; its network
+// is "memory".
+type Addr string
 
-func (a addr) Network() string { return "memory" }
-func (a addr) String() string  { return string(a) }
+func (a Addr) Network() string { return "memory" }
+func (a Addr) String() string  { return string(a) }
 
 // stream is one direction of a connection.
 type stream struct {
