@@ -30,13 +30,20 @@
 //
 // # Races reported inside nbio
 //
-// nbio marks most of its functions //go:norace; under -race the suite
-// reports data races between nbio's poller goroutines and its own
-// Engine.Shutdown (its conns map and its shutdown flag, written without a
-// lock in nbhttp/engine.go), whose frames are all inside nbio. This
-// package's own tests therefore run without -race (`make test` runs them
-// so); every package of websock, the engine and the wire.Parser this
-// adapter runs on included, stays under -race.
+// nbio marks most of its functions //go:norace (upstream pull request
+// lesismal/nbio#447), not all. Under -race the conformance suite reports
+// data races whose every frame is inside nbio or the standard library:
+// nbhttp's listener goroutine fills in a connection (nbhttp/engine.go:340,
+// net.(*TCPListener).Accept) and hands it to a poller goroutine through
+// epoll, an edge the race detector cannot see, and the poller reads its
+// address (nbhttp.(*ServerProcessor).OnComplete, nbhttp/processor.go:230):
+// upstream issue lesismal/nbio#495, the same report on v1.6.7. No report
+// has a frame of this module in its racing accesses. This package's tests
+// therefore run without -race (`make test` runs them so, on a line of
+// their own); every other package, the engine, the Inbox, the WriteGate
+// and the wire.Parser this adapter runs on included, stays under -race,
+// and the push-style reference adapter runs the same surface through the
+// whole suite under -race.
 package nbio
 
 import (
@@ -87,6 +94,8 @@ type Handler struct {
 	e  *adapters.Engine
 	nb *nbhttp.Engine
 
+	serving sync.WaitGroup // requests nbhttp handed over, still in ServeHTTP
+
 	mu      sync.Mutex
 	gates   map[*nbiolib.Conn]*adapters.WriteGate // the write gate of each upgraded connection
 	stopped bool                                  // nbhttp was stopped: it is stopped once
@@ -129,6 +138,8 @@ func (h *Handler) Serve(ln net.Listener) error {
 // 431 before the engine sees it: nbhttp bounds what it buffers of a
 // request (ReadLimit), not the headers it has parsed.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.serving.Add(1)
+	defer h.serving.Done()
 	if headerBytes(r.Header) > MaxHeaderBytes {
 		w.Header().Set("Connection", "close")
 		http.Error(w, "websocket: request headers over 1 MiB\n", http.StatusRequestHeaderFieldsTooLarge)
@@ -158,8 +169,17 @@ func (h *Handler) Restart(ctx context.Context) error { return h.stop(ctx, h.e.Re
 // Live returns how many connections are running.
 func (h *Handler) Live() int { return h.e.Live() }
 
+// stop closes every connection, lets the answers of the upgrades still
+// under way out (a 503 for those the engine now refuses) until ctx is
+// done, and then stops nbhttp, once however many times it is called.
 func (h *Handler) stop(ctx context.Context, closeAll func(context.Context) error) error {
 	err := closeAll(ctx)
+	served := make(chan struct{})
+	go func() { h.serving.Wait(); close(served) }()
+	select {
+	case <-served:
+	case <-ctx.Done():
+	}
 	h.mu.Lock()
 	stop := !h.stopped && h.nb != nil
 	h.stopped = true
@@ -208,7 +228,7 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upg
 		deflate, u.Compression = adapters.DeflateResponse(r.Header)
 	}
 	t := h.newTransport(nc, u.Compression)
-	nc.SetSession(t) // from now on nbio's poller hands every byte read to t.Parse
+	nc.SetSession(t)                // from now on nbio's poller hands every byte read to t.Parse
 	nc.SetReadDeadline(time.Time{}) // the engine's IdleTimeout governs the connection now
 
 	b := make([]byte, 0, 256)
