@@ -36,7 +36,7 @@ type WriteGate struct {
 	pending  []int
 	deadline time.Time
 	closed   bool
-	changed  chan struct{} // closed, and replaced, when queued falls or the gate closes
+	changed  chan struct{} // made by a wait, closed when queued falls or the gate closes; nil when none waits
 }
 
 // ErrWriteGateClosed is what [WriteGate.Admit] returns once the gate was
@@ -54,7 +54,7 @@ func NewWriteGate(o Options, highBytes int) *WriteGate {
 	if frames <= 0 {
 		frames = DefaultMailboxSize
 	}
-	return &WriteGate{high: highBytes, frames: frames, changed: make(chan struct{})}
+	return &WriteGate{high: highBytes, frames: frames}
 }
 
 // SetDeadline sets when the waits of Admit that follow give up; the zero
@@ -88,6 +88,9 @@ func (g *WriteGate) Admit(n int) error {
 			q := g.queued
 			g.mu.Unlock()
 			return fmt.Errorf("websock: the peer is not reading: %d bytes still queued in the library at the write deadline: %w", q, os.ErrDeadlineExceeded)
+		}
+		if g.changed == nil {
+			g.changed = make(chan struct{})
 		}
 		changed, deadline := g.changed, g.deadline
 		g.mu.Unlock()
@@ -145,6 +148,8 @@ func (g *WriteGate) Close() {
 }
 
 func (g *WriteGate) wakeLocked() {
-	close(g.changed)
-	g.changed = make(chan struct{})
+	if g.changed != nil {
+		close(g.changed)
+		g.changed = nil
+	}
 }

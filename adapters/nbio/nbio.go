@@ -97,8 +97,7 @@ type Handler struct {
 	serving sync.WaitGroup // requests nbhttp handed over, still in ServeHTTP
 
 	mu      sync.Mutex
-	gates   map[*nbiolib.Conn]*adapters.WriteGate // the write gate of each upgraded connection
-	stopped bool                                  // nbhttp was stopped: it is stopped once
+	stopped bool // nbhttp was stopped: it is stopped once
 }
 
 // New returns a Handler that accepts upgrades through accept, configured
@@ -108,7 +107,7 @@ func New(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{e: e, gates: make(map[*nbiolib.Conn]*adapters.WriteGate)}, nil
+	return &Handler{e: e}, nil
 }
 
 func init() { logging.SetLevel(logging.LevelNone) } // nbio logs every closed connection otherwise
@@ -192,11 +191,8 @@ func (h *Handler) stop(ctx context.Context, closeAll func(context.Context) error
 
 // written is nbio's OnWrittenSize: n bytes of c went out.
 func (h *Handler) written(c *nbiolib.Conn, _ []byte, n int) {
-	h.mu.Lock()
-	g := h.gates[c]
-	h.mu.Unlock()
-	if g != nil {
-		g.Written(n)
+	if t, ok := c.Session().(*transport); ok {
+		t.gate.Written(n)
 	}
 }
 
@@ -255,33 +251,37 @@ type transport struct {
 	h      *Handler
 	nc     *nbiolib.Conn
 	in     *adapters.Inbox
-	parser *wire.Parser
+	popts  wire.ParserOptions
+	parser *wire.Parser // made when the first bytes arrive: an idle connection holds none
 	gate   *adapters.WriteGate
 	buf    []byte // the frame being written; writes are serial
-	once   sync.Once
 }
 
 var (
 	_ adapters.PushTransport = (*transport)(nil)
 	_ adapters.UTF8Validator = (*transport)(nil)
 	_ adapters.NetConner     = (*transport)(nil)
-	_ adapters.Releaser      = (*transport)(nil)
 	_ nbhttp.ParserCloser    = (*transport)(nil)
 )
 
 func (h *Handler) newTransport(nc *nbiolib.Conn, compressed bool) *transport {
 	o := h.e.Options()
 	t := &transport{h: h, nc: nc, gate: adapters.NewWriteGate(o, 0)}
-	t.parser = wire.NewParser(wire.ParserOptions{
+	t.popts = wire.ParserOptions{
 		MaxMessageSize:     o.MaxMessageSize,
 		SkipUTF8Validation: o.SkipUTF8Validation,
 		Compression:        compressed,
-	})
-	t.in = adapters.NewInbox(t.parser.Parse)
-	h.mu.Lock()
-	h.gates[nc] = t.gate
-	h.mu.Unlock()
+	}
+	t.in = adapters.NewInbox(t.parse)
 	return t
+}
+
+// parse is the Inbox's parse function, on the connection's actor.
+func (t *transport) parse(ev adapters.Events, p []byte) error {
+	if t.parser == nil {
+		t.parser = wire.NewParser(t.popts)
+	}
+	return t.parser.Parse(ev, p)
 }
 
 // Parse is nbhttp's: the poller read data, in a buffer it reuses.
@@ -305,7 +305,7 @@ func (t *transport) UnderlayerConn() net.Conn { return t.nc }
 func (t *transport) Inbox() *adapters.Inbox { return t.in }
 
 // ValidatesUTF8: the Parser checks text as it arrives.
-func (t *transport) ValidatesUTF8() bool { return t.parser.ValidatesUTF8() }
+func (t *transport) ValidatesUTF8() bool { return !t.popts.SkipUTF8Validation }
 
 // NetConn lets the engine half-close the connection after bad input.
 func (t *transport) NetConn() net.Conn { return t.nc }
@@ -360,13 +360,4 @@ func (t *transport) SetWriteDeadline(d time.Time) error {
 func (t *transport) Close() error {
 	t.gate.Close()
 	return t.nc.Close()
-}
-
-// Release forgets the connection's gate once it has ended.
-func (t *transport) Release() {
-	t.once.Do(func() {
-		t.h.mu.Lock()
-		delete(t.h.gates, t.nc)
-		t.h.mu.Unlock()
-	})
 }
