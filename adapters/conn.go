@@ -20,7 +20,7 @@ const (
 // gets, and the Events its Transport reports to.
 type conn struct {
 	e    *Engine
-	tr   Transport
+	tr   Writer
 	h    websock.Handler
 	ctl  websock.ControlHandler // nil when h does not observe control frames
 	info *websock.ConnInfo
@@ -82,7 +82,7 @@ var (
 	_ Events              = (*conn)(nil)
 )
 
-func newConn(e *Engine, tr Transport, h websock.Handler, info *websock.ConnInfo) *conn {
+func newConn(e *Engine, tr Writer, h websock.Handler, info *websock.ConnInfo) *conn {
 	c := &conn{e: e, tr: tr, h: h, info: info, start: e.opts.Clock.Now()}
 	c.ctl, _ = h.(websock.ControlHandler)
 	c.checkUTF8 = !e.opts.SkipUTF8Validation

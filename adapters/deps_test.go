@@ -8,7 +8,7 @@ import (
 
 // adapterPackages are the engine and the adapters, relative to this
 // package.
-var adapterPackages = []string{".", "./gorilla", "./coder", "./nhooyr", "./gobws", "./fasthttp", "./gws", "./wire"}
+var adapterPackages = []string{".", "./gorilla", "./coder", "./nhooyr", "./gobws", "./fasthttp", "./gws", "./nbio", "./wire"}
 
 // deps returns every package the engine and the adapters depend on.
 func deps(t *testing.T) []string {
@@ -32,16 +32,18 @@ func TestNoMetricsDependencies(t *testing.T) {
 }
 
 // TestOneLibraryPerAdapter checks that a program importing one adapter,
-// such as gobws with its netpoll mode, downloads that adapter's
+// such as gobws with its netpoll mode, or nbio, downloads that adapter's
 // WebSocket library only.
 func TestOneLibraryPerAdapter(t *testing.T) {
 	libs := map[string]string{
 		"./gobws":   "github.com/gobwas/ws",
 		"./gorilla": "github.com/gorilla/websocket",
 		"./gws":     "github.com/lxzan/gws",
+		"./nbio":    "github.com/lesismal/nbio",
 	}
 	others := []string{"github.com/gobwas/ws", "github.com/gorilla/websocket", "github.com/lxzan/gws",
-		"github.com/coder/websocket", "nhooyr.io/websocket", "github.com/fasthttp/websocket", "github.com/valyala/fasthttp"}
+		"github.com/coder/websocket", "nhooyr.io/websocket", "github.com/fasthttp/websocket", "github.com/valyala/fasthttp",
+		"github.com/lesismal/nbio"}
 	for pkg, own := range libs {
 		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
 		if err != nil {

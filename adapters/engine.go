@@ -3,6 +3,7 @@ package adapters
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,6 +68,21 @@ func (e *Engine) Live() int {
 	return len(e.conns)
 }
 
+// errNoRead is the Reason of a connection whose Writer is none of the
+// three shapes of Transport.
+var errNoRead = errors.New("websock: the adapter's Upgraded.Transport is neither a Transport, an EventTransport nor a PushTransport; implement one of them")
+
+// runsOnEvents reports whether tr runs on events its library delivers
+// (an EventTransport or a PushTransport) rather than on a goroutine that
+// calls Read.
+func runsOnEvents(tr Writer) bool {
+	switch tr.(type) {
+	case EventTransport, PushTransport:
+		return true
+	}
+	return false
+}
+
 // Run runs h over tr, a connection already upgraded, until it ends, on the
 // calling goroutine, and returns why it ended; Terminate has been called
 // by then and tr is no longer used. info is kept, not copied; its Adapter
@@ -77,10 +93,11 @@ func (e *Engine) Live() int {
 // and is closed, h's Abandon (see websock.Abandoner) is called, and the
 // Reason wraps websock.ErrShutdown.
 //
-// When tr is an [EventTransport], the connection runs on the goroutines
-// its readiness events come on, and Run waits for its end.
-func (e *Engine) Run(tr Transport, h websock.Handler, info *websock.ConnInfo) websock.Reason {
-	if _, ok := tr.(EventTransport); !ok {
+// When tr is an [EventTransport] or a [PushTransport], the connection
+// runs on the goroutines its events come on, and Run waits for its end;
+// [Engine.Start] does not wait.
+func (e *Engine) Run(tr Writer, h websock.Handler, info *websock.ConnInfo) websock.Reason {
+	if !runsOnEvents(tr) {
 		r, _ := e.run(tr, h, info, nil, nil)
 		return r
 	}
@@ -96,11 +113,19 @@ func (e *Engine) Run(tr Transport, h websock.Handler, info *websock.ConnInfo) we
 // stop's reason, instead of refusing it. When tr is an EventTransport, run
 // returns once the connection waits for its first event, reporting
 // started, and the connection's Reason goes to done once it has ended.
-func (e *Engine) run(tr Transport, h websock.Handler, info *websock.ConnInfo, res *reservation, done func(websock.Reason)) (r websock.Reason, started bool) {
+func (e *Engine) run(tr Writer, h websock.Handler, info *websock.ConnInfo, res *reservation, done func(websock.Reason)) (r websock.Reason, started bool) {
 	if info.Adapter == "" {
 		info.Adapter = e.ad.Name
 	}
 	et, events := tr.(EventTransport)
+	pt, pushed := tr.(PushTransport)
+	_, pulled := tr.(Transport)
+	if !events && !pushed && !pulled {
+		tr.Close()
+		err := fmt.Errorf("%w: %T", errNoRead, tr)
+		abandon(h, err)
+		return errorReason(err, websock.CloseInternalError, "internal error"), false
+	}
 	if rel, ok := tr.(Releaser); ok {
 		defer func() {
 			if !started {
@@ -127,7 +152,11 @@ func (e *Engine) run(tr Transport, h websock.Handler, info *websock.ConnInfo, re
 		r, limit := *stopping, e.limit
 		c.goTracked(func() { c.closeWithin(r, limit) })
 	}
-	if events {
+	switch {
+	case pushed:
+		c.servePush(pt, done)
+		return websock.Reason{}, true
+	case events:
 		c.serveEvents(et, done)
 		return websock.Reason{}, true
 	}

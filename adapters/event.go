@@ -16,8 +16,10 @@ import "github.com/websock-go/websock/websock"
 // Close may be called from any goroutine at any time; it must make a
 // pending Wait's ready run promptly, so that the engine learns the
 // connection is closed, and make later Waits fail.
+//
+// An EventTransport has no Read: the engine never calls it.
 type EventTransport interface {
-	Transport
+	Writer
 
 	// Wait arranges for ready to be called once, on a goroutine that is
 	// not the caller's, when the peer has sent something or the
@@ -29,13 +31,21 @@ type EventTransport interface {
 	// ReadReady had returned it.
 	Wait(ready func()) (now bool, err error)
 
-	// ReadReady reads what has arrived and reports it to ev, as Read does:
-	// once before the first Wait (for what came with the handshake), then
-	// each time ready is called. It returns nil once no frame has
-	// started, without waiting for one; the engine then calls Wait again.
-	// It may wait for the rest of a frame (or message) that has started,
-	// within a deadline of its own. A non-nil error ends reading, as
-	// Read's does.
+	// ReadReady reads what has arrived and reports it to ev, as
+	// [Transport.Read] does: once before the first Wait (for what came
+	// with the handshake), then each time ready is called. It returns nil
+	// once no frame has started, without waiting for one; the engine then
+	// calls Wait again. It may also return nil part way through a frame
+	// (or a fragmented message), keeping what it read of it for the next
+	// call: the engine calls Wait again all the same, and a Transport that
+	// does so waits for nothing. It may instead wait for the rest of a
+	// frame that has started, within a deadline of its own. A non-nil
+	// error ends reading, as Read's does.
+	//
+	// ready may run on the library's poller goroutine: ReadReady, and the
+	// handler callbacks it leads to, then run there too, and hold it up
+	// for as long as HandleIn takes. A library whose poller must not block
+	// hands its bytes to an [Inbox] instead (see [PushTransport]).
 	ReadReady(ev Events) error
 }
 

@@ -1,6 +1,7 @@
 package adapters
 
 import (
+	"crypto/sha1"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/textproto"
 	"strings"
 
+	"github.com/websock-go/websock/adapters/internal/pmdeflate"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -51,15 +53,23 @@ type Upgrade struct {
 	Subprotocol string
 
 	// Compression: the client offered permessage-deflate and the server
-	// allows it; negotiate it if the library can serve the offer.
+	// allows it; negotiate it if the library can serve the offer. Agree
+	// only to parameters the library honours (RFC 7692 section 7.1):
+	// decline an offer with an unknown, repeated or malformed parameter;
+	// answer server_max_window_bits with the same value or a smaller one,
+	// or decline the offer when the library cannot compress with that
+	// window; and answer server_no_context_takeover only if the library
+	// resets its compressor for every message. An adapter that writes
+	// uncompressed and inflates each message on its own answers with
+	// [DeflateResponse].
 	Compression bool
 }
 
 // Upgraded is the connection a library has upgraded.
 type Upgraded struct {
-	Transport  Transport
-	Compressed bool // permessage-deflate was negotiated
-	Status     int  // the status the request was answered with; 0 means 101
+	Transport  Writer // a Transport, an EventTransport or a PushTransport
+	Compressed bool   // permessage-deflate was negotiated
+	Status     int    // the status the request was answered with; 0 means 101
 }
 
 // HTTPUpgradeFunc upgrades a net/http request with a library: it answers
@@ -196,7 +206,17 @@ func (e *Engine) open(hs Handshake, req *websock.Request) {
 			}
 			e.obs.Upgrade(UpgradeEvent{Adapter: e.ad.Name, Outcome: UpgradeAccepted, Status: status, Request: req})
 		}
-		e.run(up.Transport, h, info, res, nil)
+		var done func(websock.Reason)
+		var ended chan struct{}
+		if hs.Method() == http.MethodConnect && runsOnEvents(up.Transport) {
+			// The stream ends when the request's handler returns: it
+			// waits for the connection's end.
+			ended = make(chan struct{})
+			done = func(websock.Reason) { close(ended) }
+		}
+		if _, started := e.run(up.Transport, h, info, res, done); started && ended != nil {
+			<-ended
+		}
 	})
 	if err != nil {
 		res.cancel()
@@ -372,4 +392,29 @@ func ParseSubprotocols(values []string) []string {
 		}
 	}
 	return out
+}
+
+// AcceptKey returns the Sec-WebSocket-Accept value that answers the
+// Sec-WebSocket-Key key (RFC 6455 section 4.2.2): an adapter that writes
+// the 101 response itself needs it. The engine has checked the key before
+// any Upgrade runs.
+func AcceptKey(key string) string {
+	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// DeflateResponse returns the Sec-WebSocket-Extensions answer of a server
+// that inflates each message the client sends on its own and compresses
+// nothing it writes (RFC 7692 allows both), to the offers in header: the
+// first valid permessage-deflate offer, accepted with no context
+// takeover either way and with the server_max_window_bits it asks for
+// (which a server that writes uncompressed honours at any size). ok is
+// false when no offer is valid: the connection is then uncompressed.
+func DeflateResponse(header http.Header) (response string, ok bool) {
+	offers, _ := pmdeflate.Parse(header)
+	o := pmdeflate.FirstValid(offers)
+	if o == nil {
+		return "", false
+	}
+	return o.Response(), true
 }

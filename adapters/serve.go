@@ -18,7 +18,7 @@ var errEnding = errors.New("websock: connection is ending")
 // and returns the Reason.
 func (c *conn) serve() websock.Reason {
 	c.begin()
-	c.readFailed(c.tr.Read(c))
+	c.readFailed(c.tr.(Transport).Read(c))
 	return c.finish()
 }
 

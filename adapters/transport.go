@@ -21,6 +21,8 @@ import (
 // method of the Transport again, so the adapter may release or recycle the
 // library's connection.
 type Transport interface {
+	Writer
+
 	// Read reads from the peer until the connection ends, on the calling
 	// goroutine, and reports to ev as it goes: every complete text or
 	// binary message to ev.Message, fragments reassembled; every ping and
@@ -46,7 +48,15 @@ type Transport interface {
 	// When the library hides or refuses what the peer's close frame said,
 	// a wire.Conn under its connection reports the frame itself.
 	Read(ev Events) error
+}
 
+// Writer is the write side of a connection, common to the three shapes a
+// Transport takes: a [Transport], which the engine reads by calling Read;
+// an [EventTransport], which it reads on readiness events; and a
+// [PushTransport], whose library pushes what it reads into an [Inbox].
+// [Upgraded] carries any of them as a Writer. See Transport for who calls
+// these methods, and from where.
+type Writer interface {
 	// WriteFrame writes one complete text, binary, ping or pong frame.
 	WriteFrame(op websock.Opcode, data []byte) error
 

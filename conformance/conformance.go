@@ -43,6 +43,12 @@ type Server struct {
 	// Shutdown closes every WebSocket connection gracefully (the engine's
 	// Shutdown: close 1001 and Terminate(Shutdown)), then stops the
 	// listener. It returns once every connection has terminated.
+	//
+	// The suite may call it twice (a case that shut down, then the case's
+	// cleanup): the second call must wait as the first does, and must not
+	// fail or panic. It must let the answers of upgrades still under way
+	// (the 503 the engine gives once the shutdown began) reach their
+	// clients before it stops the server.
 	Shutdown func(ctx context.Context) error
 	// Restart, when set, is Shutdown with close 1012 (the adapter's
 	// Restart), then stops the listener.

@@ -63,3 +63,22 @@ func Example() {
 	// the library wrote 03 ea...
 	// the peer got 88 02 03 f6
 }
+
+// A push library's adapter feeds the bytes its poller read to a Parser
+// (through an adapters.Inbox, which calls Parse on the connection's
+// actor); here, one masked text frame a client sent.
+func ExampleParser() {
+	p := wire.NewParser(wire.ParserOptions{MaxMessageSize: 1 << 20})
+	frame := []byte{0x81, 0x82, 1, 2, 3, 4, 'h' ^ 1, 'i' ^ 2}
+	p.Parse(printEvents{}, frame)
+	// Output: text "hi"
+}
+
+type printEvents struct{}
+
+func (printEvents) Message(op websock.Opcode, data []byte) error {
+	fmt.Printf("%v %q\n", op, data)
+	return nil
+}
+func (printEvents) Ping([]byte)                    {}
+func (printEvents) Control(websock.Opcode, []byte) {}

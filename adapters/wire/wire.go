@@ -9,7 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/websock-go/websock/adapters/internal/utf8stream"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -21,6 +20,8 @@ const (
 	opText   = byte(websock.OpText)
 	opBinary = byte(websock.OpBinary)
 	opClose  = byte(websock.OpClose)
+	opPing   = byte(websock.OpPing)
+	opPong   = byte(websock.OpPong)
 )
 
 var (
@@ -28,10 +29,6 @@ var (
 	// does not write: an opcode other than ping or pong, or a payload
 	// over [MaxControl] bytes.
 	ErrBadControl = errors.New("wire: WriteControl writes pings and pongs of at most 125 bytes")
-
-	// errInvalidText is what Read returns once a text message the peer
-	// sends is not UTF-8 (see [Conn.ValidateUTF8]).
-	errInvalidText = fmt.Errorf("%w: text message", websock.ErrInvalidUTF8)
 
 	// ErrMidFrame is returned by [Conn.WriteControl] and [Conn.WriteClose]
 	// when called while the library has written part of a frame (or of its
@@ -58,7 +55,7 @@ type Conn struct {
 
 	// The read side, used by the library's reading goroutine only (and by
 	// Upgraded, before it starts).
-	in       tracker
+	in       Tracker
 	inMode   mode
 	inTail   uint32 // the last 4 bytes read in modeHTTP
 	held     []byte // bytes read but not yet handed over: the peer's close frame and what follows
@@ -66,11 +63,6 @@ type Conn struct {
 	heldErr  error // the read error to return once held is drained
 	peerDone bool  // the read side follows nothing more
 	readErr  error // the error every Read returns from now on
-
-	// The validation of the peer's text messages, when on.
-	validate bool
-	text     bool // the data message being read is text to validate
-	utf8     utf8stream.Validator
 
 	mu sync.Mutex // guards what follows
 
@@ -131,7 +123,7 @@ func (c *Conn) Upgraded() {
 // set on its first frame) is not validated: its bytes are not text until
 // the library inflates them. Call it before the library reads its first
 // frame.
-func (c *Conn) ValidateUTF8() { c.validate = true }
+func (c *Conn) ValidateUTF8() { c.in.opts.ValidateUTF8 = true }
 
 // NetConn returns the connection under c, for what must bypass the
 // frame tracking (half-closing it, draining it once the connection has
@@ -186,108 +178,29 @@ func (c *Conn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// followIn follows p, read from the peer. It returns how many bytes of p
-// the library may have now: all of them, or those before the first byte
-// of the peer's first close frame when that is not p[0].
+// followIn follows p, read from the peer, with the Conn's Tracker. It
+// returns how many bytes of p the library may have now: all of them, or
+// those before the first byte of the peer's first close frame when that
+// is not p[0].
 func (c *Conn) followIn(p []byte) int {
-	t := &c.in
-	for i := 0; i < len(p); {
-		if c.peerDone {
-			return len(p)
-		}
-		if t.left > 0 {
-			off := t.size - t.left
-			k := t.payload(p[i:])
-			if c.text && t.op <= opText && !c.checkText(p[i:i+k], off) {
-				return i
-			}
-			i += k
-			if t.left == 0 && t.op == opClose {
-				c.peerClosed()
-			}
-			if t.left == 0 && !c.endText() {
-				return i
-			}
-			continue
-		}
-		if t.hn == 0 && p[i]&0x0f == opClose && i > 0 {
-			return i
-		}
-		done := t.headerByte(p[i])
-		i++
-		if done && c.validate {
-			switch t.op {
-			case opText:
-				c.text = t.b0&0x40 == 0 // RSV1: compressed
-				c.utf8.Reset()
-			case opBinary:
-				c.text = false
-			}
-			if t.left == 0 && !c.endText() {
-				return i
-			}
-		}
-		if done && t.op == opClose {
-			if !t.validControl() {
-				c.peerDone = true // the library fails on it: no close to report
-				return len(p)
-			}
-			if t.left == 0 {
-				c.peerClosed()
-			}
-		}
+	if c.peerDone {
+		return len(p)
 	}
-	return len(p)
-}
-
-// checkText validates p, payload bytes of the current frame of a text
-// message starting at offset off in it, and fails reading if they cannot
-// continue valid UTF-8.
-func (c *Conn) checkText(p []byte, off uint64) bool {
-	var buf [512]byte
-	for len(p) > 0 {
-		n := copy(buf[:], p)
-		if c.in.masked {
-			for j := range buf[:n] {
-				buf[j] ^= c.in.key[(off+uint64(j))&3]
-			}
-		}
-		if !c.utf8.Write(buf[:n]) {
-			c.failText()
-			return false
-		}
-		p, off = p[n:], off+uint64(n)
+	n, err := c.in.Feed(p)
+	if err != nil {
+		c.peerDone, c.readErr = true, err
+		return n
 	}
-	return true
-}
-
-// endText checks, once a frame's payload has been read, that a text
-// message its FIN ends ended on a whole code point.
-func (c *Conn) endText() bool {
-	if !c.text || c.in.op > opText || c.in.b0&0x80 == 0 {
-		return true
+	if payload, ok := c.in.PeerClose(); ok {
+		c.peerDone = true
+		c.mu.Lock()
+		c.peer = append(c.peerCopy[:0], payload...)
+		c.peerOK = true
+		c.mu.Unlock()
+	} else if !c.in.Following() {
+		c.peerDone = true
 	}
-	c.text = false
-	if !c.utf8.End() {
-		c.failText()
-		return false
-	}
-	return true
-}
-
-// failText ends reading: the peer sent invalid UTF-8.
-func (c *Conn) failText() {
-	c.text, c.peerDone, c.readErr = false, true, errInvalidText
-}
-
-// peerClosed records the peer's close frame, whose payload the read side
-// has gathered.
-func (c *Conn) peerClosed() {
-	c.peerDone = true
-	c.mu.Lock()
-	c.peer = append(c.peerCopy[:0], c.in.gathered()...)
-	c.peerOK = true
-	c.mu.Unlock()
+	return n
 }
 
 // PeerClose returns the payload of the close frame the peer sent, and
@@ -650,13 +563,13 @@ func (t *tracker) validControl() bool {
 }
 
 // payload consumes the current frame's payload at the start of p, up to
-// its end, gathering it when it is a close frame; it returns how many
-// bytes it consumed.
-func (t *tracker) payload(p []byte) int {
+// its end, gathering it when it is a close frame (unmasking it, unless
+// unmasked says the caller did); it returns how many bytes it consumed.
+func (t *tracker) payload(p []byte, unmasked bool) int {
 	k := int(min(uint64(len(p)), t.left))
 	if t.op == opClose {
 		for _, b := range p[:k] {
-			if t.masked {
+			if t.masked && !unmasked {
 				b ^= t.key[t.gathern&3]
 			}
 			t.gather[t.gathern] = b

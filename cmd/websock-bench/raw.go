@@ -16,6 +16,8 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 	gorillaws "github.com/gorilla/websocket"
+	"github.com/lesismal/nbio/nbhttp"
+	nbws "github.com/lesismal/nbio/nbhttp/websocket"
 	"github.com/lxzan/gws"
 	"github.com/valyala/fasthttp"
 	nhooyrws "nhooyr.io/websocket"
@@ -42,6 +44,7 @@ var rawServers = map[string]rawStart{
 	"gobws-netpoll": rawGobwas,
 	"fasthttp":      rawFastHTTP,
 	"gws":           rawGws,
+	"nbio":          rawNbio,
 }
 
 func rawNames() string {
@@ -337,4 +340,35 @@ func (h *rawHub) broadcastGws(data []byte) fanoutReply {
 		}
 	}
 	return r
+}
+
+// rawNbio is nbio's examples/websocket echo: an Upgrader with OnMessage
+// writing each message back, on an nbhttp engine (its pollers read every
+// connection; no goroutine per connection).
+func rawNbio(ln net.Listener, st *rawState) (func(), error) {
+	up := nbws.NewUpgrader()
+	up.OnOpen(func(c *nbws.Conn) {
+		rc := st.opened(func(b []byte) error { return c.WriteMessage(nbws.BinaryMessage, b) })
+		c.SetSession(rc)
+	})
+	up.OnMessage(func(c *nbws.Conn, mt nbws.MessageType, data []byte) {
+		rc, _ := c.Session().(*rawConn)
+		rc.lock()
+		c.WriteMessage(mt, data)
+		rc.unlock()
+	})
+	up.OnClose(func(c *nbws.Conn, _ error) {
+		rc, _ := c.Session().(*rawConn)
+		st.closed(rc)
+	})
+	eng := nbhttp.NewEngine(nbhttp.Config{
+		Network: "tcp",
+		Addrs:   []string{ln.Addr().String()},
+		Listen:  func(string, string) (net.Listener, error) { return ln, nil },
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { up.Upgrade(w, r, nil) }),
+	})
+	if err := eng.Start(); err != nil {
+		return nil, err
+	}
+	return eng.Stop, nil
 }

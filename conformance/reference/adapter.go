@@ -31,6 +31,7 @@ type Options = adapters.Options
 type Handler struct {
 	e      *adapters.Engine
 	faults faults.Set // none, except in the suite's tests of itself
+	push   bool       // the push-style variant (push.go)
 
 	mu      sync.Mutex
 	stopped bool                           // Shutdown or Restart was called: Dial refuses
@@ -47,8 +48,12 @@ func New(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{e: e, http2: make(map[*http.Server]chan struct{})}, nil
+	h := &Handler{e: e}
+	h.init()
+	return h, nil
 }
+
+func (h *Handler) init() { h.http2 = make(map[*http.Server]chan struct{}) }
 
 // errStopped is Dial's error once the Handler was shut down, as a
 // listener that was closed refuses connections.

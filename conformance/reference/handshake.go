@@ -2,8 +2,6 @@ package reference
 
 import (
 	"bufio"
-	"crypto/sha1"
-	"encoding/base64"
 	"io"
 	"math"
 	"net"
@@ -34,7 +32,12 @@ const (
 // Refuse or Upgrade. An upgraded connection runs on this goroutine until
 // it ends.
 func (h *Handler) serve(nc net.Conn) {
-	defer nc.Close()
+	upgraded := false // a push-style connection runs on after serve returns
+	defer func() {
+		if !upgraded {
+			nc.Close()
+		}
+	}()
 	start := time.Now()
 	nc.SetDeadline(start.Add(headerTimeout))
 	lr := &io.LimitedReader{R: nc, N: maxHeaderBytes}
@@ -55,7 +58,9 @@ func (h *Handler) serve(nc net.Conn) {
 	}
 	lr.N = math.MaxInt64 // the headers are read: frames follow, unbounded
 	nc.SetDeadline(start.Add(handshakeTimeout))
-	h.e.Serve(&handshake{h: h, nc: nc, br: br, req: req})
+	hs := &handshake{h: h, nc: nc, br: br, req: req}
+	h.e.Serve(hs)
+	upgraded = hs.pushed
 }
 
 // handshake is the adapters.Handshake of one upgrade request.
@@ -64,6 +69,8 @@ type handshake struct {
 	nc  net.Conn
 	br  *bufio.Reader // reads nc; it may hold the first frames already
 	req *http.Request
+
+	pushed bool // upgraded to a push-style connection, which closes nc itself
 }
 
 func (hs *handshake) Method() string { return hs.req.Method }
@@ -90,7 +97,7 @@ func (hs *handshake) Refuse(e *websock.HTTPError) {
 func (hs *handshake) Upgrade(u adapters.Upgrade, serve func(adapters.Upgraded)) error {
 	var b strings.Builder
 	b.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n")
-	b.WriteString("Sec-WebSocket-Accept: " + acceptKey(hs.req.Header.Get("Sec-WebSocket-Key")) + "\r\n")
+	b.WriteString("Sec-WebSocket-Accept: " + adapters.AcceptKey(hs.req.Header.Get("Sec-WebSocket-Key")) + "\r\n")
 	if u.Subprotocol != "" {
 		b.WriteString("Sec-WebSocket-Protocol: " + u.Subprotocol + "\r\n")
 	}
@@ -107,14 +114,13 @@ func (hs *handshake) Upgrade(u adapters.Upgrade, serve func(adapters.Upgraded)) 
 	}
 	hs.nc.SetDeadline(time.Time{})
 	t := newTransport(hs.nc, hs.br, hs.h.e.Options(), d, hs.h.faults)
+	if hs.h.push {
+		hs.pushed = true
+		serve(adapters.Upgraded{Transport: newPushed(t, hs.br, hs.h.e.Options(), d), Compressed: d.on})
+		return nil
+	}
 	serve(adapters.Upgraded{Transport: t.wrapped(), Compressed: d.on})
 	return nil
-}
-
-// acceptKey is the Sec-WebSocket-Accept of a Sec-WebSocket-Key.
-func acceptKey(key string) string {
-	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // writeResponse writes an HTTP response that refuses the upgrade.

@@ -77,7 +77,11 @@ func (h *Handler) upgradeStream(s *adapters.Stream, u adapters.Upgrade) (adapter
 			s.Header().Set("Sec-WebSocket-Extensions", d.response)
 		}
 	}
-	t := newTransport(s, bufio.NewReader(s), h.e.Options(), d, h.faults)
+	br := bufio.NewReader(s)
+	t := newTransport(s, br, h.e.Options(), d, h.faults)
+	if h.push {
+		return adapters.Upgraded{Transport: newPushed(t, br, h.e.Options(), d), Compressed: d.on}, nil
+	}
 	return adapters.Upgraded{Transport: t.wrapped(), Compressed: d.on}, nil
 }
 

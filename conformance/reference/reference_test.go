@@ -77,3 +77,26 @@ func TestStandardLibraryOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestConformancePush runs the whole suite on the push-style variant: it
+// lacks nothing either.
+func TestConformancePush(t *testing.T) {
+	if reference.PushAdapter.Lacks != (adapters.Lacks{}) {
+		t.Fatalf("the push-style reference adapter declares lacking %+v; it must lack nothing", reference.PushAdapter.Lacks)
+	}
+	conformance.Run(t, conformance.Adapter{Adapter: reference.PushAdapter, Serve: ServePush})
+}
+
+// ServePush is Serve for the push-style variant.
+func ServePush(accept websock.AcceptFunc, opts *adapters.Options) (*conformance.Server, error) {
+	h, err := reference.NewPush(accept, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &conformance.Server{
+		URL:      fmt.Sprintf("ws://reference-push-%d.invalid/", endpoints.Add(1)),
+		Dial:     h.Dial,
+		Shutdown: h.Shutdown,
+		Restart:  h.Restart,
+	}, nil
+}

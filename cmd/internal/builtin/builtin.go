@@ -19,6 +19,7 @@ import (
 	"github.com/websock-go/websock/adapters/gorilla"
 	"github.com/websock-go/websock/adapters/gws"
 	"github.com/websock-go/websock/adapters/longpoll"
+	"github.com/websock-go/websock/adapters/nbio"
 	"github.com/websock-go/websock/adapters/nhooyr"
 	"github.com/websock-go/websock/websock"
 )
@@ -53,6 +54,7 @@ var all = []Adapter{
 	{gorilla.Adapter, netHTTP(gorilla.New)},
 	{gws.Adapter, netHTTP(gws.New)},
 	{longpoll.Adapter, netHTTP(newLongPoll)},
+	{nbio.Adapter, startNbio},
 	{nhooyr.Adapter, netHTTP(nhooyr.New)},
 }
 
@@ -201,4 +203,21 @@ func startFastHTTP(addr string, accept websock.AcceptFunc, opts *adapters.Option
 		return err
 	}
 	return &Server{Addr: ln.Addr().String(), Shutdown: shutdown, Restart: restart, Live: h.Live}, nil
+}
+
+// startNbio serves the nbio adapter with its own nbhttp server on addr.
+func startNbio(addr string, accept websock.AcceptFunc, opts *adapters.Options) (*Server, error) {
+	h, err := nbio.New(accept, opts)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.Serve(ln); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return &Server{Addr: ln.Addr().String(), Shutdown: h.Shutdown, Restart: h.Restart, Live: h.Live}, nil
 }
