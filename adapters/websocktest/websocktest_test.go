@@ -147,3 +147,26 @@ func TestDrain(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCloseTimeout checks that a client that never answers the close
+// frame is dropped after CloseTimeout on the test's clock.
+func TestCloseTimeout(t *testing.T) {
+	quit := websock.HandlerFunc(func(websock.Frame) websock.Result {
+		return websock.StopCode(nil, websock.CloseNormal, "bye")
+	})
+	c := websocktest.New(t, quit, &websocktest.Options{CloseTimeout: 3 * time.Second})
+	c.SendText("quit")
+	if f, err := c.Next(websocktest.Timeout); err != nil || f.Op != websock.OpClose {
+		t.Fatalf("Next: %v, %v; want the close frame", f.Op, err)
+	}
+	select {
+	case <-c.Done():
+		t.Fatal("the connection ended before the close timeout")
+	default:
+	}
+	c.Clock().WaitTimer(t, 3*time.Second) // set once the close frame went out
+	c.Advance(3 * time.Second)            // no answer: the engine closes the connection
+	if r := c.Reason(t); r.Kind != websock.KindNormal || r.Code != websock.CloseNormal {
+		t.Errorf("Reason = %v; want Normal 1000", r)
+	}
+}
