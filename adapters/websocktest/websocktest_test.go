@@ -2,6 +2,8 @@ package websocktest_test
 
 import (
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"testing"
 	"time"
@@ -168,5 +170,35 @@ func TestCloseTimeout(t *testing.T) {
 	c.Advance(3 * time.Second)            // no answer: the engine closes the connection
 	if r := c.Reason(t); r.Kind != websock.KindNormal || r.Code != websock.CloseNormal {
 		t.Errorf("Reason = %v; want Normal 1000", r)
+	}
+}
+
+// watcher sees the pings its peer sends.
+type watcher struct{ greeter }
+
+func (w *watcher) HandleControl(f websock.Frame) websock.Result {
+	return websock.Push(websock.TextString("saw " + f.Op.String() + " " + string(f.Data)))
+}
+
+// TestHandleControl checks that a handler's HandleControl runs, after
+// the engine's own pong.
+func TestHandleControl(t *testing.T) {
+	c := websocktest.New(t, &watcher{}, nil)
+	c.ExpectText(t, "hello ")
+	c.Ping([]byte("x"))
+	c.ExpectPong(t, []byte("x"))
+	c.ExpectText(t, "saw "+websock.OpPing.String()+" x")
+}
+
+// TestPanic checks the engine's panic policy through the kit: close
+// 1011, and Terminate sees the panic.
+func TestPanic(t *testing.T) {
+	boom := websock.HandlerFunc(func(websock.Frame) websock.Result { panic("boom") })
+	c := websocktest.New(t, boom, &websocktest.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	c.SendText("x")
+	c.ExpectClose(t, websock.CloseInternalError)
+	var pe *websock.PanicError
+	if r := c.Reason(t); !errors.As(r.Err, &pe) || pe.Value != "boom" {
+		t.Errorf("Reason = %v; want the panic", r)
 	}
 }
