@@ -105,6 +105,9 @@ func (c *Conn) ConnInfo() *websock.ConnInfo {
 	return c.handlerConn("ConnInfo").Info()
 }
 
+// Clock returns the clock of the Conn's Server (or Peer).
+func (c *Conn) Clock() *Clock { return c.clock }
+
 // Advance advances the clock of the Conn's Server (or Peer) by d; see
 // [Clock.Advance].
 func (c *Conn) Advance(d time.Duration) { c.clock.Advance(d) }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"testing"
 	"time"
 )
 
@@ -45,6 +46,26 @@ func (k *tracker) do(f func()) {
 // goDo runs f on a goroutine of its own, under the tracker's label.
 func (k *tracker) goDo(f func()) {
 	k.do(func() { go f() })
+}
+
+// ended waits for done, closed once what is named ended at the test's
+// end, and reports whether it was; it fails tb when it was not.
+func (k *tracker) ended(tb testing.TB, done <-chan struct{}, what string) bool {
+	select {
+	case <-done:
+		return true
+	case <-time.After(Timeout):
+		tb.Errorf("websocktest: %s did not end within %v of the test's end: its handler is stuck in a callback", what, Timeout)
+		return false
+	}
+}
+
+// check fails tb for every goroutine still labelled, of whose.
+func (k *tracker) check(tb testing.TB, whose string) {
+	if left := k.leaked(leakWait); len(left) > 0 {
+		tb.Errorf("websocktest: %d goroutine stack(s) of %s outlived them (a goroutine started by the handler must end by Terminate):\n%s",
+			len(left), whose, strings.Join(left, "\n"))
+	}
 }
 
 // leaked returns the stacks of the goroutines still labelled, waiting up to

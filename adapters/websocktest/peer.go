@@ -257,15 +257,9 @@ func (p *Peer) cleanup() {
 		if cl.c == nil {
 			continue
 		}
-		select {
-		case <-cl.c.Done():
-		case <-time.After(Timeout):
-			p.tb.Errorf("websocktest: a client did not stop within %v of the test's end: its handler is stuck in a callback", Timeout)
+		if !p.track.ended(p.tb, cl.c.Done(), "a client") {
 			return
 		}
 	}
-	if left := p.track.leaked(leakWait); len(left) > 0 {
-		p.tb.Errorf("websocktest: %d goroutine stack(s) of the clients under test outlived them (a goroutine started by the handler must end by Terminate):\n%s",
-			len(left), strings.Join(left, "\n"))
-	}
+	p.track.check(p.tb, "the clients under test")
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -194,15 +193,9 @@ func (s *Server) cleanup() {
 		c.stop()
 	}
 	for _, c := range conns {
-		select {
-		case <-c.rec.done:
-		case <-time.After(Timeout):
-			s.tb.Errorf("websocktest: a connection did not end within %v of the test's end: its handler is stuck in a callback", Timeout)
+		if !s.track.ended(s.tb, c.rec.done, "a connection") {
 			return
 		}
 	}
-	if left := s.track.leaked(leakWait); len(left) > 0 {
-		s.tb.Errorf("websocktest: %d goroutine stack(s) of the test's connections outlived them (a goroutine started by the handler must end by Terminate):\n%s",
-			len(left), strings.Join(left, "\n"))
-	}
+	s.track.check(s.tb, "the test's connections")
 }

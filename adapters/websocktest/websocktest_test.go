@@ -2,6 +2,8 @@ package websocktest_test
 
 import (
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"testing"
 	"time"
@@ -145,5 +147,58 @@ func TestDrain(t *testing.T) {
 	second.ExpectClose(t, websock.CloseGoingAway)
 	if err := wait(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCloseTimeout checks that a client that never answers the close
+// frame is dropped after CloseTimeout on the test's clock.
+func TestCloseTimeout(t *testing.T) {
+	quit := websock.HandlerFunc(func(websock.Frame) websock.Result {
+		return websock.StopCode(nil, websock.CloseNormal, "bye")
+	})
+	c := websocktest.New(t, quit, &websocktest.Options{CloseTimeout: 3 * time.Second})
+	c.SendText("quit")
+	if f, err := c.Next(websocktest.Timeout); err != nil || f.Op != websock.OpClose {
+		t.Fatalf("Next: %v, %v; want the close frame", f.Op, err)
+	}
+	select {
+	case <-c.Done():
+		t.Fatal("the connection ended before the close timeout")
+	default:
+	}
+	c.Clock().WaitTimer(t, 3*time.Second) // set once the close frame went out
+	c.Advance(3 * time.Second)            // no answer: the engine closes the connection
+	if r := c.Reason(t); r.Kind != websock.KindNormal || r.Code != websock.CloseNormal {
+		t.Errorf("Reason = %v; want Normal 1000", r)
+	}
+}
+
+// watcher sees the pings its peer sends.
+type watcher struct{ greeter }
+
+func (w *watcher) HandleControl(f websock.Frame) websock.Result {
+	return websock.Push(websock.TextString("saw " + f.Op.String() + " " + string(f.Data)))
+}
+
+// TestHandleControl checks that a handler's HandleControl runs, after
+// the engine's own pong.
+func TestHandleControl(t *testing.T) {
+	c := websocktest.New(t, &watcher{}, nil)
+	c.ExpectText(t, "hello ")
+	c.Ping([]byte("x"))
+	c.ExpectPong(t, []byte("x"))
+	c.ExpectText(t, "saw "+websock.OpPing.String()+" x")
+}
+
+// TestPanic checks the engine's panic policy through the kit: close
+// 1011, and Terminate sees the panic.
+func TestPanic(t *testing.T) {
+	boom := websock.HandlerFunc(func(websock.Frame) websock.Result { panic("boom") })
+	c := websocktest.New(t, boom, &websocktest.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	c.SendText("x")
+	c.ExpectClose(t, websock.CloseInternalError)
+	var pe *websock.PanicError
+	if r := c.Reason(t); !errors.As(r.Err, &pe) || pe.Value != "boom" {
+		t.Errorf("Reason = %v; want the panic", r)
 	}
 }
