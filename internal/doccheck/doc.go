@@ -11,9 +11,11 @@
 //     one package, each block one file, in the order they appear. A line
 //     <!-- go:group NAME --> just before a block puts it in group NAME
 //     instead, so that one page can show two programs.
-//   - A block that imports "testing" is a test file (name_test.go), which go
-//     vet compiles with its package.
+//   - A block that imports "testing" is a test file (name_test.go): go vet
+//     compiles it with its package, and go test runs it, so a snippet that
+//     shows a test shows one that passes.
 //
 // The test writes each group into a directory under testdata (so the
-// module's go.mod resolves its imports) and runs go vet on them all.
+// module's go.mod resolves its imports), runs go vet on them all, and go
+// test on those with tests.
 package doccheck

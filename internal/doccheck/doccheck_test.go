@@ -22,10 +22,14 @@ type snippet struct {
 	file  string // the Markdown file, relative to the module root
 	line  int    // the line of its opening fence
 	group string // its group: the package name, or a go:group marker's name
+	vet   bool   // marked vet-only: compiled, its tests not run
 	src   []byte
 }
 
-var groupMarker = regexp.MustCompile(`^<!--\s*go:group\s+([A-Za-z0-9_-]+)\s*-->$`)
+// groupMarker is the line that may stand before a block:
+// <!-- go:group NAME -->, <!-- go:vet-only -->, or both,
+// <!-- go:group NAME vet-only -->.
+var groupMarker = regexp.MustCompile(`^<!--\s*go:(?:group\s+([A-Za-z0-9_-]+))?\s*(vet-only)?\s*-->$`)
 
 // extract returns the ```go blocks of the Markdown text md.
 func extract(name string, md []byte) ([]snippet, error) {
@@ -35,6 +39,7 @@ func extract(name string, md []byte) ([]snippet, error) {
 		cur     snippet
 		body    bytes.Buffer
 		pending string // the group named by a marker on the line before a fence
+		vetOnly bool   // the marker on the line before a fence said vet-only
 		lineNo  int
 	)
 	sc := bufio.NewScanner(bytes.NewReader(md))
@@ -53,14 +58,14 @@ func extract(name string, md []byte) ([]snippet, error) {
 			body.WriteByte('\n')
 		case trimmed == "```go":
 			in = true
-			cur = snippet{file: name, line: lineNo, group: pending}
+			cur = snippet{file: name, line: lineNo, group: pending, vet: vetOnly}
 			body.Reset()
-			pending = ""
+			pending, vetOnly = "", false
 		default:
-			if m := groupMarker.FindStringSubmatch(trimmed); m != nil {
-				pending = m[1]
+			if m := groupMarker.FindStringSubmatch(trimmed); m != nil && (m[1] != "" || m[2] != "") {
+				pending, vetOnly = m[1], m[2] != ""
 			} else if trimmed != "" {
-				pending = ""
+				pending, vetOnly = "", false
 			}
 		}
 	}
@@ -149,7 +154,7 @@ func TestMarkdownSnippetsCompile(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(tmp) })
 
 	where := map[string]string{} // a written file's path → its Markdown place
-	var dirs []string
+	var dirs, testDirs []string
 	slices.Sort(keys)
 	for _, key := range keys {
 		dir := filepath.Join(tmp, strings.Trim(slug.ReplaceAllString(key, "_"), "_"))
@@ -157,10 +162,14 @@ func TestMarkdownSnippetsCompile(t *testing.T) {
 			t.Fatal(err)
 		}
 		dirs = append(dirs, "./"+filepath.ToSlash(dir))
+		run := !slices.ContainsFunc(groups[key], func(s snippet) bool { return s.vet })
 		for i, s := range groups[key] {
 			name := "block" + strconv.Itoa(i)
 			if bytes.Contains(s.src, []byte(`"testing"`)) {
 				name += "_test"
+				if run && !slices.Contains(testDirs, "./"+filepath.ToSlash(dir)) {
+					testDirs = append(testDirs, "./"+filepath.ToSlash(dir))
+				}
 			}
 			path := filepath.Join(dir, name+".go")
 			if err := os.WriteFile(path, s.src, 0o644); err != nil {
@@ -169,22 +178,29 @@ func TestMarkdownSnippetsCompile(t *testing.T) {
 			where[filepath.ToSlash(path)] = fmt.Sprintf("%s:%d", s.file, s.line)
 		}
 	}
-	cmd := exec.Command("go", append([]string{"vet"}, dirs...)...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
+	// Name the Markdown place of each file an error mentions.
+	places := func(out []byte) string {
 		msg := string(out)
-		// Name the Markdown place of each file the errors mention.
 		for path, place := range where {
 			msg = strings.ReplaceAll(msg, path, place+" ("+filepath.Base(path)+")")
 		}
-		t.Fatalf("the Markdown's Go snippets do not compile (go vet: %v); fix the snippet at the place named:\n%s", err, msg)
+		return msg
 	}
-	t.Logf("compiled %d snippet groups from the Markdown files", len(keys))
+	if out, err := exec.Command("go", append([]string{"vet"}, dirs...)...).CombinedOutput(); err != nil {
+		t.Fatalf("the Markdown's Go snippets do not compile (go vet: %v); fix the snippet at the place named:\n%s", err, places(out))
+	}
+	// The snippets that are tests must pass, too.
+	if len(testDirs) > 0 {
+		if out, err := exec.Command("go", append([]string{"test", "-count=1"}, testDirs...)...).CombinedOutput(); err != nil {
+			t.Fatalf("the Markdown's Go test snippets fail (go test: %v); fix the snippet at the place named:\n%s", err, places(out))
+		}
+	}
+	t.Logf("compiled %d snippet groups from the Markdown files, and ran the tests of %d", len(keys), len(testDirs))
 }
 
 // TestExtract checks the extraction rules on a small page.
 func TestExtract(t *testing.T) {
-	md := "text\n```go\npackage a\n```\n\n<!-- go:group two -->\n```go\npackage main\n```\n```text\nnot go\n```\n```go\npackage main\n"
+	md := "text\n```go\npackage a\n```\n\n<!-- go:group two vet-only -->\n```go\npackage main\n```\n```text\nnot go\n```\n```go\npackage main\n"
 	if _, err := extract("x.md", []byte(md)); err == nil {
 		t.Fatal("an unclosed ```go block was not reported")
 	}
@@ -195,7 +211,7 @@ func TestExtract(t *testing.T) {
 	if len(snips) != 3 {
 		t.Fatalf("found %d blocks, want 3", len(snips))
 	}
-	if snips[0].line != 2 || snips[1].group != "two" || snips[2].group != "" {
+	if snips[0].line != 2 || snips[1].group != "two" || !snips[1].vet || snips[2].group != "" || snips[2].vet {
 		t.Errorf("blocks %+v: want the first at line 2, the second in group two, the third in no marked group", snips)
 	}
 }
