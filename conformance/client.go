@@ -90,6 +90,9 @@ func dial(rawURL string, header http.Header) (*client, *http.Response, error) {
 		resp.Body.Close()
 		resp.Body = io.NopCloser(strings.NewReader(string(body)))
 		nc.Close()
+		if len(body) > 0 {
+			return nil, resp, fmt.Errorf("handshake answered %s (%.200q), want 101", resp.Status, body)
+		}
 		return nil, resp, fmt.Errorf("handshake answered %s, want 101", resp.Status)
 	}
 	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
