@@ -129,4 +129,40 @@ func TestTwoNodesThroughRedis(t *testing.T) {
 	if _, err := start(config{pageAddr: "127.0.0.1:0", redis: srv.URL(), nats: "embedded"}); err == nil {
 		t.Error("a node with both -redis and -nats started")
 	}
+
+	// Redis goes: each member is told its messages stay on its node;
+	// Redis comes back: told again, and messages cross again.
+	srv.Kill()
+	for _, ws := range []*websocket.Conn{alice, bob} {
+		if ev := next(t, ws, "error"); !strings.Contains(ev.Text, "unreachable") {
+			t.Errorf("with Redis gone, a member got %q, want word that the other nodes are unreachable", ev.Text)
+		}
+	}
+	srv.Restart()
+	for _, ws := range []*websocket.Conn{alice, bob} {
+		if ev := next(t, ws, "error"); !strings.Contains(ev.Text, "reachable again") {
+			t.Errorf("with Redis back, a member got %q, want word that the other nodes are reachable again", ev.Text)
+		}
+	}
+	// What is said before node 2's subscription is made again is lost:
+	// say it until it crosses.
+	stop := make(chan struct{})
+	said := make(chan struct{})
+	go func() {
+		defer close(said)
+		for {
+			if alice.WriteJSON(command{Type: "say", Text: "back over Redis"}) != nil {
+				return
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	defer func() { close(stop); <-said }()
+	if ev := next(t, bob, "message"); ev.Text != "back over Redis" {
+		t.Errorf("bob got %+v once Redis was back, want alice's message", ev)
+	}
 }
