@@ -135,6 +135,8 @@ type PubSub struct {
 	topics map[string]*topic
 	subs   map[websock.Conn]*subscriber
 
+	watch brokerWatch
+
 	published, received, delivered, dropped, gone, brokerErrs atomic.Uint64
 }
 
@@ -155,7 +157,9 @@ type subscriber struct {
 // New returns a PubSub that reaches the other nodes through broker. A nil
 // broker means this node only.
 func New(broker Broker) *PubSub {
-	return &PubSub{broker: broker, topics: make(map[string]*topic), subs: make(map[websock.Conn]*subscriber)}
+	ps := &PubSub{broker: broker, topics: make(map[string]*topic), subs: make(map[websock.Conn]*subscriber)}
+	ps.watchStatus()
+	return ps
 }
 
 // ValidTopic reports whether name may be used as a topic; see
@@ -394,6 +398,12 @@ func (ps *PubSub) Close() {
 	for c, s := range ps.subs {
 		ps.forgetLocked(c, s)
 	}
+	ps.watch.mu.Lock()
+	for c, stop := range ps.watch.watchers {
+		delete(ps.watch.watchers, c)
+		stop()
+	}
+	ps.watch.mu.Unlock()
 	for name, t := range ps.topics {
 		delete(ps.topics, name)
 		if t.cancel != nil {

@@ -3,14 +3,17 @@
 // and each message received is written to standard output, a text
 // message as a line, a binary one as a line of hex after "binary: ".
 //
-//	go run ./cmd/websock-client [flags] ws://127.0.0.1:9001/
+//	go run ./cmd/websock-client [flags] ws://127.0.0.1:9001/ [ws://127.0.0.1:9002/ ...]
 //
 // It runs on any built-in adapter's client (-adapter), offers
 // subprotocols (-subprotocol, repeatable) and compression (-compress),
 // sends extra headers (-header "Name: value", repeatable), and reconnects
 // with the default backoff when the connection is lost (-reconnect,
 // default on), unless the server closed it with 1000. Lines typed while it
-// reconnects are sent once it is back.
+// reconnects are sent once it is back. Given several URLs (the nodes of
+// one service), it fails over: a lost connection or a failed dial moves
+// to the next URL at once, and only once every URL failed in a row does
+// it wait, with the backoff of the rounds that failed.
 //
 // It exits with status 0 when standard input ends (it closes with 1000
 // first) or the server closes with 1000; 3 when the server closes with
@@ -69,13 +72,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	reconnect := fs.Bool("reconnect", true, "reconnect, with backoff, when the connection is lost or fails")
 	maxMessage := fs.Int64("max-message", 0, "the largest message accepted, in bytes (default 16 MiB)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: websock-client [flags] ws://host:port/path")
+		fmt.Fprintln(stderr, "usage: websock-client [flags] ws://host:port/path [more URLs to fail over to]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	if fs.NArg() != 1 {
+	if fs.NArg() < 1 {
 		fs.Usage()
 		return exitUsage
 	}
@@ -95,7 +98,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	opts := &adapters.DialOptions{Header: hdr, RetryInitialDial: *reconnect,
 		Options: adapters.Options{Subprotocols: protocols, Compression: *compress, MaxMessageSize: *maxMessage}}
-	h := &handler{out: bufio.NewWriter(stdout), log: stderr, reconnect: *reconnect}
+	h := &handler{out: bufio.NewWriter(stdout), log: stderr, reconnect: *reconnect, urls: fs.Args()}
 	cl, err := c.Dial(ctx, fs.Arg(0), h, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -149,6 +152,7 @@ type handler struct {
 	out       *bufio.Writer
 	log       io.Writer
 	reconnect bool
+	urls      []string // to fail over between, in order
 }
 
 func (h *handler) Init(c websock.Conn) websock.Result {
@@ -174,12 +178,28 @@ func (h *handler) HandleInfo(msg any) websock.Result {
 
 func (h *handler) Terminate(websock.Reason) {}
 
-// HandleDisconnect reconnects, with the default backoff, unless told not
-// to or the server closed normally.
+// HandleDisconnect reconnects, unless told not to or the server closed
+// normally: with one URL, to it with the default backoff; with several,
+// to the next one, at once unless every URL failed in a row since the
+// last connection.
 func (h *handler) HandleDisconnect(d websock.Disconnect) websock.Reconnect {
 	if !h.reconnect || d.Reason.Kind == websock.KindRemote && d.Reason.Code == websock.CloseNormal {
 		return websock.StopReconnecting
 	}
-	fmt.Fprintf(h.log, "disconnected (%v); reconnecting, attempt %d\n", d.Reason, d.Attempt+1)
-	return websock.Reconnect{}
+	if len(h.urls) == 1 {
+		fmt.Fprintf(h.log, "disconnected (%v); reconnecting, attempt %d\n", d.Reason, d.Attempt+1)
+		return websock.Reconnect{}
+	}
+	next := h.urls[0]
+	for i, u := range h.urls {
+		if u == d.URL {
+			next = h.urls[(i+1)%len(h.urls)]
+		}
+	}
+	r := websock.Reconnect{URL: next, Delay: -1}
+	if rounds := d.Attempt / len(h.urls); d.Attempt > 0 && d.Attempt%len(h.urls) == 0 {
+		r.Delay = websock.Backoff(rounds) // every URL failed: wait before the next round
+	}
+	fmt.Fprintf(h.log, "disconnected from %s (%v); reconnecting to %s, attempt %d\n", d.URL, d.Reason, next, d.Attempt+1)
+	return r
 }

@@ -145,3 +145,29 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+// Given several URLs, the client fails over: at the start, past one that
+// does not answer, and when the node it is on goes away.
+func TestFailover(t *testing.T) {
+	url1, shutdown1 := echoServer(t)
+	url2, shutdown2 := echoServer(t)
+	defer shutdown2()
+	dead, shutdownDead := echoServer(t)
+	shutdownDead() // nothing listens there any more
+	stdin, w := io.Pipe()
+	stdout, stderr := newSyncBuffer(), newSyncBuffer()
+	done := make(chan int, 1)
+	go func() { done <- run(context.Background(), []string{dead, url1, url2}, stdin, stdout, stderr) }()
+	io.WriteString(w, "one\n")
+	stdout.await(t, "one\n")
+	stderr.await(t, "connected to "+url1)
+	shutdown1() // close 1001: on to url2 at once
+	stderr.await(t, "reconnecting to "+url2)
+	io.WriteString(w, "two\n")
+	stdout.await(t, "two\n")
+	stderr.await(t, "connected to "+url2)
+	w.Close()
+	if code := <-done; code != exitOK {
+		t.Errorf("exit status %d, want %d after stdin ended; stderr: %s", code, exitOK, stderr)
+	}
+}

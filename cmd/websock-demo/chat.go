@@ -63,8 +63,23 @@ func (c *chat) Init(conn websock.Conn) websock.Result {
 	c.me.Server = conn.Info().Adapter
 	c.me.Node = c.hub.self.Node
 	c.hub.join(conn, c.me)
-	return websock.Push(encode(event{Type: "welcome", Name: c.me.Name, Server: c.me.Server, Node: c.me.Node,
-		Proto: c.me.Proto, Compressed: conn.Info().Compressed}))
+	frames := []websock.Frame{encode(event{Type: "welcome", Name: c.me.Name, Server: c.me.Server, Node: c.me.Node,
+		Proto: c.me.Proto, Compressed: conn.Info().Compressed})}
+	// The member hears when the other nodes become unreachable, and
+	// when they are back.
+	if st := c.hub.ps.WatchBroker(conn); !st.Up {
+		frames = append(frames, brokerEvent(st))
+	}
+	return websock.Push(frames...)
+}
+
+// brokerEvent tells a member that the other nodes are out of reach, or
+// back.
+func brokerEvent(st pubsub.BrokerStatus) websock.Frame {
+	if st.Up {
+		return encode(event{Type: "error", Text: "the other nodes are reachable again"})
+	}
+	return encode(event{Type: "error", Text: "the other nodes are unreachable: messages reach this node's members only, until they are back"})
 }
 
 // HandleIn takes one command from the client.
@@ -99,6 +114,8 @@ func (c *chat) HandleInfo(msg any) websock.Result {
 			c.sent = p
 			return websock.Push(p.Frame())
 		}
+	case *pubsub.BrokerStatus: // the other nodes went out of reach, or came back
+		return websock.Push(brokerEvent(*m))
 	case *pubsub.Message: // the room's, framed once per publish
 		return websock.Push(m.Text())
 	}

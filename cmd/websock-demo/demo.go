@@ -38,6 +38,12 @@ type config struct {
 	// to run a NATS server here on natsAddr, or the URL of a NATS server
 	// that the other nodes use too.
 	nats, natsAddr string
+	// natsCluster, with nats "embedded", is where the embedded server
+	// listens for the routes of other nodes' servers, and natsRoutes
+	// those it joins: the nodes' servers then form one cluster, and no
+	// node's loss cuts the others off.
+	natsCluster string
+	natsRoutes  []string
 	// redis is the URL of a Redis server that the other nodes use too
 	// (redis://host:port), instead of NATS.
 	redis string
@@ -209,6 +215,8 @@ func (d *demo) connect(cfg config) (pubsub.Broker, error) {
 	switch {
 	case cfg.nats != "" && cfg.redis != "":
 		return nil, errors.New("-nats and -redis both given: choose one broker")
+	case cfg.nats != "embedded" && (cfg.natsCluster != "" || len(cfg.natsRoutes) > 0):
+		return nil, errors.New("-nats-cluster and -nats-routes need -nats embedded")
 	case cfg.redis != "":
 		b, err := redisbroker.Connect(cfg.redis, nil)
 		if err != nil {
@@ -218,7 +226,8 @@ func (d *demo) connect(cfg config) (pubsub.Broker, error) {
 		d.closers = append(d.closers, b.Close)
 		return b, nil
 	case cfg.nats == "embedded":
-		b, stop, err := natsbroker.Embedded(&natsbroker.EmbeddedOptions{Addr: cfg.natsAddr})
+		b, stop, err := natsbroker.Embedded(&natsbroker.EmbeddedOptions{Addr: cfg.natsAddr,
+			Cluster: cfg.natsCluster, Routes: cfg.natsRoutes})
 		if err != nil {
 			return nil, err
 		}

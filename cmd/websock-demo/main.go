@@ -38,6 +38,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/websock-go/websock/cmd/internal/builtin"
@@ -62,12 +63,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.node, "node", "", "this node's name, shown with its members (default: the page's address)")
 	fs.StringVar(&cfg.nats, "nats", "", `join other nodes through NATS: "embedded" runs a NATS server here (see -nats-addr), or give a server's URL such as nats://127.0.0.1:4222; default: this node alone`)
 	fs.StringVar(&cfg.redis, "redis", "", "join other nodes through Redis instead: a server's URL such as redis://127.0.0.1:6379; default: this node alone")
+	fs.StringVar(&cfg.natsCluster, "nats-cluster", "", "with -nats embedded: where the embedded server listens for the routes of other nodes' embedded servers (such as 127.0.0.1:6222), so that they form one cluster and losing any node cuts no other off; default: no cluster")
+	var routes string
+	fs.StringVar(&routes, "nats-routes", "", "with -nats-cluster: the cluster addresses of other nodes' servers to join, comma-separated (such as 127.0.0.1:6222)")
 	fs.StringVar(&cfg.natsAddr, "nats-addr", "127.0.0.1:4222", "where -nats embedded listens (port 0: any free port)")
 	fs.StringVar(&cfg.tlsAddr, "tls", "", "also serve the page over https on this address (such as 127.0.0.1:8443), with a self-signed certificate made at start, HTTP/2, and the chat over HTTP/2 on the page's origin (RFC 8441); the demo then runs itself again with GODEBUG=http2xconnect=1")
 	drain.Register(fs)
 	cfg.limits.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if routes != "" {
+		cfg.natsRoutes = strings.Split(routes, ",")
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q; all options are flags (see -h)", fs.Args())

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -128,5 +129,101 @@ func TestTwoNodesThroughRedis(t *testing.T) {
 	}
 	if _, err := start(config{pageAddr: "127.0.0.1:0", redis: srv.URL(), nats: "embedded"}); err == nil {
 		t.Error("a node with both -redis and -nats started")
+	}
+
+	// Redis goes: each member is told its messages stay on its node;
+	// Redis comes back: told again, and messages cross again.
+	srv.Kill()
+	for _, ws := range []*websocket.Conn{alice, bob} {
+		if ev := next(t, ws, "error"); !strings.Contains(ev.Text, "unreachable") {
+			t.Errorf("with Redis gone, a member got %q, want word that the other nodes are unreachable", ev.Text)
+		}
+	}
+	srv.Restart()
+	for _, ws := range []*websocket.Conn{alice, bob} {
+		if ev := next(t, ws, "error"); !strings.Contains(ev.Text, "reachable again") {
+			t.Errorf("with Redis back, a member got %q, want word that the other nodes are reachable again", ev.Text)
+		}
+	}
+	// What is said before node 2's subscription is made again is lost:
+	// say it until it crosses.
+	stop := make(chan struct{})
+	said := make(chan struct{})
+	go func() {
+		defer close(said)
+		for {
+			if alice.WriteJSON(command{Type: "say", Text: "back over Redis"}) != nil {
+				return
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	defer func() { close(stop); <-said }()
+	if ev := next(t, bob, "message"); ev.Text != "back over Redis" {
+		t.Errorf("bob got %+v once Redis was back, want alice's message", ev)
+	}
+}
+
+// TestNATSClusterSurvivesItsFirstNode runs three demo nodes, each
+// embedding a NATS server of one cluster: when the first node, whose
+// server the others joined, stops, the other two still chat and list
+// each other.
+func TestNATSClusterSurvivesItsFirstNode(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), fasthttpDate)
+	var clusters []string
+	for range 3 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		clusters = append(clusters, ln.Addr().String())
+		ln.Close()
+	}
+	var ds []*demo
+	for i, c := range clusters {
+		cfg := config{pageAddr: "127.0.0.1:0", node: fmt.Sprint("node-", i+1), nats: "embedded", natsAddr: "127.0.0.1:0", natsCluster: c}
+		if i > 0 {
+			cfg.natsRoutes = clusters[:1]
+		}
+		d, err := start(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.shutdown(context.Background())
+		ds = append(ds, d)
+	}
+	bob := dial(t, ds[1], ds[1].servers[0], "bob")
+	defer bob.Close()
+	carol := dial(t, ds[2], ds[2].servers[0], "carol")
+	defer carol.Close()
+	waitOnline(t, bob, "bob", "carol")
+	if err := ds[0].shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	said := make(chan struct{})
+	go func() {
+		defer close(said)
+		for {
+			if carol.WriteJSON(command{Type: "say", Text: "node 1 is gone"}) != nil {
+				return
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	defer func() { close(stop); <-said }()
+	if ev := next(t, bob, "message"); ev.Text != "node 1 is gone" || ev.Node != "node-3" {
+		t.Errorf("bob on node 2 got %+v, want carol's message from node-3", ev)
+	}
+	if _, err := start(config{pageAddr: "127.0.0.1:0", nats: "nats://127.0.0.1:1", natsCluster: clusters[0]}); err == nil {
+		t.Error("a node with -nats-cluster but not -nats embedded started")
 	}
 }

@@ -1,8 +1,10 @@
 package natsbroker
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -18,6 +20,17 @@ type EmbeddedOptions struct {
 	// this machine only.
 	Addr string
 
+	// Cluster is where the server listens, host:port, for the routes of
+	// the servers other nodes embed, so that they form one NATS cluster:
+	// then losing a node, the one whose server the others first joined
+	// included, cuts none of the others off. Default "": no cluster.
+	Cluster string
+
+	// Routes are the Cluster addresses (host:port) of other nodes'
+	// servers; one that is up is enough, the cluster finds the rest.
+	// Only with Cluster. Default none: the first server of a cluster.
+	Routes []string
+
 	// Broker configures the returned Broker. Default nil: defaults.
 	Broker *Options
 }
@@ -32,11 +45,16 @@ type EmbeddedOptions struct {
 func Embedded(o *EmbeddedOptions) (b *Broker, stop func(), err error) {
 	addr := "127.0.0.1:0"
 	var bo *Options
+	var cluster string
+	var routes []string
 	if o != nil {
 		if o.Addr != "" {
 			addr = o.Addr
 		}
-		bo = o.Broker
+		bo, cluster, routes = o.Broker, o.Cluster, o.Routes
+	}
+	if cluster == "" && len(routes) > 0 {
+		return nil, nil, errors.New("natsbroker: embedded server: Routes without Cluster (set Cluster, where this server listens for routes)")
 	}
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -57,7 +75,13 @@ func Embedded(o *EmbeddedOptions) (b *Broker, stop func(), err error) {
 		}
 		ln.Close()
 	}
-	s, err := natsserver.NewServer(&natsserver.Options{Host: host, Port: port, NoLog: true, NoSigs: true})
+	so := &natsserver.Options{Host: host, Port: port, NoLog: true, NoSigs: true}
+	if cluster != "" {
+		if err := clusterOpts(so, cluster, routes); err != nil {
+			return nil, nil, err
+		}
+	}
+	s, err := natsserver.NewServer(so)
 	if err != nil {
 		return nil, nil, fmt.Errorf("natsbroker: embedded server: %w", err)
 	}
@@ -78,4 +102,28 @@ func Embedded(o *EmbeddedOptions) (b *Broker, stop func(), err error) {
 		s.Shutdown()
 		s.WaitForShutdown()
 	}, nil
+}
+
+// clusterOpts makes so listen for routes on cluster and join routes.
+func clusterOpts(so *natsserver.Options, cluster string, routes []string) error {
+	host, portStr, err := net.SplitHostPort(cluster)
+	if err != nil {
+		return fmt.Errorf("natsbroker: embedded server cluster address %q: %w (want host:port)", cluster, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 1 || port > 65535 {
+		return fmt.Errorf("natsbroker: embedded server cluster address %q: the port is not a number from 1 to 65535", cluster)
+	}
+	so.Cluster = natsserver.ClusterOpts{Name: "websock", Host: host, Port: port}
+	for _, r := range routes {
+		if _, _, err := net.SplitHostPort(r); err != nil {
+			return fmt.Errorf("natsbroker: embedded server route %q: %w (want host:port)", r, err)
+		}
+		u, err := url.Parse("nats-route://" + r)
+		if err != nil {
+			return fmt.Errorf("natsbroker: embedded server route %q: %w", r, err)
+		}
+		so.Routes = append(so.Routes, u)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"log"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/websock-go/websock/adapters/pubsub"
 	"github.com/websock-go/websock/adapters/pubsub/natsbroker"
@@ -77,4 +78,60 @@ func ExampleEmbedded() {
 	defer other.Close()
 	fmt.Println(other.Conn().IsConnected())
 	// Output: true
+}
+
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// Three nodes each embed a server of one cluster; the first, which the
+// others joined, goes away, and the other two still reach each other.
+func TestEmbeddedCluster(t *testing.T) {
+	clusters := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
+	var pss []*pubsub.PubSub
+	var stops []func()
+	for i, c := range clusters {
+		o := &natsbroker.EmbeddedOptions{Cluster: c}
+		if i > 0 {
+			o.Routes = clusters[:1]
+		}
+		b, stop, err := natsbroker.Embedded(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps := pubsub.New(b)
+		pss, stops = append(pss, ps), append(stops, stop)
+		defer stop()
+		defer ps.Close()
+	}
+	got := make(sink, 16)
+	if err := pss[1].Subscribe(got, "t"); err != nil {
+		t.Fatal(err)
+	}
+	crosses := func(what string) {
+		t.Helper()
+		waitFor(t, what, func() bool {
+			pss[2].Publish("t", []byte("hi"))
+			select {
+			case <-got:
+				return true
+			case <-time.After(20 * time.Millisecond):
+				return false
+			}
+		})
+	}
+	crosses("node 3's message to reach node 2 through the cluster")
+	pss[0].Close()
+	stops[0]() // the first node, and its server, go
+	for len(got) > 0 {
+		<-got
+	}
+	crosses("node 3's message to reach node 2 with node 1 gone")
 }

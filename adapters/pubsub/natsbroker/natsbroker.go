@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -47,9 +48,12 @@ type Broker struct {
 	prefix string
 	node   string
 	owned  bool // Close closes nc
+
+	mu  sync.Mutex
+	fns []func(up bool, err error) // OnStatus's
 }
 
-var _ pubsub.Broker = (*Broker)(nil)
+var _ pubsub.StatusBroker = (*Broker)(nil)
 
 // New returns a Broker over nc, which stays the caller's: Close does not
 // close it.
@@ -58,7 +62,48 @@ func New(nc *nats.Conn, o *Options) *Broker {
 	if o != nil && o.Prefix != "" {
 		b.prefix = o.Prefix
 	}
+	// Learn of disconnects and reconnects, after whatever handlers nc
+	// had already.
+	disc, reconn, closed := nc.Opts.DisconnectedErrCB, nc.Opts.ReconnectedCB, nc.Opts.ClosedCB
+	nc.SetDisconnectErrHandler(func(c *nats.Conn, err error) {
+		if disc != nil {
+			disc(c, err)
+		}
+		if err == nil {
+			err = errors.New("disconnected")
+		}
+		b.status(false, fmt.Errorf("NATS connection lost: %w", err))
+	})
+	nc.SetReconnectHandler(func(c *nats.Conn) {
+		if reconn != nil {
+			reconn(c)
+		}
+		b.status(true, nil)
+	})
+	nc.SetClosedHandler(func(c *nats.Conn) {
+		if closed != nil {
+			closed(c)
+		}
+		b.status(false, nats.ErrConnectionClosed)
+	})
 	return b
+}
+
+// OnStatus has fn called when the NATS connection is lost (it is then
+// retried) and when it is back; see pubsub.StatusBroker.
+func (b *Broker) OnStatus(fn func(up bool, err error)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.fns = append(b.fns, fn)
+}
+
+func (b *Broker) status(up bool, err error) {
+	b.mu.Lock()
+	fns := b.fns
+	b.mu.Unlock()
+	for _, fn := range fns {
+		fn(up, err)
+	}
 }
 
 // Connect connects to the NATS server at url (several may be given,

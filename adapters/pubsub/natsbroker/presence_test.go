@@ -68,3 +68,23 @@ func TestPresenceNATSOutage(t *testing.T) {
 		}
 	})
 }
+
+// A connection that watches the broker hears NATS go and come back.
+func TestBrokerStatusNATS(t *testing.T) {
+	_, url, stop := startNATS(t, 0)
+	port, _ := strconv.Atoi(url[len("nats://127.0.0.1:"):])
+	_, ps := connect(t, url)
+	m := pubsubtest.NewMember(t)
+	if st := ps.WatchBroker(m); !st.Up {
+		t.Fatalf("the broker is down at the start: %v", st.Err)
+	}
+	stop()
+	if st := pubsubtest.BrokerStatus(t, m, false); st.Err == nil || ps.Broker().Up {
+		t.Errorf("down: status %+v, Broker() %+v; want an error saying why, and Broker() down", st, ps.Broker())
+	}
+	startNATS(t, port)
+	pubsubtest.BrokerStatus(t, m, true)
+	if !ps.Broker().Up {
+		t.Error("Broker() says down after the up status")
+	}
+}

@@ -430,3 +430,21 @@ func garbage(t *testing.T, newNodes NewNodes) {
 	join(t, ps[0], NewMember(t), "g", "max", "")
 	eventually(t, ps[1], "g", "lee=", "max=")
 }
+
+// BrokerStatus waits until m receives a *pubsub.BrokerStatus saying up,
+// skipping anything else in its mailbox, and returns it.
+func BrokerStatus(t *testing.T, m *Member, up bool) *pubsub.BrokerStatus {
+	t.Helper()
+	timeout := time.After(wait)
+	for {
+		select {
+		case msg := <-m.Mailbox:
+			if st, ok := msg.(*pubsub.BrokerStatus); ok && st.Up == up {
+				return st
+			}
+		case <-timeout:
+			t.Fatalf("no broker status saying up=%v within %v", up, wait)
+			return nil
+		}
+	}
+}

@@ -64,3 +64,23 @@ func TestPresenceRedisOutage(t *testing.T) {
 		}
 	})
 }
+
+// A connection that watches the broker hears Redis go and come back.
+func TestBrokerStatusRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	_, ps := connect(t, srv.URL())
+	m := pubsubtest.NewMember(t)
+	if st := ps.WatchBroker(m); !st.Up {
+		t.Fatalf("the broker is down at the start: %v", st.Err)
+	}
+	srv.Kill()
+	st := pubsubtest.BrokerStatus(t, m, false)
+	if st.Err == nil || ps.Broker().Up {
+		t.Errorf("down: status %+v, Broker() %+v; want an error saying why, and Broker() down", st, ps.Broker())
+	}
+	srv.Restart()
+	pubsubtest.BrokerStatus(t, m, true)
+	if !ps.Broker().Up {
+		t.Error("Broker() says down after the up status")
+	}
+}

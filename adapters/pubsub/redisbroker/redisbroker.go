@@ -59,17 +59,22 @@ type Broker struct {
 	timeout time.Duration
 	owned   bool // Close closes rc
 
-	ps   *redis.PubSub
-	done chan struct{} // closed when the dispatch goroutine ends
+	ps    *redis.PubSub
+	done  chan struct{} // closed when the dispatch goroutine ends
+	check time.Duration
+	stop  chan struct{} // ends the health goroutine
+	hdone chan struct{} // closed when it has ended
 
 	mu      sync.Mutex
 	closed  bool
 	deliver map[string][]*sub // by Redis channel
+	down    bool              // as last reported to fns
+	fns     []func(up bool, err error)
 }
 
 type sub struct{ deliver func([]byte) }
 
-var _ pubsub.Broker = (*Broker)(nil)
+var _ pubsub.StatusBroker = (*Broker)(nil)
 
 // New returns a Broker over rc (a *redis.Client, or a cluster or failover
 // client), which stays the caller's: Close does not close it. The Broker
@@ -78,7 +83,7 @@ var _ pubsub.Broker = (*Broker)(nil)
 // Publish that fails at once when Redis is down, as Connect does.
 func New(rc redis.UniversalClient, o *Options) *Broker {
 	b := &Broker{rc: rc, prefix: DefaultPrefix, node: newNodeID(), timeout: time.Second,
-		deliver: make(map[string][]*sub), done: make(chan struct{})}
+		deliver: make(map[string][]*sub), done: make(chan struct{}), stop: make(chan struct{}), hdone: make(chan struct{})}
 	check := time.Second
 	if o != nil {
 		if o.Prefix != "" {
@@ -91,10 +96,59 @@ func New(rc redis.UniversalClient, o *Options) *Broker {
 			check = o.HealthCheck
 		}
 	}
+	b.check = check
 	b.ps = rc.Subscribe(context.Background())
 	ch := b.ps.Channel(redis.WithChannelSize(1024), redis.WithChannelHealthCheckInterval(check))
 	go b.dispatch(ch)
+	go b.health()
 	return b
+}
+
+// health pings Redis every Options.HealthCheck, to tell OnStatus's
+// functions when it goes and comes back.
+func (b *Broker) health() {
+	defer close(b.hdone)
+	tick := time.NewTicker(b.check)
+	defer tick.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-tick.C:
+			ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
+			err := b.rc.Ping(ctx).Err()
+			cancel()
+			b.status(err)
+		}
+	}
+}
+
+// OnStatus has fn called when Redis stops answering and when it answers
+// again (a ping every Options.HealthCheck, and every Publish, tell); see
+// pubsub.StatusBroker.
+func (b *Broker) OnStatus(fn func(up bool, err error)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.fns = append(b.fns, fn)
+}
+
+// status reports a change of Redis's state, as err says.
+func (b *Broker) status(err error) {
+	b.mu.Lock()
+	down := err != nil
+	if down == b.down || b.closed {
+		b.mu.Unlock()
+		return
+	}
+	b.down = down
+	fns := b.fns
+	b.mu.Unlock()
+	if down {
+		err = fmt.Errorf("Redis unreachable: %w", err)
+	}
+	for _, fn := range fns {
+		fn(!down, err)
+	}
 }
 
 // Connect returns a Broker that owns a client of the Redis server at url
@@ -139,8 +193,12 @@ func (b *Broker) Publish(topic string, data []byte) error {
 	payload = append(append(payload, b.node...), data...)
 	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
 	defer cancel()
-	if err := b.rc.Publish(ctx, b.prefix+topic, payload).Err(); err != nil {
-		var rerr redis.Error
+	err := b.rc.Publish(ctx, b.prefix+topic, payload).Err()
+	var rerr redis.Error
+	if err == nil || !errors.As(err, &rerr) {
+		b.status(err)
+	}
+	if err != nil {
 		if errors.As(err, &rerr) {
 			// Redis answered, but not with a count of receivers.
 			return fmt.Errorf("%w: Redis refused PUBLISH: %w", pubsub.ErrBrokerUnavailable, err)
@@ -226,6 +284,8 @@ func (b *Broker) Close() {
 	}
 	b.closed = true
 	b.mu.Unlock()
+	close(b.stop)
+	<-b.hdone
 	b.ps.Close()
 	<-b.done
 	if b.owned {
