@@ -21,6 +21,9 @@ type Engine struct {
 	opts       Options
 	obs        Observer        // opts.Observer; nil when none
 	mobs       MessageObserver // obs, when it wants every message
+	// observerLogs: obs logs failures and panics to the Logger's handler,
+	// so the engine does not log them again (observer.go).
+	observerLogs bool
 
 	mu        sync.Mutex
 	conns     map[*conn]struct{}
@@ -52,6 +55,9 @@ func NewEngine(a Adapter, accept websock.AcceptFunc, opts *Options) (*Engine, er
 	}
 	e.obs = e.opts.Observer
 	e.mobs, _ = e.obs.(MessageObserver)
+	if lo, ok := e.obs.(LogObserver); ok {
+		e.observerLogs = logsTo(lo, e.opts.Logger.Handler())
+	}
 	return e, nil
 }
 

@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/websock-go/websock/websock"
@@ -107,6 +108,28 @@ func (NopObserver) Drain(DrainEvent)         {}
 
 var _ Observer = NopObserver{}
 
+// LogObserver is an Observer that logs, at Error, the failures the engine
+// would log to Options.Logger: AcceptFuncs that fail (AcceptFuncFailed)
+// and handler panics (Panic). When LogsTo reports true for the handler of
+// Options.Logger, the engine leaves those lines to the Observer, so that
+// one failure is logged once. Absent, or false, the engine logs them
+// itself as well.
+type LogObserver interface {
+	Observer
+	LogsTo(h slog.Handler) bool
+}
+
+// logsTo asks lo, recovering from a comparison of handlers that cannot be
+// compared.
+func logsTo(lo LogObserver, h slog.Handler) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return lo.LogsTo(h)
+}
+
 // UpgradeOutcome says how an upgrade request ended.
 type UpgradeOutcome uint8
 
@@ -117,16 +140,17 @@ const (
 	RefusedHandshake                               // not a valid WebSocket upgrade (wrong method, headers, version or key): 400, 405 or 426
 	RefusedOrigin                                  // the origin policy refused it: 403
 	RefusedSubprotocol                             // RequireSubprotocol and none offered is spoken: 400
-	RefusedAcceptFunc                              // the AcceptFunc refused it (its status), or failed, panicked or returned no Handler (500)
+	RefusedAcceptFunc                              // the AcceptFunc refused it deliberately, with a *websock.HTTPError (websock.Refuse): its status, usually 4xx
 	RefusedShutdown                                // the engine is draining (Shutdown or Restart): 503
 	RefusedConnectionCap                           // the connection cap is reached: 503
 	RefusedRateLimit                               // the upgrade rate limit is exceeded: 503
 	UpgradeFailed                                  // accepted, but the library's upgrade failed; it answered if it could (Status 0)
+	AcceptFuncFailed                               // the AcceptFunc failed (an error that is no *websock.HTTPError), panicked or returned no Handler: 500
 )
 
 // upgradeOutcomes lists every outcome, for UpgradeOutcomes.
 var upgradeOutcomes = []UpgradeOutcome{UpgradeAccepted, RefusedHandshake, RefusedOrigin, RefusedSubprotocol,
-	RefusedAcceptFunc, RefusedShutdown, RefusedConnectionCap, RefusedRateLimit, UpgradeFailed}
+	RefusedAcceptFunc, AcceptFuncFailed, RefusedShutdown, RefusedConnectionCap, RefusedRateLimit, UpgradeFailed}
 
 // UpgradeOutcomes lists every UpgradeOutcome, in a stable order: a metric
 // labelled by outcome can be initialised with all of them.
@@ -134,8 +158,8 @@ func UpgradeOutcomes() []UpgradeOutcome { return append([]UpgradeOutcome(nil), u
 
 // String returns the outcome as a stable, lower-case word, fit for a
 // metric label: "accepted", "handshake", "origin", "subprotocol",
-// "accept_func", "shutdown", "connection_cap", "rate_limit",
-// "upgrade_failed".
+// "refused" (the AcceptFunc refused), "accept_error" (the AcceptFunc
+// failed), "shutdown", "connection_cap", "rate_limit", "upgrade_failed".
 func (o UpgradeOutcome) String() string {
 	switch o {
 	case UpgradeAccepted:
@@ -147,7 +171,9 @@ func (o UpgradeOutcome) String() string {
 	case RefusedSubprotocol:
 		return "subprotocol"
 	case RefusedAcceptFunc:
-		return "accept_func"
+		return "refused"
+	case AcceptFuncFailed:
+		return "accept_error"
 	case RefusedShutdown:
 		return "shutdown"
 	case RefusedConnectionCap:
@@ -168,8 +194,8 @@ type UpgradeEvent struct {
 	// Request is the request; nil when it was refused before it was read
 	// (a method other than GET).
 	Request *websock.Request
-	// Err is what failed, for an AcceptFunc that failed or panicked and
-	// for UpgradeFailed; nil otherwise.
+	// Err is what failed, for AcceptFuncFailed and UpgradeFailed; nil
+	// otherwise.
 	Err error
 }
 

@@ -146,8 +146,11 @@ type Options struct {
 	// Default DefaultDrainInterval (2 s).
 	DrainInterval time.Duration
 
-	// Logger receives handler panics, with their stack, and upgrade hooks
-	// that fail. Default slog.Default().
+	// Logger receives handler panics, with their stack, and AcceptFuncs
+	// that fail, at Error. When the Observer already logs them to the same
+	// slog.Handler (a LogObserver such as slogobs's on the same logger),
+	// the Logger leaves them to it: one failure, one line. Default
+	// slog.Default().
 	Logger *slog.Logger
 
 	// Observer is told of upgrades, connections starting and ending (with

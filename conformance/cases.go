@@ -10,7 +10,7 @@ const (
 	srcConn    = "websock.Conn"       // Send and Info
 	srcOptions = "adapters.Options"   // the options every adapter honours
 	srcEngine  = "adapters.Engine"    // Shutdown, Restart, the upgrade sequence
-	srcAccept  = "websock.AcceptFunc" // the upgrade hook and its Request
+	srcAccept  = "websock.AcceptFunc" // the AcceptFunc and its Request
 	srcObserve = "adapters.Observer"  // the events an Observer is told of
 )
 
