@@ -55,6 +55,9 @@ func NewEngine(a Adapter, accept websock.AcceptFunc, opts *Options) (*Engine, er
 	}
 	e.obs = e.opts.Observer
 	e.mobs, _ = e.obs.(MessageObserver)
+	if at, ok := e.obs.(Attacher); ok {
+		at.Attach(a.Name)
+	}
 	if lo, ok := e.obs.(LogObserver); ok {
 		e.observerLogs = logsTo(lo, e.opts.Logger.Handler())
 	}

@@ -108,6 +108,17 @@ func (NopObserver) Drain(DrainEvent)         {}
 
 var _ Observer = NopObserver{}
 
+// Attacher is an Observer told of every engine that reports to it: NewEngine
+// calls Attach once, with the adapter's name, before any event. An
+// Observer that keeps metrics makes the adapter's series exist there, at
+// zero, so that an alert on a counter that never moved needs no
+// "or vector(0)". Absent, the Observer learns of an adapter from its
+// first event.
+type Attacher interface {
+	Observer
+	Attach(adapter string)
+}
+
 // LogObserver is an Observer that logs, at Error, the failures the engine
 // would log to Options.Logger: AcceptFuncs that fail (AcceptFuncFailed)
 // and handler panics (Panic). When LogsTo reports true for the handler of

@@ -50,6 +50,12 @@ func Code(c websock.CloseCode) string {
 	return "other"
 }
 
+// Callbacks are the values of Callback but "other".
+var Callbacks = []string{"Init", "HandleIn", "HandleInfo", "HandleControl", "Terminate"}
+
+// Timeouts are the values of Timeout.
+var Timeouts = []string{"idle", "pong"}
+
 // Callback returns the label value of a callback's name.
 func Callback(cb string) string {
 	switch cb {
