@@ -8,6 +8,7 @@ import (
 	"net/textproto"
 	"strings"
 
+	"github.com/websock-go/websock/adapters/internal/peerlog"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -249,13 +250,13 @@ func (e *Engine) accept(req *websock.Request) (websock.Handler, *refusal) {
 			return nil, &refusal{why: RefusedAcceptFunc, he: he}
 		}
 		if !e.observerLogs {
-			e.opts.Logger.Error("websock: the AcceptFunc failed; the client got 500", "adapter", e.ad.Name, "url", req.URL.String(), "err", err)
+			e.opts.Logger.Error("websock: the AcceptFunc failed; the client got 500", "adapter", e.ad.Name, "url", peerlog.Bound(req.URL.String(), peerlog.MaxLine), "err", err)
 		}
 		return nil, &refusal{why: AcceptFuncFailed, he: websock.Refuse(http.StatusInternalServerError, "websocket upgrade failed\n"), err: err}
 	}
 	if h == nil {
 		if !e.observerLogs {
-			e.opts.Logger.Error("websock: the AcceptFunc returned neither a Handler nor an error; the client got 500", "adapter", e.ad.Name, "url", req.URL.String())
+			e.opts.Logger.Error("websock: the AcceptFunc returned neither a Handler nor an error; the client got 500", "adapter", e.ad.Name, "url", peerlog.Bound(req.URL.String(), peerlog.MaxLine))
 		}
 		return nil, &refusal{why: AcceptFuncFailed, he: websock.Refuse(http.StatusInternalServerError, "websocket upgrade failed\n"), err: errNoHandler}
 	}
