@@ -292,7 +292,7 @@ func (e *Engine) stop(ctx context.Context, r websock.Reason) error {
 	// write may block behind a push to a peer that stopped reading, and
 	// must hold up neither the others nor ctx's deadline. Connections
 	// still upgrading close themselves when they register.
-	e.closeAll(ctx, conns, r, deadline)
+	e.closeAll(ctx, conns, r, deadline, rep)
 
 	// Wait for every connection, and every upgrade under way, to end.
 	for {

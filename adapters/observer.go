@@ -330,16 +330,22 @@ type DrainPhase uint8
 
 // The phases of a drain, in order; Progress is reported each time the
 // count of connections left falls, Deadline only when the context ended
-// first.
+// first. Rushed, between Begin and Done, only when a paced drain
+// (Options.DrainBatch) cannot keep its pace.
 const (
 	DrainBegin    DrainPhase = iota + 1 // every live connection is being closed
 	DrainProgress                       // a connection ended
 	DrainDeadline                       // the context ended: what remains is closed at once
 	DrainDone                           // no connection is left
+	// DrainRushed: the batches of a paced drain would not all go before
+	// the context's deadline (less CloseTimeout), so the connections
+	// not yet closed are closed at once; the event's Pace says how many
+	// went paced, how many at once, and the pace that could not be kept.
+	DrainRushed
 )
 
 // String returns the phase as a lower-case word: "begin", "progress",
-// "deadline", "done".
+// "deadline", "done", "rushed".
 func (p DrainPhase) String() string {
 	switch p {
 	case DrainBegin:
@@ -350,6 +356,8 @@ func (p DrainPhase) String() string {
 		return "deadline"
 	case DrainDone:
 		return "done"
+	case DrainRushed:
+		return "rushed"
 	}
 	return fmt.Sprintf("phase_%d", uint8(p))
 }
@@ -362,6 +370,20 @@ type DrainEvent struct {
 	Left    int               // connections still running, and upgrades under way
 	Elapsed time.Duration     // since the drain began
 	Err     error             // at DrainDone: the context's error when its deadline cut the drain short
+	Pace    *DrainPace        // at DrainRushed: the pace that could not be kept; nil otherwise
+}
+
+// DrainPace is the pace of a paced drain that could not be kept (see
+// DrainRushed).
+type DrainPace struct {
+	Batch    int           // Options.DrainBatch
+	Interval time.Duration // Options.DrainInterval
+	Paced    int           // connections closed in batches before the rush
+	Rushed   int           // connections closed at once
+	// Needed is how long the whole drain would have taken at its pace;
+	// Allowed is how long the context's deadline, less CloseTimeout,
+	// gave it.
+	Needed, Allowed time.Duration
 }
 
 // Direction is the way a frame went.

@@ -16,7 +16,8 @@
 //	"websocket mailbox full"     Warn
 //	"websocket panic"            Error  with the stack
 //	"websocket timeout"          Info
-//	"websocket drain"            Info   begin and done; Debug: progress; Warn: the deadline passed
+//	"websocket drain"            Info   begin and done; Debug: progress; Warn: the deadline passed, or a
+//	                             paced drain could not keep its pace ("rushed", with the group "pace")
 //
 // An Observer is an adapters.LogObserver: an engine whose Options.Logger
 // has the same slog.Handler leaves the failures of AcceptFuncs and handler
@@ -185,7 +186,7 @@ func (o *Observer) Drain(ev adapters.DrainEvent) {
 	switch ev.Phase {
 	case adapters.DrainProgress:
 		level = slog.LevelDebug
-	case adapters.DrainDeadline:
+	case adapters.DrainDeadline, adapters.DrainRushed:
 		level = slog.LevelWarn
 	}
 	if !o.enabled(level) {
@@ -193,6 +194,10 @@ func (o *Observer) Drain(ev adapters.DrainEvent) {
 	}
 	attrs := []slog.Attr{slog.String("adapter", ev.Adapter), slog.String("phase", ev.Phase.String()),
 		slog.Int("code", int(ev.Code)), slog.Int("left", ev.Left), slog.Duration("elapsed", ev.Elapsed)}
+	if p := ev.Pace; p != nil {
+		attrs = append(attrs, slog.Group("pace", slog.Int("batch", p.Batch), slog.Duration("interval", p.Interval),
+			slog.Int("paced", p.Paced), slog.Int("rushed", p.Rushed), slog.Duration("needed", p.Needed), slog.Duration("allowed", p.Allowed)))
+	}
 	if ev.Err != nil {
 		attrs = append(attrs, slog.Any("err", ev.Err))
 	}
