@@ -39,7 +39,10 @@ func slowConsumer(e *env) {
 	c := e.dial(srv)
 	p := e.next(ch)
 	c.sendText("flood me") // and never read again
-	e.wantReason(p, websock.KindError, websock.CloseAbnormal, websock.ErrWriteFailed, "a client that stops reading is ended by the write timeout")
+	if r := e.wantReason(p, websock.KindTimeout, websock.CloseAbnormal, websock.ErrWriteTimeout,
+		"a client that stops reading is ended by the write timeout, a Timeout (slow consumer), not an error"); !errors.Is(r, websock.ErrWriteFailed) {
+		e.Errorf("the slow consumer's Reason %v does not match ErrWriteFailed too", r)
+	}
 	// Others are unaffected.
 	c2 := e.dial(srv)
 	c2.sendText("fine")
