@@ -42,10 +42,13 @@ type Options struct {
 	MailboxSize int
 
 	// CloseOnMailboxFull ends a connection whose mailbox is full instead of
-	// only refusing the message: Send returns ErrMailboxFull, the peer gets
-	// close 1013 (try again later) if it can still be written, and
-	// Terminate sees ErrMailboxFull. Use it to drop slow consumers that
-	// fall behind a broadcast. Default false.
+	// only refusing the message: Send returns ErrMailboxFull, and the slow
+	// consumer is shed at once, without waiting for a write under way to
+	// time out: the queued messages are dropped, the peer gets close 1013
+	// (try again later) if it can be written within a second (or
+	// WriteTimeout, if shorter), else the connection is closed without it,
+	// and Terminate sees ErrMailboxFull. Use it to drop slow consumers
+	// that fall behind a broadcast. Default false.
 	CloseOnMailboxFull bool
 
 	// PingInterval is how long the peer may be silent before the server
