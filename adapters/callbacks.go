@@ -33,8 +33,10 @@ func (c *conn) callTerminate(reason websock.Reason) {
 	defer func() {
 		if v := recover(); v != nil {
 			pe := &websock.PanicError{Callback: "Terminate", Value: v, Stack: debug.Stack()}
-			c.e.opts.Logger.Error("websock: handler panicked in Terminate", "adapter", c.e.ad.Name,
-				"remote", c.info.RemoteAddr, "panic", v, "stack", string(pe.Stack))
+			if !c.e.observerLogs {
+				c.e.opts.Logger.Error("websock: handler panicked in Terminate", "adapter", c.e.ad.Name,
+					"remote", c.info.RemoteAddr, "panic", v, "stack", string(pe.Stack))
+			}
 			c.observePanic(pe)
 		}
 	}()
@@ -47,8 +49,10 @@ func (c *conn) recoverInto(callback string, r *websock.Result) {
 		return
 	}
 	pe := &websock.PanicError{Callback: callback, Value: v, Stack: debug.Stack()}
-	c.e.opts.Logger.Error("websock: handler panicked", "adapter", c.e.ad.Name, "callback", callback,
-		"remote", c.info.RemoteAddr, "panic", v, "stack", string(pe.Stack))
+	if !c.e.observerLogs {
+		c.e.opts.Logger.Error("websock: handler panicked", "adapter", c.e.ad.Name, "callback", callback,
+			"remote", c.info.RemoteAddr, "panic", v, "stack", string(pe.Stack))
+	}
 	c.observePanic(pe)
 	*r = websock.Stop(pe)
 }

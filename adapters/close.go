@@ -72,6 +72,37 @@ func (c *conn) abortLocked(r websock.Reason) {
 	}()
 }
 
+// shedTimeout bounds how long a shed slow consumer may hold its
+// connection: its close frame goes out if it can be written within this,
+// else the connection is closed at once (see shedLocked).
+const shedTimeout = time.Second
+
+// shedLocked ends a slow consumer, whose mailbox is full, without waiting
+// for the write under way (likely stuck behind a peer that reads too
+// slowly) to time out: the mailbox is released now, close r goes out if it
+// can be written within shedTimeout (or the write timeout, if shorter),
+// and the connection is closed when it cannot, which fails the stuck
+// write and lets the connection end. Called with mu held.
+func (c *conn) shedLocked(r websock.Reason) {
+	if c.ended || !c.decideLocked(r) {
+		return
+	}
+	c.mailbox.reset()
+	bound := min(shedTimeout, c.e.opts.WriteTimeout)
+	if bound <= 0 {
+		bound = shedTimeout
+	}
+	cut := c.afterFuncLocked(bound, func() { c.tr.Close() })
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.sendClose(r, time.Now().Add(bound))
+		if cut != nil {
+			cut.Stop()
+		}
+	}()
+}
+
 // fail ends the connection because of bad input from the peer: it sends
 // the close frame and closes the connection without waiting for an answer.
 func (c *conn) fail(cause error, code websock.CloseCode, text string) {

@@ -121,7 +121,7 @@ func (c *conn) Send(msg any) error {
 	if c.mailbox.len() >= c.e.opts.MailboxSize {
 		disconnect := c.e.opts.CloseOnMailboxFull
 		if disconnect {
-			c.abortLocked(errorReason(websock.ErrMailboxFull, websock.CloseTryAgainLater, "mailbox full"))
+			c.shedLocked(errorReason(websock.ErrMailboxFull, websock.CloseTryAgainLater, "mailbox full"))
 		}
 		c.refused++
 		report := !c.full && c.e.obs != nil

@@ -16,18 +16,25 @@ const DefaultDrainInterval = 2 * time.Second
 // that the clients do not all reconnect in the same instant. When the
 // batches would not end before ctx's deadline, whatever remains when only
 // CloseTimeout is left before it is closed at once, still with its close
-// frame. It returns early when ctx is done.
-func (e *Engine) closeAll(ctx context.Context, conns []*conn, r websock.Reason, deadline time.Time) {
+// frame, and rep says so (DrainRushed). It returns early when ctx is
+// done.
+func (e *Engine) closeAll(ctx context.Context, conns []*conn, r websock.Reason, deadline time.Time, rep *drainReporter) {
 	batch := e.opts.DrainBatch
 	if batch <= 0 || batch >= len(conns) {
 		batch = len(conns)
 	}
 	var rush <-chan time.Time // when the rest must go at once
+	var allowed time.Duration
 	if !deadline.IsZero() {
 		// ctx's deadline is on the system clock, as ctx itself is.
-		t := time.NewTimer(time.Until(deadline) - e.opts.CloseTimeout)
+		allowed = time.Until(deadline) - e.opts.CloseTimeout
+		t := time.NewTimer(allowed)
 		defer t.Stop()
 		rush = t.C
+	}
+	pace := DrainPace{Batch: batch, Interval: e.opts.DrainInterval, Allowed: max(allowed, 0)}
+	if batch > 0 {
+		pace.Needed = time.Duration((len(conns)+batch-1)/batch-1) * e.opts.DrainInterval
 	}
 	for len(conns) > 0 {
 		n := 0
@@ -51,6 +58,9 @@ func (e *Engine) closeAll(ctx context.Context, conns []*conn, r websock.Reason, 
 		for _, c := range next {
 			c.goTracked(func() { c.closeWithin(r, deadline) })
 		}
+		if n > 0 && pace.Rushed == 0 && batch == pace.Batch {
+			pace.Paced += n
+		}
 		if len(conns) == 0 {
 			return
 		}
@@ -58,6 +68,13 @@ func (e *Engine) closeAll(ctx context.Context, conns []*conn, r websock.Reason, 
 		case <-interval:
 		case <-rush:
 			batch = len(conns)
+			pace.Rushed = 0
+			for _, c := range conns {
+				if e.isLive(c) {
+					pace.Rushed++
+				}
+			}
+			rep.rushed(pace)
 		case <-ctx.Done():
 			return
 		}

@@ -2,11 +2,15 @@ package adapters_test
 
 import (
 	"context"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/websock-go/websock/adapters"
 	"github.com/websock-go/websock/conformance/reference"
 	"github.com/websock-go/websock/websock"
 )
@@ -18,11 +22,14 @@ func TestDrainRushesBeforeTheDeadline(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	const conns = 3
 	rs := make(chan *recorder, conns)
+	obs := &drainObserver{}
+	var logs lockedBuffer
 	ws, err := reference.New(func(*websock.Request) (websock.Handler, error) {
 		r := newRecorder()
 		rs <- r
 		return r, nil
-	}, &reference.Options{DrainBatch: 1, DrainInterval: time.Hour, CloseTimeout: time.Second})
+	}, &reference.Options{DrainBatch: 1, DrainInterval: time.Hour, CloseTimeout: time.Second,
+		Observer: obs, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,4 +63,60 @@ func TestDrainRushesBeforeTheDeadline(t *testing.T) {
 			t.Errorf("Terminate got %v; want Shutdown", r)
 		}
 	}
+
+	// The drain that could not keep its pace said so, with the numbers.
+	var rushed []adapters.DrainEvent
+	for _, ev := range obs.events() {
+		if ev.Phase == adapters.DrainRushed {
+			rushed = append(rushed, ev)
+		}
+	}
+	if len(rushed) != 1 || rushed[0].Pace == nil {
+		t.Fatalf("drain events %+v; want one DrainRushed with its Pace", obs.events())
+	}
+	p := rushed[0].Pace
+	if p.Batch != 1 || p.Interval != time.Hour || p.Paced != 1 || p.Rushed != 2 || p.Needed != 2*time.Hour || p.Allowed <= 0 || p.Allowed > 2*time.Second {
+		t.Errorf("DrainRushed Pace %+v; want batch 1, interval 1h, 1 paced, 2 rushed, 2h needed, at most 2s allowed", *p)
+	}
+	if line := logs.String(); !strings.Contains(line, "level=WARN") || !strings.Contains(line, "cannot keep its pace") ||
+		!strings.Contains(line, "rushed=2") || !strings.Contains(line, "needed=2h0m0s") {
+		t.Errorf("the Logger got %q; want a Warn line with the pace's numbers", line)
+	}
+}
+
+// drainObserver records the drain events.
+type drainObserver struct {
+	adapters.NopObserver
+	mu  sync.Mutex
+	evs []adapters.DrainEvent
+}
+
+func (o *drainObserver) Drain(ev adapters.DrainEvent) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.evs = append(o.evs, ev)
+}
+
+func (o *drainObserver) events() []adapters.DrainEvent {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]adapters.DrainEvent(nil), o.evs...)
+}
+
+// lockedBuffer collects log lines written from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

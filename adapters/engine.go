@@ -22,6 +22,9 @@ type Engine struct {
 	opts       Options
 	obs        Observer        // opts.Observer; nil when none
 	mobs       MessageObserver // obs, when it wants every message
+	// observerLogs: obs logs failures and panics to the Logger's handler,
+	// so the engine does not log them again (observer.go).
+	observerLogs bool
 
 	mu        sync.Mutex
 	conns     map[*conn]struct{}
@@ -53,6 +56,12 @@ func NewEngine(a Adapter, accept websock.AcceptFunc, opts *Options) (*Engine, er
 	}
 	e.obs = e.opts.Observer
 	e.mobs, _ = e.obs.(MessageObserver)
+	if at, ok := e.obs.(Attacher); ok {
+		at.Attach(a.Name)
+	}
+	if lo, ok := e.obs.(LogObserver); ok {
+		e.observerLogs = logsTo(lo, e.opts.Logger.Handler())
+	}
 	return e, nil
 }
 
@@ -312,7 +321,7 @@ func (e *Engine) stop(ctx context.Context, r websock.Reason) error {
 	// write may block behind a push to a peer that stopped reading, and
 	// must hold up neither the others nor ctx's deadline. Connections
 	// still upgrading close themselves when they register.
-	e.closeAll(ctx, conns, r, deadline)
+	e.closeAll(ctx, conns, r, deadline, rep)
 
 	// Wait for every connection, and every upgrade under way, to end.
 	for {

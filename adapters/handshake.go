@@ -9,6 +9,7 @@ import (
 	"net/textproto"
 	"strings"
 
+	"github.com/websock-go/websock/adapters/internal/peerlog"
 	"github.com/websock-go/websock/adapters/internal/pmdeflate"
 	"github.com/websock-go/websock/websock"
 )
@@ -268,12 +269,16 @@ func (e *Engine) accept(req *websock.Request) (websock.Handler, *refusal) {
 		if errors.As(err, &he) {
 			return nil, &refusal{why: RefusedAcceptFunc, he: he}
 		}
-		e.opts.Logger.Error("websock: upgrade hook failed", "adapter", e.ad.Name, "url", req.URL.String(), "err", err)
-		return nil, &refusal{why: RefusedAcceptFunc, he: websock.Refuse(http.StatusInternalServerError, "websocket upgrade failed\n"), err: err}
+		if !e.observerLogs {
+			e.opts.Logger.Error("websock: the AcceptFunc failed; the client got 500", "adapter", e.ad.Name, "url", peerlog.Bound(req.URL.String(), peerlog.MaxLine), "err", err)
+		}
+		return nil, &refusal{why: AcceptFuncFailed, he: websock.Refuse(http.StatusInternalServerError, "websocket upgrade failed\n"), err: err}
 	}
 	if h == nil {
-		e.opts.Logger.Error("websock: upgrade hook returned neither a Handler nor an error", "adapter", e.ad.Name)
-		return nil, &refusal{why: RefusedAcceptFunc, he: websock.Refuse(http.StatusInternalServerError, "websocket upgrade failed\n"), err: errNoHandler}
+		if !e.observerLogs {
+			e.opts.Logger.Error("websock: the AcceptFunc returned neither a Handler nor an error; the client got 500", "adapter", e.ad.Name, "url", peerlog.Bound(req.URL.String(), peerlog.MaxLine))
+		}
+		return nil, &refusal{why: AcceptFuncFailed, he: websock.Refuse(http.StatusInternalServerError, "websocket upgrade failed\n"), err: errNoHandler}
 	}
 	return h, nil
 }
@@ -281,7 +286,7 @@ func (e *Engine) accept(req *websock.Request) (websock.Handler, *refusal) {
 func callAccept(req *websock.Request, accept websock.AcceptFunc) (h websock.Handler, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			h, err = nil, fmt.Errorf("upgrade hook panicked: %v", v)
+			h, err = nil, fmt.Errorf("the AcceptFunc panicked: %v", v)
 		}
 	}()
 	if accept == nil {

@@ -106,6 +106,23 @@ func (d *drainReporter) report(phase DrainPhase, left int, err error) {
 	o.Drain(DrainEvent{Adapter: d.e.ad.Name, Phase: phase, Code: d.code, Left: left, Elapsed: d.e.opts.Clock.Now().Sub(d.start), Err: err})
 }
 
+// rushed reports that a paced drain could not keep its pace: an Observer
+// event with the numbers, and a line on the Logger unless the Observer
+// logs it there itself.
+func (d *drainReporter) rushed(p DrainPace) {
+	if !d.e.observerLogs {
+		d.e.opts.Logger.Warn("websock: a paced drain cannot keep its pace before its deadline; the connections left are closed at once",
+			"adapter", d.e.ad.Name, "batch", p.Batch, "interval", p.Interval, "paced", p.Paced, "rushed", p.Rushed,
+			"needed", p.Needed, "allowed", p.Allowed)
+	}
+	if o := d.e.obs; o != nil {
+		d.e.mu.Lock()
+		left := len(d.e.conns) + d.e.pending
+		d.e.mu.Unlock()
+		o.Drain(DrainEvent{Adapter: d.e.ad.Name, Phase: DrainRushed, Code: d.code, Left: left, Elapsed: time.Since(d.start), Pace: &p})
+	}
+}
+
 // refuse answers hs with he instead of upgrading, and reports the refusal:
 // every refusal of an upgrade goes through here. req is nil when the
 // request was refused before it was read; err is what failed, if

@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/websock-go/websock/websock"
@@ -107,6 +108,39 @@ func (NopObserver) Drain(DrainEvent)         {}
 
 var _ Observer = NopObserver{}
 
+// Attacher is an Observer told of every engine that reports to it: NewEngine
+// calls Attach once, with the adapter's name, before any event. An
+// Observer that keeps metrics makes the adapter's series exist there, at
+// zero, so that an alert on a counter that never moved needs no
+// "or vector(0)". Absent, the Observer learns of an adapter from its
+// first event.
+type Attacher interface {
+	Observer
+	Attach(adapter string)
+}
+
+// LogObserver is an Observer that logs, at Error, the failures the engine
+// would log to Options.Logger: AcceptFuncs that fail (AcceptFuncFailed)
+// and handler panics (Panic). When LogsTo reports true for the handler of
+// Options.Logger, the engine leaves those lines to the Observer, so that
+// one failure is logged once. Absent, or false, the engine logs them
+// itself as well.
+type LogObserver interface {
+	Observer
+	LogsTo(h slog.Handler) bool
+}
+
+// logsTo asks lo, recovering from a comparison of handlers that cannot be
+// compared.
+func logsTo(lo LogObserver, h slog.Handler) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return lo.LogsTo(h)
+}
+
 // UpgradeOutcome says how an upgrade request ended.
 type UpgradeOutcome uint8
 
@@ -117,16 +151,17 @@ const (
 	RefusedHandshake                               // not a valid WebSocket upgrade (wrong method, headers, version or key): 400, 405 or 426
 	RefusedOrigin                                  // the origin policy refused it: 403
 	RefusedSubprotocol                             // RequireSubprotocol and none offered is spoken: 400
-	RefusedAcceptFunc                              // the AcceptFunc refused it (its status), or failed, panicked or returned no Handler (500)
+	RefusedAcceptFunc                              // the AcceptFunc refused it deliberately, with a *websock.HTTPError (websock.Refuse): its status, usually 4xx
 	RefusedShutdown                                // the engine is draining (Shutdown or Restart): 503
 	RefusedConnectionCap                           // the connection cap is reached: 503
 	RefusedRateLimit                               // the upgrade rate limit is exceeded: 503
 	UpgradeFailed                                  // accepted, but the library's upgrade failed; it answered if it could (Status 0)
+	AcceptFuncFailed                               // the AcceptFunc failed (an error that is no *websock.HTTPError), panicked or returned no Handler: 500
 )
 
 // upgradeOutcomes lists every outcome, for UpgradeOutcomes.
 var upgradeOutcomes = []UpgradeOutcome{UpgradeAccepted, RefusedHandshake, RefusedOrigin, RefusedSubprotocol,
-	RefusedAcceptFunc, RefusedShutdown, RefusedConnectionCap, RefusedRateLimit, UpgradeFailed}
+	RefusedAcceptFunc, AcceptFuncFailed, RefusedShutdown, RefusedConnectionCap, RefusedRateLimit, UpgradeFailed}
 
 // UpgradeOutcomes lists every UpgradeOutcome, in a stable order: a metric
 // labelled by outcome can be initialised with all of them.
@@ -134,8 +169,8 @@ func UpgradeOutcomes() []UpgradeOutcome { return append([]UpgradeOutcome(nil), u
 
 // String returns the outcome as a stable, lower-case word, fit for a
 // metric label: "accepted", "handshake", "origin", "subprotocol",
-// "accept_func", "shutdown", "connection_cap", "rate_limit",
-// "upgrade_failed".
+// "refused" (the AcceptFunc refused), "accept_error" (the AcceptFunc
+// failed), "shutdown", "connection_cap", "rate_limit", "upgrade_failed".
 func (o UpgradeOutcome) String() string {
 	switch o {
 	case UpgradeAccepted:
@@ -147,7 +182,9 @@ func (o UpgradeOutcome) String() string {
 	case RefusedSubprotocol:
 		return "subprotocol"
 	case RefusedAcceptFunc:
-		return "accept_func"
+		return "refused"
+	case AcceptFuncFailed:
+		return "accept_error"
 	case RefusedShutdown:
 		return "shutdown"
 	case RefusedConnectionCap:
@@ -168,8 +205,8 @@ type UpgradeEvent struct {
 	// Request is the request; nil when it was refused before it was read
 	// (a method other than GET).
 	Request *websock.Request
-	// Err is what failed, for an AcceptFunc that failed or panicked and
-	// for UpgradeFailed; nil otherwise.
+	// Err is what failed, for AcceptFuncFailed and UpgradeFailed; nil
+	// otherwise.
 	Err error
 }
 
@@ -293,16 +330,22 @@ type DrainPhase uint8
 
 // The phases of a drain, in order; Progress is reported each time the
 // count of connections left falls, Deadline only when the context ended
-// first.
+// first. Rushed, between Begin and Done, only when a paced drain
+// (Options.DrainBatch) cannot keep its pace.
 const (
 	DrainBegin    DrainPhase = iota + 1 // every live connection is being closed
 	DrainProgress                       // a connection ended
 	DrainDeadline                       // the context ended: what remains is closed at once
 	DrainDone                           // no connection is left
+	// DrainRushed: the batches of a paced drain would not all go before
+	// the context's deadline (less CloseTimeout), so the connections
+	// not yet closed are closed at once; the event's Pace says how many
+	// went paced, how many at once, and the pace that could not be kept.
+	DrainRushed
 )
 
 // String returns the phase as a lower-case word: "begin", "progress",
-// "deadline", "done".
+// "deadline", "done", "rushed".
 func (p DrainPhase) String() string {
 	switch p {
 	case DrainBegin:
@@ -313,6 +356,8 @@ func (p DrainPhase) String() string {
 		return "deadline"
 	case DrainDone:
 		return "done"
+	case DrainRushed:
+		return "rushed"
 	}
 	return fmt.Sprintf("phase_%d", uint8(p))
 }
@@ -325,6 +370,20 @@ type DrainEvent struct {
 	Left    int               // connections still running, and upgrades under way
 	Elapsed time.Duration     // since the drain began
 	Err     error             // at DrainDone: the context's error when its deadline cut the drain short
+	Pace    *DrainPace        // at DrainRushed: the pace that could not be kept; nil otherwise
+}
+
+// DrainPace is the pace of a paced drain that could not be kept (see
+// DrainRushed).
+type DrainPace struct {
+	Batch    int           // Options.DrainBatch
+	Interval time.Duration // Options.DrainInterval
+	Paced    int           // connections closed in batches before the rush
+	Rushed   int           // connections closed at once
+	// Needed is how long the whole drain would have taken at its pace;
+	// Allowed is how long the context's deadline, less CloseTimeout,
+	// gave it.
+	Needed, Allowed time.Duration
 }
 
 // Direction is the way a frame went.

@@ -42,10 +42,13 @@ type Options struct {
 	MailboxSize int
 
 	// CloseOnMailboxFull ends a connection whose mailbox is full instead of
-	// only refusing the message: Send returns ErrMailboxFull, the peer gets
-	// close 1013 (try again later) if it can still be written, and
-	// Terminate sees ErrMailboxFull. Use it to drop slow consumers that
-	// fall behind a broadcast. Default false.
+	// only refusing the message: Send returns ErrMailboxFull, and the slow
+	// consumer is shed at once, without waiting for a write under way to
+	// time out: the queued messages are dropped, the peer gets close 1013
+	// (try again later) if it can be written within a second (or
+	// WriteTimeout, if shorter), else the connection is closed without it,
+	// and Terminate sees ErrMailboxFull. Use it to drop slow consumers
+	// that fall behind a broadcast. Default false.
 	CloseOnMailboxFull bool
 
 	// PingInterval is how long the peer may be silent before the server
@@ -146,8 +149,11 @@ type Options struct {
 	// Default DefaultDrainInterval (2 s).
 	DrainInterval time.Duration
 
-	// Logger receives handler panics, with their stack, and upgrade hooks
-	// that fail. Default slog.Default().
+	// Logger receives handler panics, with their stack, and AcceptFuncs
+	// that fail, at Error. When the Observer already logs them to the same
+	// slog.Handler (a LogObserver such as slogobs's on the same logger),
+	// the Logger leaves them to it: one failure, one line. Default
+	// slog.Default().
 	Logger *slog.Logger
 
 	// Clock is where the connections read the time and set their timers

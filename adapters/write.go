@@ -1,8 +1,11 @@
 package adapters
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"time"
 
 	"github.com/websock-go/websock/websock"
@@ -123,7 +126,29 @@ func (c *conn) writeCloseBy(code websock.CloseCode, text string, deadline time.T
 	return nil
 }
 
+// writeFailed ends the connection after a failed write: a write past its
+// deadline is a slow consumer, a Timeout reported as such; any other
+// failure an error.
 func (c *conn) writeFailed(err error) {
-	c.decide(errorReason(fmt.Errorf("%w: %w", websock.ErrWriteFailed, err), websock.CloseAbnormal, ""))
+	if isTimeout(err) {
+		r := websock.Reason{Kind: websock.KindTimeout, Code: websock.CloseAbnormal,
+			Err: fmt.Errorf("%w: %w: %w", websock.ErrWriteTimeout, websock.ErrWriteFailed, err)}
+		if c.decide(r) {
+			if o := c.e.obs; o != nil {
+				o.Timeout(TimeoutEvent{Adapter: c.e.ad.Name, Info: c.info, Err: r.Err})
+			}
+		}
+	} else {
+		c.decide(errorReason(fmt.Errorf("%w: %w", websock.ErrWriteFailed, err), websock.CloseAbnormal, ""))
+	}
 	c.tr.Close()
+}
+
+// isTimeout reports whether err is a deadline that passed, as the
+// libraries report one: os.ErrDeadlineExceeded, a net.Error that timed
+// out, or context.DeadlineExceeded.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
 }

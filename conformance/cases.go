@@ -10,7 +10,7 @@ const (
 	srcConn    = "websock.Conn"       // Send and Info
 	srcOptions = "adapters.Options"   // the options every adapter honours
 	srcEngine  = "adapters.Engine"    // Shutdown, Restart, the upgrade sequence
-	srcAccept  = "websock.AcceptFunc" // the upgrade hook and its Request
+	srcAccept  = "websock.AcceptFunc" // the AcceptFunc and its Request
 	srcObserve = "adapters.Observer"  // the events an Observer is told of
 )
 
@@ -109,7 +109,8 @@ var table = []Case{
 	{Name: "SendAfterEnd", Source: srcConn, Rule: "Send returns ErrClosed once the connection has ended", Description: "sends after Terminate", run: sendAfterEnd},
 	{Name: "MailboxFull", Source: srcConn, Rule: "Send returns ErrMailboxFull when MailboxSize messages wait, and never blocks", Description: "fills the mailbox of a busy handler", run: mailboxFull},
 	{Name: "MailboxFullCloses", Source: srcOptions, Rule: "with CloseOnMailboxFull a full mailbox closes 1013 with ErrMailboxFull", Description: "overflows the mailbox of a slow consumer", run: mailboxFullCloses},
-	{Name: "SlowConsumer", Source: srcOptions, Rule: "a peer that stops reading is ended by WriteTimeout; others are unaffected", Description: "floods a client that never reads", run: slowConsumer},
+	{Name: "MailboxFullShedsAtOnce", Source: srcOptions, Rule: "with CloseOnMailboxFull a slow consumer is shed when its mailbox fills, not when the write under way times out", Description: "a client that stops reading under a write timeout of an hour", run: mailboxFullShedsAtOnce},
+	{Name: "SlowConsumer", Source: srcOptions, Rule: "a peer that stops reading is ended by WriteTimeout, a Timeout matching ErrWriteTimeout; others are unaffected", Description: "floods a client that never reads", run: slowConsumer},
 	{Name: "BadInputIsolated", Source: srcReason, Rule: "bad input ends only its own connection", Description: "a protocol error beside a healthy connection", run: badInputIsolated},
 	{Name: "ManyConnections", Source: srcHandler, Rule: "connections are independent actors", Description: "500 concurrent connections echo", run: manyConnections},
 

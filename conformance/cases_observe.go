@@ -232,7 +232,7 @@ func observeRefusals(e *env) {
 		{adapters.RefusedHandshake, http.StatusBadRequest, false},
 		{adapters.RefusedOrigin, http.StatusForbidden, false},
 		{adapters.RefusedAcceptFunc, http.StatusUnauthorized, false},
-		{adapters.RefusedAcceptFunc, http.StatusInternalServerError, true},
+		{adapters.AcceptFuncFailed, http.StatusInternalServerError, true},
 		{adapters.RefusedSubprotocol, http.StatusBadRequest, false},
 	}
 	for i, ev := range events {

@@ -39,7 +39,10 @@ func slowConsumer(e *env) {
 	c := e.dial(srv)
 	p := e.next(ch)
 	c.sendText("flood me") // and never read again
-	e.wantReason(p, websock.KindError, websock.CloseAbnormal, websock.ErrWriteFailed, "a client that stops reading is ended by the write timeout")
+	if r := e.wantReason(p, websock.KindTimeout, websock.CloseAbnormal, websock.ErrWriteTimeout,
+		"a client that stops reading is ended by the write timeout, a Timeout (slow consumer), not an error"); !errors.Is(r, websock.ErrWriteFailed) {
+		e.Errorf("the slow consumer's Reason %v does not match ErrWriteFailed too", r)
+	}
 	// Others are unaffected.
 	c2 := e.dial(srv)
 	c2.sendText("fine")
@@ -299,4 +302,46 @@ func mailboxFullCloses(e *env) {
 		e.Errorf("closed with %d; want 1013 (try again later) when a slow consumer's mailbox overflows", cf.code)
 	}
 	e.wantReason(p, websock.KindError, websock.CloseTryAgainLater, websock.ErrMailboxFull, "CloseOnMailboxFull ends the connection")
+}
+
+// mailboxFullShedsAtOnce checks that CloseOnMailboxFull sheds a slow
+// consumer when its mailbox fills, not when the write under way times out:
+// with a write timeout of an hour, a client that stops reading while the
+// handler keeps sending is ended with ErrMailboxFull, and the connection
+// is over (Observer.End: its goroutines and buffers gone) within the
+// suite's 10 s wait, while the client still reads nothing.
+func mailboxFullShedsAtOnce(e *env) {
+	chunk := make([]byte, 256<<10)
+	accept, ch := probes(func(p *probe) {
+		p.in = func(p *probe, f websock.Frame) websock.Result {
+			p.conn.Send(0) // the flood: each message pushes a chunk and queues the next
+			go func() {
+				// A tick every 5ms: the mailbox holds one flood message while
+				// writes go through, and overflows once a write is stuck.
+				for i := 0; i < 20000; i++ { // bounded: at most 100 s
+					if p.conn.Send("tick") == websock.ErrClosed {
+						return
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+			}()
+			return websock.OK()
+		}
+		p.info = func(p *probe, msg any) websock.Result {
+			if n, ok := msg.(int); ok && n < 2000 { // at most 500 MiB: bounded even if writes never block
+				p.conn.Send(n + 1)
+				return websock.Push(websock.Binary(chunk))
+			}
+			return websock.OK()
+		}
+	}, false)
+	srv, rec := e.observed(accept, &adapters.Options{MailboxSize: 4, CloseOnMailboxFull: true, WriteTimeout: time.Hour})
+	c := e.dial(srv)
+	p := e.next(ch)
+	c.sendText("flood me") // and never read again
+	e.wantReason(p, websock.KindError, websock.CloseTryAgainLater, websock.ErrMailboxFull,
+		"CloseOnMailboxFull sheds the slow consumer when its mailbox fills")
+	if end := e.end(rec); !errors.Is(end.Reason, websock.ErrMailboxFull) {
+		e.Errorf("EndEvent Reason %v; want ErrMailboxFull", end.Reason)
+	}
 }

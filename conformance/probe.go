@@ -138,7 +138,7 @@ func (e *env) next(ch chan *probe) *probe {
 		e.probes.add(p)
 		return p
 	case <-time.After(10 * time.Second):
-		e.Fatalf("the upgrade hook was not called within 10s of the client connecting")
+		e.Fatalf("the AcceptFunc was not called within 10s of the client connecting")
 		return nil
 	}
 }

@@ -32,6 +32,13 @@ var (
 	// because a slow client stopped reading. Close 1006.
 	ErrWriteFailed = errors.New("websock: write to peer failed")
 
+	// ErrWriteTimeout: a write to the peer did not end within the write
+	// timeout: the peer reads more slowly than the server writes (a slow
+	// consumer), or stopped reading. Close 1006 (no close frame can get
+	// through); Terminate sees a Timeout reason whose Err matches both
+	// ErrWriteTimeout and ErrWriteFailed.
+	ErrWriteTimeout = errors.New("websock: write to peer timed out: the peer reads too slowly (slow consumer)")
+
 	// ErrRestart, given to [Stop], closes with 1012 (service restart), as
 	// WebSock's {:shutdown, :restart}. Terminate sees a Shutdown reason
 	// wrapping it.

@@ -10,7 +10,7 @@ const (
 	KindNormal   Kind = iota + 1 // the handler stopped with a nil reason
 	KindRemote                   // the peer sent a close frame
 	KindShutdown                 // the server shut down or restarted, or the handler stopped with ErrRestart
-	KindTimeout                  // idle for longer than the idle timeout, or no pong to a keepalive ping
+	KindTimeout                  // idle for longer than the idle timeout, no pong to a keepalive ping, or a write past the write timeout (a slow consumer)
 	KindError                    // anything else: bad input, handler error or panic, lost connection, failed write
 )
 
@@ -55,7 +55,9 @@ func (k Kind) String() string {
 //	invalid UTF-8 in a text message        1007                 Error     ErrInvalidUTF8
 //	message larger than the maximum        1009                 Error     ErrMessageTooBig
 //	connection dropped, no close frame     none (1006)          Error     ErrConnectionLost
-//	write to peer failed or timed out      none (1006)          Error     ErrWriteFailed
+//	write to peer failed                   none (1006)          Error     ErrWriteFailed
+//	write to peer past the write timeout   none (1006)          Timeout   ErrWriteTimeout and ErrWriteFailed
+//	(a slow consumer)
 //
 // Code is the close code sent to the peer or, for KindRemote, received from
 // it; 1006 when no close frame could be sent.

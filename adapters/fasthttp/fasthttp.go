@@ -59,6 +59,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/websock-go/websock/adapters"
+	"github.com/websock-go/websock/adapters/internal/peerlog"
 	"github.com/websock-go/websock/adapters/internal/pmdeflate"
 	"github.com/websock-go/websock/adapters/wire"
 	"github.com/websock-go/websock/websock"
@@ -263,6 +264,16 @@ func (h *Handler) ServeConn(ws *websocket.Conn, req *websock.Request, handler we
 	return h.e.Run(t, handler, info)
 }
 
+// ServerLogger returns a fasthttp.Logger for a fasthttp.Server that serves
+// h, to set as its Logger (Serve does): fasthttp logs the requests it
+// cannot parse with the bytes the client sent, in full, and a hostile
+// client decides how many; this logger writes them to Options.Logger at
+// Warn, each line cut to 256 bytes with unprintable bytes escaped, at most
+// 10 at once and then one a second, counting the lines it leaves out.
+func (h *Handler) ServerLogger() fasthttp.Logger {
+	return peerlog.New(h.e.Options().Logger, "fasthttp")
+}
+
 // Serve serves h on ln with a fasthttp.Server set up for WebSocket
 // endpoints, on a goroutine of its own, and returns the function that
 // stops it in the order that matters: every WebSocket connection gets
@@ -277,6 +288,10 @@ func Serve(ln net.Listener, h *Handler) (shutdown func(ctx context.Context) erro
 	srv := &fasthttp.Server{
 		Handler: h.ServeFastHTTP,
 		Name:    "websock",
+		// fasthttp's own lines quote what a client sent before its
+		// handshake, in full: they go to the engine's Logger bounded and
+		// rate-limited.
+		Logger: h.ServerLogger(),
 		// Concurrency bounds the connections in their HTTP phase only:
 		// fasthttp releases an upgraded connection's worker and slot when
 		// it hands the connection to the hijack goroutine.

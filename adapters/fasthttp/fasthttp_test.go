@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -355,5 +356,76 @@ func TestShutdownDuringBlockedWrite(t *testing.T) {
 	}
 	if r := <-f.reasons; r.Kind != websock.KindShutdown {
 		t.Errorf("Terminate(%v); want the shutdown reason decided first", r)
+	}
+}
+
+// lockedBuffer collects log lines from the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestHostileBytesLogBounded sends 40 requests fasthttp cannot parse, each
+// 3 KB of bytes that are not HTTP (fasthttp quotes up to 400 of them per
+// line, escaped), and checks that Serve's server logs
+// them bounded (no line quotes more than a few hundred bytes of them) and
+// rate-limited (10 at once, then one a second).
+func TestHostileBytesLogBounded(t *testing.T) {
+	var logs lockedBuffer
+	h, err := wsfasthttp.New(func(*websock.Request) (websock.Handler, error) {
+		return nil, websock.Refuse(http.StatusForbidden, "no")
+	},
+		&wsfasthttp.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shutdown := wsfasthttp.Serve(ln, h)
+	defer shutdown(context.Background())
+	hostile := bytes.Repeat([]byte("\x16\x03\x01\x02\x00 \x80GARBAGE"), 3000/16)
+	start := time.Now()
+	const requests = 40
+	for range requests {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		c.Write(append(hostile, "\r\n\r\n"...))
+		io.Copy(io.Discard, c) // fasthttp answers 400 and closes
+		c.Close()
+	}
+	elapsed := time.Since(start)
+	shutdown(context.Background())
+	out := logs.String()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if out == "" {
+		t.Fatalf("%d requests fasthttp cannot parse logged nothing; want them logged, bounded", requests)
+	}
+	if max := 10 + int(elapsed.Seconds()) + 1; len(lines) > max {
+		t.Errorf("%d hostile requests in %v logged %d lines; want at most %d (10, then one a second)", requests, elapsed, len(lines), max)
+	}
+	for _, l := range lines {
+		if len(l) > 600 || strings.Contains(l, "GARBAGE\x16") {
+			t.Errorf("a line of %d bytes quotes the peer's bytes unbounded or unescaped: %.200q", len(l), l)
+		}
+	}
+	if len(out) > 20*600 {
+		t.Errorf("the log holds %d bytes after %d hostile requests of %d bytes", len(out), requests, len(hostile))
 	}
 }

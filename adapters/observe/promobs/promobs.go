@@ -21,6 +21,9 @@
 //	websock_timeouts_total                    counter    adapter, timeout               idle and keepalive timeouts
 //	websock_drain_connections                 gauge      adapter                        connections left in a Shutdown or Restart
 //
+// Every series but websock_closes_total exists, at zero, from the moment
+// an engine with this Observer is made (Attach).
+//
 // Label values: outcome as adapters.UpgradeOutcome.String ("accepted",
 // "origin", ...); kind as websock.Kind.String ("normal", "remote",
 // "shutdown", "timeout", "error"); code is the Reason's close code as a
@@ -63,6 +66,7 @@ type Observer struct {
 var (
 	_ adapters.Observer        = (*Observer)(nil)
 	_ adapters.MessageObserver = (*Observer)(nil)
+	_ adapters.Attacher        = (*Observer)(nil)
 	_ prometheus.Collector     = (*Observer)(nil)
 )
 
@@ -151,6 +155,33 @@ func (o *Observer) newStats(adapter string) *adapterStats {
 		}
 	}
 	return s
+}
+
+// Attach makes the series of adapter exist, at zero: the connections and
+// drain gauges, the upgrades of every outcome, the panics of every
+// callback, the timeouts of every kind, the mailbox and slow-consumer
+// counters, the message counters and the histograms, so that an alert
+// needs no "or vector(0)". An engine calls it when it is made (see
+// adapters.Attacher); a program may call it for an adapter it will serve
+// later. websock_closes_total, labelled by kind and code, appears with
+// the first ending.
+func (o *Observer) Attach(adapter string) {
+	o.connections.WithLabelValues(adapter)
+	o.drain.WithLabelValues(adapter)
+	for _, out := range adapters.UpgradeOutcomes() {
+		o.upgrades.WithLabelValues(adapter, out.String())
+	}
+	for _, cb := range labels.Callbacks {
+		o.panics.WithLabelValues(adapter, cb)
+	}
+	for _, to := range labels.Timeouts {
+		o.timeouts.WithLabelValues(adapter, to)
+	}
+	o.mailboxFull.WithLabelValues(adapter)
+	o.slowConsumers.WithLabelValues(adapter)
+	o.duration.WithLabelValues(adapter)
+	o.mailboxPeak.WithLabelValues(adapter)
+	o.adapters.Get(adapter)
 }
 
 // Upgrade counts an upgrade request by outcome.

@@ -1,6 +1,7 @@
 package promobs_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -32,15 +33,27 @@ func TestScenario(t *testing.T) {
 websock_connections{adapter="gorilla"} 0
 # HELP websock_upgrades_total WebSocket upgrade requests, by outcome: accepted, or why they were refused.
 # TYPE websock_upgrades_total counter
+websock_upgrades_total{adapter="gorilla",outcome="accept_error"} 0
 websock_upgrades_total{adapter="gorilla",outcome="accepted"} 2
+websock_upgrades_total{adapter="gorilla",outcome="connection_cap"} 0
+websock_upgrades_total{adapter="gorilla",outcome="handshake"} 0
 websock_upgrades_total{adapter="gorilla",outcome="origin"} 1
+websock_upgrades_total{adapter="gorilla",outcome="rate_limit"} 0
+websock_upgrades_total{adapter="gorilla",outcome="refused"} 0
+websock_upgrades_total{adapter="gorilla",outcome="shutdown"} 0
+websock_upgrades_total{adapter="gorilla",outcome="subprotocol"} 0
+websock_upgrades_total{adapter="gorilla",outcome="upgrade_failed"} 0
 # HELP websock_closes_total WebSocket connections ended, by kind of ending and close code (sent, or received for kind remote).
 # TYPE websock_closes_total counter
 websock_closes_total{adapter="gorilla",code="1000",kind="remote"} 1
 websock_closes_total{adapter="gorilla",code="1011",kind="error"} 1
 # HELP websock_panics_total Handler panics recovered, by callback.
 # TYPE websock_panics_total counter
+websock_panics_total{adapter="gorilla",callback="HandleControl"} 0
 websock_panics_total{adapter="gorilla",callback="HandleIn"} 1
+websock_panics_total{adapter="gorilla",callback="HandleInfo"} 0
+websock_panics_total{adapter="gorilla",callback="Init"} 0
+websock_panics_total{adapter="gorilla",callback="Terminate"} 0
 # HELP websock_drain_connections Connections left to close in a Shutdown or Restart; 0 when none is under way.
 # TYPE websock_drain_connections gauge
 websock_drain_connections{adapter="gorilla"} 0
@@ -150,4 +163,73 @@ func BenchmarkMessage(b *testing.B) {
 	for b.Loop() {
 		obs.Message(ev)
 	}
+}
+
+// TestSeriesFromTheStart checks that an engine made with the Observer
+// makes its adapter's series exist at zero before any event, so that
+// alerts need no "or vector(0)".
+func TestSeriesFromTheStart(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	obs, err := promobs.New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adapters.NewEngine(adapters.Adapter{Name: "fresh"}, nil, &adapters.Options{Observer: obs}); err != nil {
+		t.Fatal(err)
+	}
+	for _, series := range []string{
+		`websock_connections{adapter="fresh"}`,
+		`websock_drain_connections{adapter="fresh"}`,
+		`websock_upgrades_total{adapter="fresh",outcome="accepted"}`,
+		`websock_upgrades_total{adapter="fresh",outcome="accept_error"}`,
+		`websock_upgrades_total{adapter="fresh",outcome="connection_cap"}`,
+		`websock_panics_total{adapter="fresh",callback="HandleIn"}`,
+		`websock_timeouts_total{adapter="fresh",timeout="idle"}`,
+		`websock_mailbox_full_total{adapter="fresh"}`,
+		`websock_slow_consumer_disconnects_total{adapter="fresh"}`,
+		`websock_messages_total{adapter="fresh",direction="in",type="text"}`,
+		`websock_connection_duration_seconds_count{adapter="fresh"}`,
+	} {
+		name, labels, _ := strings.Cut(strings.TrimSuffix(series, "}"), "{")
+		if got := seriesValue(t, reg, name, labels); got != "0" {
+			t.Errorf("%s = %s before any event; want 0", series, got)
+		}
+	}
+}
+
+// seriesValue returns the value of the series of metric name with labels
+// (as `a="b",c="d"`, sorted), or "absent".
+func seriesValue(t *testing.T, reg *prometheus.Registry, name, labels string) string {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, suffix := name, ""
+	if b, ok := strings.CutSuffix(name, "_count"); ok {
+		base, suffix = b, "_count"
+	}
+	for _, f := range families {
+		if f.GetName() != base {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var ls []string
+			for _, l := range m.GetLabel() {
+				ls = append(ls, l.GetName()+`="`+l.GetValue()+`"`)
+			}
+			if strings.Join(ls, ",") != labels {
+				continue
+			}
+			switch {
+			case suffix == "_count" && m.GetHistogram() != nil:
+				return fmt.Sprint(m.GetHistogram().GetSampleCount())
+			case m.GetCounter() != nil:
+				return fmt.Sprint(m.GetCounter().GetValue())
+			case m.GetGauge() != nil:
+				return fmt.Sprint(m.GetGauge().GetValue())
+			}
+		}
+	}
+	return "absent"
 }

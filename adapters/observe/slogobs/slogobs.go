@@ -10,13 +10,18 @@
 //	"websocket upgrade"          Debug  accepted
 //	"websocket upgrade refused"  Info   bad handshake, origin, subprotocol, refused by the AcceptFunc (4xx)
 //	                             Warn   draining, connection cap, rate limit (503), library upgrade failed
-//	                             Error  the AcceptFunc failed, panicked or returned no Handler (500)
+//	                             Error  the AcceptFunc failed, panicked or returned no Handler (500, "accept_error")
 //	"websocket start"            Debug
 //	"websocket end"              Info   Warn when the server closed with 1011 (a handler error or panic)
 //	"websocket mailbox full"     Warn
 //	"websocket panic"            Error  with the stack
 //	"websocket timeout"          Info
-//	"websocket drain"            Info   begin and done; Debug: progress; Warn: the deadline passed
+//	"websocket drain"            Info   begin and done; Debug: progress; Warn: the deadline passed, or a
+//	                             paced drain could not keep its pace ("rushed", with the group "pace")
+//
+// An Observer is an adapters.LogObserver: an engine whose Options.Logger
+// has the same slog.Handler leaves the failures of AcceptFuncs and handler
+// panics to it, so that each is logged once, by the Observer.
 //
 // The keys: every line has "adapter". Upgrade lines add "outcome",
 // "status", "remote", "path" and, when something failed, "err". Lines of a
@@ -45,7 +50,11 @@ type Observer struct {
 	l *slog.Logger
 }
 
-var _ adapters.Observer = (*Observer)(nil)
+var _ adapters.LogObserver = (*Observer)(nil)
+
+// LogsTo reports whether o logs to h: an engine whose Logger has the
+// handler h then does not log again what o logs at Error.
+func (o *Observer) LogsTo(h slog.Handler) bool { return o.l.Handler() == h }
 
 // New returns an Observer that logs to l; nil means slog.Default().
 func New(l *slog.Logger) *Observer {
@@ -79,7 +88,8 @@ func (o *Observer) Upgrade(ev adapters.UpgradeEvent) {
 	switch {
 	case ev.Outcome == adapters.UpgradeAccepted:
 		msg, level = "websocket upgrade", slog.LevelDebug
-	case ev.Status >= http.StatusInternalServerError && ev.Status != http.StatusServiceUnavailable:
+	case ev.Outcome == adapters.AcceptFuncFailed,
+		ev.Status >= http.StatusInternalServerError && ev.Status != http.StatusServiceUnavailable:
 		level = slog.LevelError
 	case ev.Status == http.StatusServiceUnavailable, ev.Outcome == adapters.UpgradeFailed:
 		level = slog.LevelWarn
@@ -176,7 +186,7 @@ func (o *Observer) Drain(ev adapters.DrainEvent) {
 	switch ev.Phase {
 	case adapters.DrainProgress:
 		level = slog.LevelDebug
-	case adapters.DrainDeadline:
+	case adapters.DrainDeadline, adapters.DrainRushed:
 		level = slog.LevelWarn
 	}
 	if !o.enabled(level) {
@@ -184,6 +194,10 @@ func (o *Observer) Drain(ev adapters.DrainEvent) {
 	}
 	attrs := []slog.Attr{slog.String("adapter", ev.Adapter), slog.String("phase", ev.Phase.String()),
 		slog.Int("code", int(ev.Code)), slog.Int("left", ev.Left), slog.Duration("elapsed", ev.Elapsed)}
+	if p := ev.Pace; p != nil {
+		attrs = append(attrs, slog.Group("pace", slog.Int("batch", p.Batch), slog.Duration("interval", p.Interval),
+			slog.Int("paced", p.Paced), slog.Int("rushed", p.Rushed), slog.Duration("needed", p.Needed), slog.Duration("allowed", p.Allowed)))
+	}
 	if ev.Err != nil {
 		attrs = append(attrs, slog.Any("err", ev.Err))
 	}

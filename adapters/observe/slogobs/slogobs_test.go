@@ -3,15 +3,23 @@ package slogobs_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	gorillaws "github.com/gorilla/websocket"
 	"go.uber.org/goleak"
 
+	"github.com/websock-go/websock/adapters/gorilla"
 	"github.com/websock-go/websock/adapters/observe/internal/observetest"
 	"github.com/websock-go/websock/adapters/observe/slogobs"
+	"github.com/websock-go/websock/websock"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -117,5 +125,50 @@ func TestLevels(t *testing.T) {
 		if m["level"] == "DEBUG" {
 			t.Errorf("a Debug line at level Info: %v", m)
 		}
+	}
+}
+
+// TestOneLinePerFailure checks that with the engine's Logger and the
+// Observer on one logger, an AcceptFunc that fails is logged once, at
+// Error, as "accept_error", and a deliberate refusal at Info as
+// "refused".
+func TestOneLinePerFailure(t *testing.T) {
+	var buf lockedBuffer
+	l := slog.New(slog.NewJSONHandler(&buf, nil))
+	accept := func(r *websock.Request) (websock.Handler, error) {
+		if r.URL.Query().Has("refuse") {
+			return nil, websock.Refuse(http.StatusUnauthorized, "no token\n")
+		}
+		return nil, errors.New("backend down")
+	}
+	h, err := gorilla.New(accept, &gorilla.Options{Observer: slogobs.New(l), Logger: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+	for q, status := range map[string]int{"?fail": http.StatusInternalServerError, "?refuse": http.StatusUnauthorized} {
+		c, resp, err := gorillaws.DefaultDialer.Dial(url+q, nil)
+		if err == nil {
+			c.Close()
+		}
+		if resp == nil || resp.StatusCode != status {
+			t.Fatalf("upgrade %s: %v; want %d", q, err, status)
+		}
+	}
+	var errLines, got []string
+	for _, m := range buf.lines(t) {
+		got = append(got, fmt.Sprint(m["level"], " ", m["msg"], " ", m["outcome"]))
+		if m["level"] == "ERROR" {
+			errLines = append(errLines, fmt.Sprint(m))
+		}
+	}
+	slices.Sort(got)
+	if want := []string{"ERROR websocket upgrade refused accept_error", "INFO websocket upgrade refused refused"}; !slices.Equal(got, want) {
+		t.Errorf("lines %q; want %q", got, want)
+	}
+	if len(errLines) != 1 {
+		t.Errorf("a failing AcceptFunc logged %d ERROR lines with the Logger and the Observer on one logger; want 1:\n%s", len(errLines), strings.Join(errLines, "\n"))
 	}
 }

@@ -50,6 +50,12 @@ func Code(c websock.CloseCode) string {
 	return "other"
 }
 
+// Callbacks are the values of Callback but "other".
+var Callbacks = []string{"Init", "HandleIn", "HandleInfo", "HandleControl", "Terminate"}
+
+// Timeouts are the values of Timeout.
+var Timeouts = []string{"idle", "pong", "write"}
+
 // Callback returns the label value of a callback's name.
 func Callback(cb string) string {
 	switch cb {
@@ -59,10 +65,14 @@ func Callback(cb string) string {
 	return "other"
 }
 
-// Timeout returns "pong" for a keepalive timeout, else "idle".
+// Timeout returns "pong" for a keepalive timeout, "write" for a write
+// past the write timeout (a slow consumer), else "idle".
 func Timeout(err error) string {
-	if errors.Is(err, websock.ErrPongTimeout) {
+	switch {
+	case errors.Is(err, websock.ErrPongTimeout):
 		return "pong"
+	case errors.Is(err, websock.ErrWriteTimeout):
+		return "write"
 	}
 	return "idle"
 }
