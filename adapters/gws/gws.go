@@ -437,6 +437,9 @@ func (t *transport) readError(err error) error {
 
 func (t *transport) WriteFrame(op websock.Opcode, data []byte) error {
 	err := t.ws.WriteMessage(gws.Opcode(op), data)
+	if len(data) > keepInflated && t.in.deflate {
+		releaseCompressed(t.ws) // it holds the frame it compressed into
+	}
 	if err == gws.ErrConnClosed {
 		// gws writes nothing once its read loop has seen the end (a close
 		// frame, bad input), which Read is about to report: the frame is
@@ -492,13 +495,20 @@ type events struct{ max int64 }
 
 func of(s *gws.Conn) *transport { return s.NetConn().(*libConn).t }
 
-func (events) OnOpen(*gws.Conn)               {}
-func (events) OnClose(s *gws.Conn, err error) { t := of(s); t.err = t.readError(err) }
-func (events) OnPing(s *gws.Conn, p []byte)   { of(s).ev.Ping(p) }
-func (events) OnPong(s *gws.Conn, p []byte)   { of(s).ev.Control(websock.OpPong, p) }
+func (events) OnOpen(*gws.Conn) {}
+func (events) OnClose(s *gws.Conn, err error) {
+	t := of(s)
+	t.err = t.readError(err)
+	releaseInflated(s) // what an inflate bomb left there
+}
+func (events) OnPing(s *gws.Conn, p []byte) { of(s).ev.Ping(p) }
+func (events) OnPong(s *gws.Conn, p []byte) { of(s).ev.Control(websock.OpPong, p) }
 func (e events) OnMessage(s *gws.Conn, m *gws.Message) {
 	defer m.Close()
 	data := m.Bytes()
+	if len(data) > keepInflated {
+		releaseInflated(s) // a large message may have been inflated there
+	}
 	if e.max > 0 && int64(len(data)) > e.max {
 		panic(stop{fmt.Errorf("%w: %d bytes", websock.ErrMessageTooBig, len(data))})
 	}

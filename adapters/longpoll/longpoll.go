@@ -72,7 +72,10 @@ type Handler struct {
 	max  int64         // Options.MaxMessageSize, with its default
 
 	mu       sync.Mutex
-	sessions map[string]*session // by session id
+	sessions map[string]*session  // by session id
+	left     map[string]*leftover // what ended sessions left for their clients, by session id
+	retiring []retiring           // the leftovers, oldest first
+	sweeper  *time.Timer          // forgets the oldest leftover when its time is up; nil when none
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -100,7 +103,7 @@ func New(accept websock.AcceptFunc, opts *Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{e: e, node: o.Node, sessions: make(map[string]*session)}
+	h := &Handler{e: e, node: o.Node, sessions: make(map[string]*session), left: make(map[string]*leftover)}
 	h.key = append([]byte(nil), o.Key...)
 	if len(h.key) == 0 {
 		h.key = make([]byte, 32)
@@ -150,7 +153,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.e.ServeSession(w, r, h.open)
 		return
 	}
-	s, status, msg := h.lookup(token)
+	s, lo, id, status, msg := h.lookup(token)
+	if lo != nil {
+		h.serveLeftover(id, lo, w, r)
+		return
+	}
 	if s == nil {
 		httpError(w, status, msg)
 		return
@@ -184,25 +191,39 @@ func (h *Handler) open(w http.ResponseWriter, _ *http.Request, u adapters.Upgrad
 	return adapters.Upgraded{Transport: s, Status: http.StatusOK}, nil
 }
 
-// lookup returns the session of token, or the status and message to
-// refuse the request with.
-func (h *Handler) lookup(token string) (*session, int, string) {
+// lookup returns the session of token, or what it left if it ended, or
+// the status and message to refuse the request with.
+func (h *Handler) lookup(token string) (s *session, lo *leftover, id string, status int, msg string) {
 	node, id, err := h.verify(token)
 	switch {
 	case errors.Is(err, errMalformed):
-		return nil, http.StatusBadRequest, "longpoll: malformed session token; use the token the opening POST answered"
+		return nil, nil, "", http.StatusBadRequest, "longpoll: malformed session token; use the token the opening POST answered"
 	case err != nil:
-		return nil, http.StatusForbidden, "longpoll: invalid session token; open a new session"
+		return nil, nil, "", http.StatusForbidden, "longpoll: invalid session token; open a new session"
 	case node != h.node:
-		return nil, http.StatusMisdirectedRequest, fmt.Sprintf("longpoll: the session is held by node %q, not %q; send its requests there", node, h.node)
+		return nil, nil, "", http.StatusMisdirectedRequest, fmt.Sprintf("longpoll: the session is held by node %q, not %q; send its requests there", node, h.node)
 	}
 	h.mu.Lock()
-	s := h.sessions[id]
+	s, lo = h.sessions[id], h.left[id]
 	h.mu.Unlock()
-	if s == nil {
-		return nil, http.StatusGone, "longpoll: the session has ended; open a new one"
+	if s == nil && lo == nil {
+		return nil, nil, "", http.StatusGone, "longpoll: the session has ended; open a new one"
 	}
-	return s, 0, ""
+	return s, lo, id, 0, ""
+}
+
+// serveLeftover serves a request of a session that ended: a poll takes
+// what is left; nothing else is taken.
+func (h *Handler) serveLeftover(id string, lo *leftover, w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		lo.poll(h, id, w, r)
+	case http.MethodPost, http.MethodDelete:
+		httpError(w, http.StatusGone, "longpoll: the session has ended; open a new one")
+	default:
+		w.Header().Set("Allow", "GET, POST, DELETE")
+		httpError(w, http.StatusMethodNotAllowed, "longpoll: a session takes GET (poll), POST (send) and DELETE (abandon)")
+	}
 }
 
 // forget drops s from the sessions, once it has ended and its client has

@@ -205,8 +205,8 @@ func (s *session) SetWriteDeadline(t time.Time) error {
 
 // Close ends the session: Read returns, and no write is taken. What was
 // written and not yet polled (a close message, often) stays for the
-// client to take, for IdleTimeout (or CloseTimeout, if longer); then the
-// session is forgotten.
+// client to take, for IdleTimeout (or CloseTimeout, if longer), in a
+// leftover that holds nothing else; the session itself is forgotten.
 func (s *session) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -221,14 +221,7 @@ func (s *session) Close() error {
 	if left == 0 {
 		s.h.forget(s)
 	} else {
-		// A client that has not come back within the idle timeout is
-		// gone; one between two polls of a busy machine may take seconds.
-		o := s.h.e.Options()
-		linger := max(o.IdleTimeout, o.CloseTimeout)
-		if linger <= 0 {
-			linger = adapters.DefaultIdleTimeout
-		}
-		time.AfterFunc(linger, func() { s.h.forget(s) })
+		s.h.retire(s)
 	}
 	return nil
 }
@@ -297,9 +290,13 @@ func (s *session) poll(w http.ResponseWriter, r *http.Request) {
 }
 
 // batchLocked encodes the messages waiting, up to about maxBatch bytes.
-func (s *session) batchLocked() []byte {
-	b := binary.AppendUvarint(nil, s.acked+1)
-	for i, m := range s.out {
+func (s *session) batchLocked() []byte { return batch(s.acked, s.out) }
+
+// batch encodes the messages of out, the first of which follows acked,
+// up to about maxBatch bytes.
+func batch(acked uint64, out []outbound) []byte {
+	b := binary.AppendUvarint(nil, acked+1)
+	for i, m := range out {
 		if i > 0 && len(b)+len(m.data) > maxBatch {
 			break
 		}
