@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -128,7 +129,7 @@ func start(cfg config) (*demo, error) {
 		DrainBatch:         cfg.drainBatch,
 		DrainInterval:      cfg.drainInterval,
 	}
-	for i, a := range builtin.WebSockets() {
+	for i, a := range byPort(builtin.WebSockets()) {
 		addr := net.JoinHostPort(host, "0")
 		if wantPort != "0" {
 			addr = net.JoinHostPort(host, strconv.Itoa(pagePort+1+i))
@@ -253,4 +254,16 @@ func (d *demo) shutdown(ctx context.Context) error {
 	}
 	d.closers = nil
 	return errors.Join(errs...)
+}
+
+// addedLater are the adapters added after the demo's ports were handed
+// out, in the order they were added: each takes the port after the last,
+// so that every other adapter keeps its port.
+var addedLater = []string{"nbio"}
+
+// byPort orders ws as their ports go: the adapters of addedLater last.
+func byPort(ws []builtin.Adapter) []builtin.Adapter {
+	late := func(a builtin.Adapter) int { return slices.Index(addedLater, a.Name) }
+	slices.SortStableFunc(ws, func(a, b builtin.Adapter) int { return late(a) - late(b) })
+	return ws
 }
