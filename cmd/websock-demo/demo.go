@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -148,7 +149,7 @@ func start(cfg config) (*demo, error) {
 	// The pages' own origins, and those -origin lists: CheckOrigin
 	// replaces AllowedOrigins.
 	opts.AllowedOrigins, d.hub.origins = nil, cfg.limits.Origins
-	for i, a := range builtin.WebSockets() {
+	for i, a := range byPort(builtin.WebSockets()) {
 		addr := net.JoinHostPort(host, "0")
 		if wantPort != "0" {
 			addr = net.JoinHostPort(host, strconv.Itoa(pagePort+1+i))
@@ -285,4 +286,16 @@ func (d *demo) shutdown(ctx context.Context) error {
 	}
 	d.closers = nil
 	return errors.Join(errs...)
+}
+
+// addedLater are the adapters added after the demo's ports were handed
+// out, in the order they were added: each takes the port after the last,
+// so that every other adapter keeps its port.
+var addedLater = []string{"nbio"}
+
+// byPort orders ws as their ports go: the adapters of addedLater last.
+func byPort(ws []builtin.Adapter) []builtin.Adapter {
+	late := func(a builtin.Adapter) int { return slices.Index(addedLater, a.Name) }
+	slices.SortStableFunc(ws, func(a, b builtin.Adapter) int { return late(a) - late(b) })
+	return ws
 }

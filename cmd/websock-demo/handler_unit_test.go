@@ -19,7 +19,11 @@ import (
 
 // room returns an endpoint serving the demo's chat handler on one node.
 func room(t *testing.T) *websocktest.Server {
-	h := newHub(pubsub.New(nil), roster{Node: "node-1"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h, err := newHub(pubsub.New(nil), roster{Node: "node-1"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.stop)
 	return websocktest.NewServer(t, h.accept, nil)
 }
 
