@@ -17,9 +17,7 @@ check: vet fmt-check
 ## test: vet, gofmt check, staticcheck, and every test under the race detector
 ## (adapters/nbio's without it: the races it reports are inside nbio)
 test: vet fmt-check lint
-	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/adapters/nbio$$')
-	# nbio races inside itself under -race (lesismal/nbio#495; see adapters/nbio's doc)
-	$(GO) test -count=1 -timeout 10m ./adapters/nbio/
+	$(GO) test -race -count=1 -timeout 20m ./...
 
 vet:
 	$(GO) vet ./...

@@ -28,22 +28,21 @@
 // nbhttp at most once, which nbio's Engine.Stop needs (a second Stop
 // panics).
 //
-// # Races reported inside nbio
+// # The race detector and nbio's hand-off
 //
 // nbio marks most of its functions //go:norace (upstream pull request
-// lesismal/nbio#447), not all. Under -race the conformance suite reports
-// data races whose every frame is inside nbio or the standard library:
-// nbhttp's listener goroutine fills in a connection (nbhttp/engine.go:340,
-// net.(*TCPListener).Accept) and hands it to a poller goroutine through
-// epoll, an edge the race detector cannot see, and the poller reads its
-// address (nbhttp.(*ServerProcessor).OnComplete, nbhttp/processor.go:230):
-// upstream issue lesismal/nbio#495, the same report on v1.6.7. No report
-// has a frame of this module in its racing accesses. This package's tests
-// therefore run without -race (`make test` runs them so, on a line of
-// their own); every other package, the engine, the Inbox, the WriteGate
-// and the wire.Parser this adapter runs on included, stays under -race,
-// and the push-style reference adapter runs the same surface through the
-// whole suite under -race.
+// lesismal/nbio#447), not all. nbhttp's listener goroutine fills in a new
+// connection (nbhttp/engine.go:340, net.(*TCPListener).Accept) and hands
+// it to a poller goroutine through epoll, an edge the race detector cannot
+// see, and the poller then reads its address
+// (nbhttp.(*ServerProcessor).OnComplete, nbhttp/processor.go:230), which
+// the detector reports as a data race with every frame inside nbio or the
+// standard library (upstream issue lesismal/nbio#495, the same on v1.6.7).
+// Built with -race only, the adapter makes that hand-off an edge the
+// detector sees (a lock taken in nbio's OnOpen, just before epoll hears of
+// the connection, and again before the poller's first read; see race.go),
+// so this package's tests, and every program that serves nbio, run under
+// -race like the rest. A build without -race has no such lock.
 package nbio
 
 import (
@@ -129,6 +128,7 @@ func (h *Handler) Serve(ln net.Listener) error {
 		ReadLimit:     MaxHeaderBytes,
 	})
 	h.nb.OnWrittenSize(h.written)
+	annotateHandOff(h.nb)
 	return h.nb.Start()
 }
 
