@@ -15,7 +15,6 @@ check: vet fmt-check
 	$(GO) test -short -count=1 $$($(GO) list ./... | grep -v -E '$(CHECK_SKIP)')
 
 ## test: vet, gofmt check, staticcheck, and every test under the race detector
-## (adapters/nbio's without it: the races it reports are inside nbio)
 test: vet fmt-check lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 
