@@ -52,7 +52,11 @@ func TestTwoNodesThroughNATS(t *testing.T) {
 	}
 
 	// Node 2 lists node 1's servers after its own, and lets in a browser
-	// on node 1's page.
+	// on node 1's page, once it heard node 1's announcement (on a topic
+	// of its own, apart from who is online).
+	for deadline := time.Now().Add(10 * time.Second); len(d2.hub.servers()) < 2*len(d2.servers) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if got := d2.hub.servers(); len(got) != 2*len(d2.servers) || got[len(d2.servers)].Node != "node-1" {
 		t.Errorf("node 2 lists servers %+v; want its own, then node-1's", got)
 	}

@@ -144,7 +144,7 @@ func (b *Broker) status(err error) {
 	fns := b.fns
 	b.mu.Unlock()
 	if down {
-		err = fmt.Errorf("Redis unreachable: %w", err)
+		err = fmt.Errorf("redisbroker: Redis unreachable: %w", err)
 	}
 	for _, fn := range fns {
 		fn(!down, err)
