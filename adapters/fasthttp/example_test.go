@@ -57,3 +57,18 @@ func ExampleHandler_ServeConn() {
 	}
 	_ = &fasthttp.Server{Handler: handler}
 }
+
+// A fasthttp.Server of your own logs, through ServerLogger, what fasthttp
+// says about requests it cannot parse bounded and rate-limited, to the
+// Handler's Options.Logger, as Serve's server does.
+func ExampleHandler_ServerLogger() {
+	accept := func(r *websock.Request) (websock.Handler, error) {
+		return websock.HandlerFunc(func(f websock.Frame) websock.Result { return websock.Push(f) }), nil
+	}
+	h, err := wsfasthttp.New(accept, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: h.ServeFastHTTP, Logger: h.ServerLogger()}
+	_ = srv // srv.ListenAndServe("127.0.0.1:8080"), as in the example of New
+}
