@@ -109,7 +109,8 @@ type Options struct {
 	// (the soft RLIMIT_NOFILE, which Go raises to the hard limit at start)
 	// minus DescriptorReserve, so that the listeners, /metrics, logs and
 	// the refusals themselves still get a descriptor instead of the accept
-	// loop failing with "too many open files". With a limit of 20,000
+	// loop failing with "too many open files". Client connections (Dial)
+	// and those handed to Run count too, but are never refused. With a limit of 20,000
 	// that is 19,744 connections. Where the limit cannot be read (not a
 	// Unix system) the default is no cap. A positive value caps this
 	// endpoint at that many, and the descriptor cap holds too; -1 (any

@@ -293,3 +293,49 @@ func compressionContextTakeover(e *env) {
 	c.sendClose(1000, "")
 	c.expectClose(5 * time.Second)
 }
+
+// compressionLaterOffer checks that a server that accepts a
+// permessage-deflate offer on its own accepts it, or another, behind a
+// first offer it cannot honour (Autobahn|Testsuite 13.7: a first offer
+// that limits the server's window, then plainer ones), instead of
+// declining the whole header and running uncompressed.
+func compressionLaterOffer(e *env) {
+	for _, t := range []struct{ name, first, later string }{
+		{"server_window_9", "permessage-deflate; client_no_context_takeover; server_max_window_bits=9", "permessage-deflate; client_no_context_takeover, permessage-deflate"},
+		{"unknown_parameter", "permessage-deflate; x_unknown", "permessage-deflate; client_max_window_bits"},
+		{"server_window_16", "permessage-deflate; server_max_window_bits=16", "permessage-deflate"},
+	} {
+		e.sub(t.name, func(r reporter) {
+			sub := e.part(r)
+			accept, ch := probes(nil, false)
+			srv := sub.serve(accept, &adapters.Options{Compression: true, MaxMessageSize: 1 << 20})
+			alone, _, err := dial(srv.URL, http.Header{"Sec-WebSocket-Extensions": {t.later}})
+			if err != nil {
+				sub.Fatalf("offer %q: %v", t.later, err)
+			}
+			sub.next(ch)
+			accepted := len(alone.resp.Header.Values("Sec-WebSocket-Extensions")) > 0
+			alone.close()
+			if !accepted {
+				return // the later offers alone are declined: nothing to compare
+			}
+			offer := t.first + ", " + t.later
+			c, _, err := dial(srv.URL, http.Header{"Sec-WebSocket-Extensions": {offer}})
+			if err != nil {
+				sub.Fatalf("offer %q: %v", offer, err)
+			}
+			sub.Cleanup(c.close)
+			sub.next(ch)
+			if len(c.resp.Header.Values("Sec-WebSocket-Extensions")) == 0 {
+				sub.Errorf("offer %q was declined whole, though %q alone is accepted: a server picks the first offer it can honour (RFC 7692 section 5)", offer, t.later)
+				return
+			}
+			if !sub.checkDeflateAnswer(c, deflateTry{t.name, offer, true}) {
+				return
+			}
+			sub.deflateRoundTrip(c, 1)
+			c.sendClose(1000, "")
+			c.expectClose(5 * time.Second)
+		})
+	}
+}

@@ -94,7 +94,7 @@ func ExampleHandler_ServeFastHTTP_routing() {
 	// adapter corrects what the library gets wrong (see the package doc).
 	// A short MaxIdleWorkerDuration lets fasthttp's worker cleaner end
 	// soon after Shutdown (it wakes every 10 s by default).
-	srv := &fasthttp.Server{Handler: router, MaxIdleWorkerDuration: 100 * time.Millisecond}
+	srv := &fasthttp.Server{Handler: router, Logger: h.ServerLogger(), MaxIdleWorkerDuration: 100 * time.Millisecond}
 	go srv.Serve(wire.Listener{Listener: ln})
 	base := "127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 
@@ -125,4 +125,19 @@ func ExampleHandler_ServeFastHTTP_routing() {
 	// /ws echoed "hello"
 	// /health: 200 ok
 	// /not-ws?topic=BTC: 404 not found
+}
+
+// A fasthttp.Server of your own logs, through ServerLogger, what fasthttp
+// says about requests it cannot parse bounded and rate-limited, to the
+// Handler's Options.Logger, as Serve's server does.
+func ExampleHandler_ServerLogger() {
+	accept := func(r *websock.Request) (websock.Handler, error) {
+		return websock.HandlerFunc(func(f websock.Frame) websock.Result { return websock.Push(f) }), nil
+	}
+	h, err := wsfasthttp.New(accept, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: h.ServeFastHTTP, Logger: h.ServerLogger()}
+	_ = srv // srv.ListenAndServe("127.0.0.1:8080"), as in the example of New
 }

@@ -164,8 +164,16 @@ func (hs *handshake) Upgrade(u adapters.Upgrade, serve func(adapters.Upgraded)) 
 	var compressed bool
 	opts := hs.h.e.Options()
 	up := &hs.h.upPlain
-	if u.Compression && deflateAnswerable(hs.ctx) {
-		up = &hs.h.up
+	if u.Compression {
+		// The library accepts any extension whose name begins with
+		// permessage-deflate, whatever its parameters, from the first
+		// Sec-WebSocket-Extensions header only: it is handed the first
+		// offer it can honour, alone.
+		h := http.Header{"Sec-Websocket-Extensions": {string(hs.ctx.Request.Header.Peek("Sec-WebSocket-Extensions"))}}
+		if offer, ok := pmdeflate.Honourable(h); ok {
+			hs.ctx.Request.Header.Set("Sec-WebSocket-Extensions", offer)
+			up = &hs.h.up
+		}
 	}
 	err := up.Upgrade(hs.ctx, func(ws *websocket.Conn) {
 		t := newTransport(ws, opts, compressed)
@@ -180,18 +188,6 @@ func (hs *handshake) Upgrade(u adapters.Upgrade, serve func(adapters.Upgraded)) 
 	// returns.
 	compressed = len(hs.ctx.Response.Header.Peek("Sec-WebSocket-Extensions")) > 0
 	return nil
-}
-
-// deflateAnswerable reports whether the library answers the
-// permessage-deflate offer of ctx as RFC 7692 section 7.1 requires: it
-// accepts any extension whose name begins with permessage-deflate,
-// whatever its parameters, with pmdeflate.NoContextResponse, which is
-// right only for a valid offer that does not limit the server's window.
-// The library reads the first Sec-WebSocket-Extensions header only.
-func deflateAnswerable(ctx *fasthttp.RequestCtx) bool {
-	h := http.Header{"Sec-Websocket-Extensions": {string(ctx.Request.Header.Peek("Sec-WebSocket-Extensions"))}}
-	_, ok := pmdeflate.Selected(h, func(o *pmdeflate.Offer) bool { return strings.HasPrefix(o.Name, pmdeflate.Name) })
-	return ok
 }
 
 func newRequest(ctx *fasthttp.RequestCtx, header http.Header) *websock.Request {

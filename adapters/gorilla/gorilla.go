@@ -98,9 +98,17 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upg
 	// under it: see transport.
 	rw := &wire.ResponseWriter{ResponseWriter: w}
 	up := &h.upPlain
-	compressed := u.Compression && deflateAnswerable(r.Header)
-	if compressed {
-		up = &h.up
+	compressed := false
+	if u.Compression {
+		// The library accepts the first permessage-deflate offer,
+		// whatever its parameters: it is handed the first it can honour,
+		// alone.
+		if offer, ok := pmdeflate.Honourable(r.Header); ok {
+			r2 := *r
+			r2.Header = r.Header.Clone()
+			r2.Header.Set("Sec-WebSocket-Extensions", offer)
+			r, up, compressed = &r2, &h.up, true
+		}
 	}
 	ws, err := up.Upgrade(rw, r, hdr)
 	if err != nil {
@@ -109,16 +117,6 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upg
 		return adapters.Upgraded{}, err
 	}
 	return adapters.Upgraded{Transport: newTransport(ws, h.e.Options(), compressed), Compressed: compressed}, nil
-}
-
-// deflateAnswerable reports whether the library answers the
-// permessage-deflate offers of h as RFC 7692 section 7.1 requires: it
-// accepts the first offer named permessage-deflate, whatever its
-// parameters, with pmdeflate.NoContextResponse, which is right only for
-// a valid offer that does not limit the server's window.
-func deflateAnswerable(h http.Header) bool {
-	_, ok := pmdeflate.Selected(h, (*pmdeflate.Offer).Deflate)
-	return ok
 }
 
 // ServeConn runs handler over ws, a connection the caller upgraded with

@@ -207,6 +207,38 @@ func Selected(h http.Header, accepts func(*Offer) bool) (o *Offer, ok bool) {
 	return nil, false
 }
 
+// Honourable returns, as the client wrote it, the first offer of h that a
+// library answering every permessage-deflate offer with NoContextResponse
+// honours: a valid permessage-deflate offer that does not limit the
+// server's window. An adapter hands the library that offer alone, in
+// place of the header, so that the library neither declines the whole
+// header for a first offer it cannot honour (Autobahn|Testsuite 13.7) nor
+// accepts one wrongly. ok is false when there is none, or when the
+// header is not clean (the library's parser might see other offers).
+func Honourable(h http.Header) (offer string, ok bool) {
+	offers, clean := Parse(h)
+	if !clean {
+		return "", false
+	}
+	for i := range offers {
+		if o := &offers[i]; o.Deflate() && o.Err == nil && o.ServerMaxWindowBits == 0 {
+			return o.String(), true
+		}
+	}
+	return "", false
+}
+
+// String returns the offer as the client wrote it, spaces normalised.
+func (o *Offer) String() string {
+	var b strings.Builder
+	b.WriteString(o.Name)
+	for _, p := range o.Params {
+		b.WriteString("; ")
+		b.WriteString(p.Raw)
+	}
+	return b.String()
+}
+
 // Response is the extension response of a server that compresses without
 // context takeover and decompresses each message on its own: it accepts o
 // with no context takeover either way (RFC 7692 sections 7.1.1.1 and

@@ -60,3 +60,23 @@ func TestSelected(t *testing.T) {
 		}
 	}
 }
+
+func TestHonourable(t *testing.T) {
+	for _, tc := range []struct {
+		header, want string
+		ok           bool
+	}{
+		{"permessage-deflate", "permessage-deflate", true},
+		{"permessage-deflate; client_no_context_takeover; server_max_window_bits=9, permessage-deflate;client_no_context_takeover, permessage-deflate",
+			"permessage-deflate; client_no_context_takeover", true},
+		{"x-other, permessage-deflatex, permessage-deflate; x_unknown, permessage-deflate; client_max_window_bits", "permessage-deflate; client_max_window_bits", true},
+		{"permessage-deflate; server_max_window_bits=10", "", false},
+		{`permessage-deflate; client_max_window_bits="10"`, "", false}, // not clean
+		{"", "", false},
+	} {
+		got, ok := Honourable(http.Header{"Sec-Websocket-Extensions": {tc.header}})
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("Honourable(%q) = %q, %v; want %q, %v", tc.header, got, ok, tc.want, tc.ok)
+		}
+	}
+}
