@@ -38,7 +38,7 @@ type command struct {
 	Text string `json:"text"`
 }
 
-// accept is the upgrade hook, the same on every adapter: it refuses a
+// accept is the AcceptFunc, the same on every adapter: it refuses a
 // request without a usable name and otherwise makes the connection's
 // handler.
 func (h *hub) accept(req *websock.Request) (websock.Handler, error) {

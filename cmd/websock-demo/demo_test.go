@@ -119,7 +119,7 @@ func closeCode(t *testing.T, ws *websocket.Conn) int {
 	}
 }
 
-// TestChatRefusesAndCloses checks the upgrade hook's refusals and the
+// TestChatRefusesAndCloses checks the AcceptFunc's refusals and the
 // close a client gets for a message that is not a chat command.
 func TestChatRefusesAndCloses(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), fasthttpDate)
