@@ -14,7 +14,7 @@ import (
 
 	"github.com/websock-go/websock/adapters/pubsub"
 	"github.com/websock-go/websock/adapters/pubsub/natsbroker"
-	"github.com/websock-go/websock/websock"
+	"github.com/websock-go/websock/adapters/pubsub/pubsubtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -44,30 +44,8 @@ func startNATS(t *testing.T, port int) (s *server.Server, url string, stop func(
 	return s, fmt.Sprintf("nats://127.0.0.1:%d", port), stop
 }
 
-// sink is a subscriber: a websock.Conn whose mailbox is a channel.
-type sink chan *pubsub.Message
-
-func (s sink) Send(msg any) error {
-	select {
-	case s <- msg.(*pubsub.Message):
-		return nil
-	default:
-		return websock.ErrMailboxFull
-	}
-}
-
-func (s sink) Info() *websock.ConnInfo { return &websock.ConnInfo{} }
-
-func (s sink) next(t *testing.T) string {
-	t.Helper()
-	select {
-	case m := <-s:
-		return string(m.Data)
-	case <-time.After(10 * time.Second):
-		t.Fatal("no message within 10 s")
-		return ""
-	}
-}
+// sink is a subscriber whose mailbox is a channel.
+type sink = pubsubtest.Sink
 
 func connect(t *testing.T, url string) (*natsbroker.Broker, *pubsub.PubSub) {
 	t.Helper()
@@ -102,11 +80,11 @@ func TestOneNATSMessagePerPublish(t *testing.T) {
 	if err := ps1.Publish("room", []byte("hello")); err != nil {
 		t.Fatal(err)
 	}
-	if got := local.next(t); got != "hello" {
+	if got := local.Next(t); got != "hello" {
 		t.Errorf("local subscriber got %q", got)
 	}
 	for i, r := range remote {
-		if got := r.next(t); got != "hello" {
+		if got := r.Next(t); got != "hello" {
 			t.Errorf("remote subscriber %d got %q", i, got)
 		}
 	}
@@ -138,8 +116,8 @@ func TestNATSOutage(t *testing.T) {
 	if err := ps1.Publish("news", []byte("1")); err != nil {
 		t.Fatal(err)
 	}
-	local.next(t)
-	if got := remote.next(t); got != "1" {
+	local.Next(t)
+	if got := remote.Next(t); got != "1" {
 		t.Fatalf("remote got %q, want 1", got)
 	}
 
@@ -151,7 +129,7 @@ func TestNATSOutage(t *testing.T) {
 	if !errors.Is(err, pubsub.ErrBrokerUnavailable) {
 		t.Fatalf("Publish with NATS down = %v, want ErrBrokerUnavailable", err)
 	}
-	if got := local.next(t); got != "2" {
+	if got := local.Next(t); got != "2" {
 		t.Errorf("local subscriber got %q during the outage, want 2", got)
 	}
 
@@ -163,7 +141,7 @@ func TestNATSOutage(t *testing.T) {
 	if err := ps1.Publish("news", []byte("3")); err != nil {
 		t.Fatal(err)
 	}
-	if got := remote.next(t); got != "3" {
+	if got := remote.Next(t); got != "3" {
 		t.Errorf("remote got %q after NATS came back, want 3 (2 was published during the outage)", got)
 	}
 	if st := ps1.Stats(); st.BrokerErrs != 1 {
@@ -219,7 +197,7 @@ func TestOrderAcrossNATS(t *testing.T) {
 	}
 	for si, s := range subs {
 		for i := range n {
-			if got := s.next(t); got != strconv.Itoa(i) {
+			if got := s.Next(t); got != strconv.Itoa(i) {
 				t.Fatalf("subscriber %d got message %s at place %d", si, got, i)
 			}
 		}

@@ -448,3 +448,34 @@ func BrokerStatus(t *testing.T, m *Member, up bool) *pubsub.BrokerStatus {
 		}
 	}
 }
+
+// Sink is a subscriber for a broker's tests: a websock.Conn whose mailbox
+// is the channel itself, holding the messages published to it (make one
+// with make(Sink, n); a full channel refuses a message as a full mailbox
+// does).
+type Sink chan *pubsub.Message
+
+// Send takes a *pubsub.Message; anything else panics, as the test wants.
+func (s Sink) Send(msg any) error {
+	select {
+	case s <- msg.(*pubsub.Message):
+		return nil
+	default:
+		return websock.ErrMailboxFull
+	}
+}
+
+// Info returns an empty ConnInfo.
+func (s Sink) Info() *websock.ConnInfo { return &websock.ConnInfo{} }
+
+// Next returns the data of the next message, or fails t after 10 s.
+func (s Sink) Next(t testing.TB) string {
+	t.Helper()
+	select {
+	case m := <-s:
+		return string(m.Data)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no message within 10 s")
+		return ""
+	}
+}

@@ -9,37 +9,15 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/websock-go/websock/adapters/pubsub"
+	"github.com/websock-go/websock/adapters/pubsub/pubsubtest"
 	"github.com/websock-go/websock/adapters/pubsub/redisbroker"
 	"github.com/websock-go/websock/internal/redistest"
-	"github.com/websock-go/websock/websock"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// sink is a subscriber: a websock.Conn whose mailbox is a channel.
-type sink chan *pubsub.Message
-
-func (s sink) Send(msg any) error {
-	select {
-	case s <- msg.(*pubsub.Message):
-		return nil
-	default:
-		return websock.ErrMailboxFull
-	}
-}
-
-func (s sink) Info() *websock.ConnInfo { return &websock.ConnInfo{} }
-
-func (s sink) next(t *testing.T) string {
-	t.Helper()
-	select {
-	case m := <-s:
-		return string(m.Data)
-	case <-time.After(10 * time.Second):
-		t.Fatal("no message within 10 s")
-		return ""
-	}
-}
+// sink is a subscriber whose mailbox is a channel.
+type sink = pubsubtest.Sink
 
 func connect(t *testing.T, url string) (*redisbroker.Broker, *pubsub.PubSub) {
 	t.Helper()
@@ -100,11 +78,11 @@ func TestOneRedisPublishPerPublish(t *testing.T) {
 	if err := ps1.Publish("room", []byte("hello")); err != nil {
 		t.Fatal(err)
 	}
-	if got := local.next(t); got != "hello" {
+	if got := local.Next(t); got != "hello" {
 		t.Errorf("local subscriber got %q", got)
 	}
 	for i, r := range remote {
-		if got := r.next(t); got != "hello" {
+		if got := r.Next(t); got != "hello" {
 			t.Errorf("remote subscriber %d got %q", i, got)
 		}
 	}
@@ -116,7 +94,7 @@ func TestOneRedisPublishPerPublish(t *testing.T) {
 	if err := ps2.Publish("room", []byte("flush")); err != nil {
 		t.Fatal(err)
 	}
-	if got := local.next(t); got != "flush" {
+	if got := local.Next(t); got != "flush" {
 		t.Errorf("local subscriber got %q twice (its own node's message came back through Redis)", got)
 	}
 }
@@ -134,8 +112,8 @@ func TestRedisOutage(t *testing.T) {
 	if err := ps1.Publish("news", []byte("1")); err != nil {
 		t.Fatal(err)
 	}
-	local.next(t)
-	if got := remote.next(t); got != "1" {
+	local.Next(t)
+	if got := remote.Next(t); got != "1" {
 		t.Fatalf("remote got %q, want 1", got)
 	}
 
@@ -144,7 +122,7 @@ func TestRedisOutage(t *testing.T) {
 	if !errors.Is(err, pubsub.ErrBrokerUnavailable) {
 		t.Fatalf("Publish with Redis down = %v, want ErrBrokerUnavailable", err)
 	}
-	if got := local.next(t); got != "2" {
+	if got := local.Next(t); got != "2" {
 		t.Errorf("local subscriber got %q during the outage, want 2", got)
 	}
 	// A topic subscribed to during the outage is subscribed when Redis
@@ -158,13 +136,13 @@ func TestRedisOutage(t *testing.T) {
 	subscribed(t, srv, "news", 2)
 	subscribed(t, srv, "late", 1)
 	waitFor(t, "node 1 to publish again", func() bool { return ps1.Publish("news", []byte("3")) == nil })
-	if got := remote.next(t); got != "3" {
+	if got := remote.Next(t); got != "3" {
 		t.Errorf("remote got %q after Redis came back, want 3 (2 was published during the outage)", got)
 	}
 	if err := ps1.Publish("late", []byte("4")); err != nil {
 		t.Fatal(err)
 	}
-	if got := late.next(t); got != "4" {
+	if got := late.Next(t); got != "4" {
 		t.Errorf("a topic subscribed during the outage got %q, want 4", got)
 	}
 }
@@ -189,7 +167,7 @@ func TestOrderAcrossRedis(t *testing.T) {
 	}
 	for si, s := range subs {
 		for i := range n {
-			if got := s.next(t); got != strconv.Itoa(i) {
+			if got := s.Next(t); got != strconv.Itoa(i) {
 				t.Fatalf("subscriber %d got message %s at place %d", si, got, i)
 			}
 		}
