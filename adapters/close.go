@@ -57,21 +57,6 @@ func (c *conn) sendClose(r websock.Reason, limit time.Time) {
 	}
 }
 
-// abortLocked ends the connection for r without blocking the caller, who
-// holds mu: a tracked goroutine sends the close frame, once a write under
-// way (likely a stuck one: that is why we are here) has ended, within the
-// write timeout.
-func (c *conn) abortLocked(r websock.Reason) {
-	if c.ended || !c.decideLocked(r) {
-		return
-	}
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		c.sendClose(r, noLimit)
-	}()
-}
-
 // shedTimeout bounds how long a shed slow consumer may hold its
 // connection: its close frame goes out if it can be written within this,
 // else the connection is closed at once (see shedLocked).
