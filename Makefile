@@ -103,8 +103,16 @@ fuzz:
 	done
 
 ## soak: every adapter under churn and injected faults (SOAKTIME each,
-## SOAKCONNS connections at a time); fails if an invariant breaks
+## SOAKCONNS connections at a time); fails if an invariant breaks.
+## SOAK=1h: the long mode, every adapter at once for that long, sampled
+## every SOAKSAMPLE into docs/soak.csv and docs/soak.svg; it also fails
+## if memory, goroutines or open files trend up over the last half
 SOAKTIME ?= 30s
 SOAKCONNS ?= 2000
+SOAKSAMPLE ?= 5s
 soak:
+ifdef SOAK
+	$(GO) run ./cmd/websock-soak -together -duration $(SOAK) -conns $(SOAKCONNS) -sample $(SOAKSAMPLE) -csv docs/soak.csv -svg docs/soak.svg
+else
 	$(GO) run ./cmd/websock-soak -duration $(SOAKTIME) -conns $(SOAKCONNS)
+endif

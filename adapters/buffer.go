@@ -37,6 +37,11 @@ const keepBuf = 64 << 10
 // ValidatesUTF8 reports whether ReadMessage validates text messages.
 func (m *MessageBuffer) ValidatesUTF8() bool { return !m.SkipUTF8Validation }
 
+// Release drops the buffer of the last message, for a Transport's
+// Release: a handler that keeps its websock.Conn after Terminate then no
+// longer keeps the last message read (up to MaxMessageSize) with it.
+func (m *MessageBuffer) Release() { m.buf = nil }
+
 // ReadMessage reads r, a message of type op, to its end and returns the
 // message, valid until the next call. It stops with
 // websock.ErrMessageTooBig as soon as more than max bytes arrived (max 0:

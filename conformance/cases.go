@@ -117,7 +117,7 @@ var table = []Case{
 	// Cost (cases_cost.go).
 	{Name: "IdleCost", Source: "adapters.Adapter", Rule: "an idle connection holds no more goroutines than the adapter declares in IdleGoroutines", Description: "200 idle connections: goroutines and live heap per connection", run: idleCost},
 
-	{Name: "HostilePeerMemory", Feature: adapters.FeatureFrames, Source: srcOptions, Rule: "what a connection holds stays under 2 x MaxMessageSize + 256 KiB whatever the peer sends", Description: "20 peers send small messages, unread pings and an unfinished message one byte under the maximum", run: hostilePeerMemory},
+	{Name: "HostilePeerMemory", Feature: adapters.FeatureFrames, Source: srcOptions, Rule: "what a connection holds stays under 2 x MaxMessageSize + 256 KiB whatever the peer sends; with compression, what connections inflated is given back when they end (within 8 MiB)", Description: "20 peers send small messages, unread pings and an unfinished message one byte under the maximum; then, where the adapter compresses, 64 peers one after another send an inflate bomb or a compressed message of one byte under a 4 MiB maximum", run: hostilePeerMemory},
 
 	// Shutdown and timers (cases_shutdown.go).
 	{Name: "Shutdown", Source: srcEngine, Rule: "Shutdown closes every connection 1001, Terminate sees Shutdown, and new upgrades are refused", Description: "shuts down with three connections", run: shutdown},

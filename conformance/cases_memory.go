@@ -1,6 +1,8 @@
 package conformance
 
 import (
+	"bytes"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -113,5 +115,74 @@ func hostilePeerMemory(e *env) {
 	}
 	for _, p := range probesSeen {
 		e.wantReason(p, websock.KindError, websock.CloseMessageTooBig, websock.ErrMessageTooBig, "MaxMessageSize counts the whole message")
+	}
+	if why := e.adapter.Lacks.Why(adapters.FeatureCompression); why != "" {
+		e.Logf("adapter %s: the compressed part is left out: %s", e.adapter.Name, why)
+		return
+	}
+	hostilePeerMemoryCompressed(e)
+}
+
+// compressedMaxMessage is the MaxMessageSize of the compressed part of
+// the HostilePeerMemory case.
+const compressedMaxMessage = 4 << 20
+
+// compressedMemoryBound is how much more live heap the process may hold,
+// all connections together, once the connections of the compressed part
+// of the HostilePeerMemory case have ended: what a library keeps once
+// per process (its pools of compressors, say) is there before the case
+// measures, so what remains is noise and a few buffers a pool kept.
+const compressedMemoryBound = 8 << 20
+
+// hostilePeerMemoryCompressed, the part of the HostilePeerMemory case for
+// adapters that compress, checks that what connections inflated
+// (inflate bombs, stopped at MaxMessageSize, and large compressed
+// messages, echoed) is given back once they end: 64 connections one
+// after another, so that every compressor of a library's shared pool has
+// served one of each, then the live heap after a collection, against
+// what it was before them.
+func hostilePeerMemoryCompressed(e *env) {
+	accept, ch := probes(nil, false)
+	srv := e.serve(accept, &adapters.Options{Compression: true, MaxMessageSize: compressedMaxMessage})
+	bomb := compress(make([]byte, 2*compressedMaxMessage))
+	largeMsg := bytes.Repeat([]byte("a"), compressedMaxMessage-1)
+	large := compress(largeMsg)
+	run := func(i int) {
+		c, _, err := dial(srv.URL, http.Header{"Sec-WebSocket-Extensions": {offerDeflate}})
+		if err != nil {
+			e.Fatalf("dial: %v", err)
+		}
+		defer c.close()
+		if !c.deflate {
+			e.Fatalf("permessage-deflate was not negotiated with Compression on")
+		}
+		p := e.next(ch)
+		switch i % 2 {
+		case 0:
+			c.writeFrame(frame{fin: true, rsv: 4, op: opBinary, payload: bomb}, false)
+			e.closeAndReply(c, 1009, "the decompressed size counts against MaxMessageSize")
+			e.wantReason(p, websock.KindError, websock.CloseMessageTooBig, websock.ErrMessageTooBig, "inflate bomb")
+		default:
+			c.writeFrame(frame{fin: true, rsv: 4, op: opBinary, payload: large}, false)
+			e.wantMessage(c, opBinary, string(largeMsg))
+			c.sendClose(1000, "")
+			e.wantClose(c, 1000, "the close code is echoed")
+			e.wantReason(p, websock.KindRemote, websock.CloseNormal, nil, "the peer closed")
+		}
+	}
+	run(1) // what a library starts once per process is there before the measure
+	settledGoroutines()
+	base := liveHeap()
+	for i := range 64 {
+		run(i)
+	}
+	settledGoroutines()
+	held := int64(liveHeap()) - int64(base)
+	e.Logf("adapter %s: after 64 connections with %d MiB inflated each, %d KiB more live heap than before them (bound %d KiB)",
+		e.adapter.Name, compressedMaxMessage>>20, held>>10, compressedMemoryBound>>10)
+	if held > compressedMemoryBound {
+		e.Errorf("after 64 connections with %d MiB inflated each had ended, %d MiB more live heap than before them; the bound is %d MiB: "+
+			"what a connection inflated must be given back when it ends, not kept by the library's shared compressors",
+			compressedMaxMessage>>20, held>>20, compressedMemoryBound>>20)
 	}
 }

@@ -46,6 +46,7 @@ var (
 	_ adapters.UTF8Validator = (*transport)(nil)
 
 	_ adapters.PreparedWriter = (*transport)(nil)
+	_ adapters.Releaser       = (*transport)(nil)
 )
 
 // ValidatesUTF8 reports that text is validated as it is read, unless
@@ -212,3 +213,7 @@ func (t *transport) SetWriteDeadline(d time.Time) error {
 
 func (t *transport) Close() error      { return t.raw.Close() }
 func (t *transport) NetConn() net.Conn { return t.raw }
+
+// Release drops the buffer of the last message read, once the engine is
+// done with the connection.
+func (t *transport) Release() { t.buf.Release() }

@@ -170,6 +170,7 @@ var (
 	_ adapters.NetConner      = (*transport)(nil)
 	_ adapters.UTF8Validator  = (*transport)(nil)
 	_ adapters.PreparedWriter = (*transport)(nil)
+	_ adapters.Releaser       = (*transport)(nil)
 )
 
 func newTransport(ws *websocket.Conn, opts adapters.Options, compressed bool) *transport {
@@ -289,3 +290,7 @@ func (t *transport) NetConn() net.Conn {
 	}
 	return t.ws.NetConn()
 }
+
+// Release drops the buffer of the last message read, once the engine is
+// done with the connection.
+func (t *transport) Release() { t.buf.Release() }

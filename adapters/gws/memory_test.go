@@ -45,7 +45,7 @@ func liveHeap() uint64 {
 // and shrunk only when that decompressor next inflates: without the
 // adapter's release, each one keeps up to twice MaxMessageSize.
 func TestInflateBuffersReleased(t *testing.T) {
-	const max = 4 << 20
+	const max = 1 << 20
 	h, err := gws.New(func(*websock.Request) (websock.Handler, error) {
 		return websock.HandlerFunc(func(f websock.Frame) websock.Result { return websock.Push(f) }), nil
 	}, &gws.Options{Compression: true, MaxMessageSize: max})

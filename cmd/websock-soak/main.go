@@ -13,6 +13,14 @@
 //
 //	go run ./cmd/websock-soak                         # every adapter, 30 s each, 2000 connections at a time
 //	go run ./cmd/websock-soak -adapters gorilla,gws -duration 2m
+//	go run ./cmd/websock-soak -together -duration 1h -csv soak.csv -svg soak.svg
+//
+// With -together every adapter is served at once, one port each, the
+// connections shared between them, for -duration in all; the process is
+// sampled every -sample (resident memory, live heap after a collection,
+// goroutines, open files), the samples written as CSV and drawn as an
+// SVG timeline, and the soak also fails if any of them trends up over the
+// last half of the run (see trend).
 //
 // The clients and the server share the process, so each connection costs
 // two file descriptors; the default fits a limit of 20,000.
@@ -49,6 +57,10 @@ func run(args []string, stdout io.Writer) error {
 	fs.IntVar(&cfg.conns, "conns", 2000, "client connections open at once")
 	fs.IntVar(&cfg.senders, "senders", 8, "goroutines Sending to live connections")
 	fs.DurationVar(&cfg.settle, "settle", 20*time.Second, "how long the process may take to give back goroutines and files after the shutdown")
+	together := fs.Bool("together", false, "serve every adapter at once, one port each, sharing -conns, for -duration in all; sample the process and fail on an upward trend")
+	every := fs.Duration("sample", 5*time.Second, "with -together: how often to sample the process")
+	csvPath := fs.String("csv", "", "with -together: write the samples to this CSV file")
+	svgPath := fs.String("svg", "", "with -together: draw the samples as an SVG timeline in this file")
 	only := fs.String("adapters", "", "comma-separated adapters to soak (default: all): "+strings.Join(builtin.WebSocketNames(), ", "))
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -75,6 +87,9 @@ func run(args []string, stdout io.Writer) error {
 	}
 	if lim := procstat.FileLimit(); lim != 0 && uint64(2*cfg.conns)+256 > lim {
 		return fmt.Errorf("-conns %d needs %d open files (client and server ends), over the limit of %d", cfg.conns, 2*cfg.conns+256, lim)
+	}
+	if *together {
+		return runTogether(list, cfg, *every, *csvPath, *svgPath, stdout)
 	}
 	fmt.Fprintf(stdout, "websock-soak: %v per adapter, %d connections at a time, %d senders\n\n", cfg.duration, cfg.conns, cfg.senders)
 	var results []*result

@@ -23,6 +23,12 @@ type config struct {
 	conns    int           // client connections open at once
 	senders  int           // goroutines Sending to live connections
 	settle   time.Duration // how long the process may take to give back what it held
+
+	// together: the adapters run at once; the process-wide goroutines and
+	// files are judged once they all ended, not per adapter, and started
+	// reports each server's live count.
+	together bool
+	started  func(live func() int)
 }
 
 // snapshot is what the process holds at one moment.
@@ -59,12 +65,13 @@ type result struct {
 	shutdownErr  error
 	liveAfter    int
 	problems     []string // broken invariants: the soak fails
+	together     bool     // ran beside the other adapters
 }
 
 func (r *result) failed() bool { return len(r.problems) > 0 }
 
-// soakOne soaks adapter a for cfg.duration.
-func soakOne(a builtin.Adapter, cfg config) (*result, error) {
+// optionsFor returns the server options the soak runs a with.
+func optionsFor(a builtin.Adapter) *adapters.Options {
 	opts := &adapters.Options{
 		MaxMessageSize: 64 << 10,
 		WriteTimeout:   2 * time.Second,
@@ -73,22 +80,31 @@ func soakOne(a builtin.Adapter, cfg config) (*result, error) {
 		MailboxSize:    64,
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)), // the injected panics
 	}
-	deflate := a.Lacks.Why(adapters.FeatureCompression) == ""
-	opts.Compression = deflate
+	opts.Compression = a.Lacks.Why(adapters.FeatureCompression) == ""
 	if a.Lacks.Why(adapters.FeatureKeepalive) == "" {
 		opts.PingInterval, opts.PongTimeout = 5*time.Second, 5*time.Second
 	}
+	return opts
+}
+
+// soakOne soaks adapter a for cfg.duration.
+func soakOne(a builtin.Adapter, cfg config) (*result, error) {
+	opts := optionsFor(a)
+	deflate := opts.Compression
 	// What the library starts once for the whole process (fasthttp's
 	// clock, pools) is there before the start is measured: the soak
 	// measures what connections leave behind.
 	if err := warmUp(a, opts); err != nil {
 		return nil, err
 	}
-	r := &result{adapter: a.Name, start: settle(snapshot{}, 0)}
+	r := &result{adapter: a.Name, start: settle(snapshot{}, 0), together: cfg.together}
 	t := newTally()
 	srv, err := a.Start("127.0.0.1:0", t.accept, opts)
 	if err != nil {
 		return nil, fmt.Errorf("starting %s: %w", a.Name, err)
+	}
+	if cfg.started != nil {
+		cfg.started(srv.Live)
 	}
 	cs := &clients{addr: srv.Addr, deflate: deflate, maxMsg: int(opts.MaxMessageSize), stop: make(chan struct{}), errs: make(map[string]int)}
 	var work sync.WaitGroup
@@ -195,6 +211,9 @@ func (r *result) check() {
 	}
 	if got, want := t.delivered.Load()+t.queuedAtEnd.Load(), t.accepted.Load(); got != want {
 		problem("%d messages delivered and %d queued at the end, but %d were accepted", t.delivered.Load(), t.queuedAtEnd.Load(), want)
+	}
+	if r.together {
+		return // judged for the process once every adapter ended
 	}
 	if r.end.fds > r.start.fds {
 		problem("%d open files at the end, %d at the start: files leaked", r.end.fds, r.start.fds)

@@ -220,6 +220,7 @@ func (t *transport[M, S]) Close() error {
 // Release frees what the library holds for the connection, once the
 // engine is done with it.
 func (t *transport[M, S]) Release() {
+	t.buf.Release()
 	t.cancel()
 	t.ws.CloseNow()
 }
