@@ -93,10 +93,10 @@ type Handler struct {
 	e  *adapters.Engine
 	nb *nbhttp.Engine
 
-	serving sync.WaitGroup // requests nbhttp handed over, still in ServeHTTP
-
 	mu      sync.Mutex
-	stopped bool // nbhttp was stopped: it is stopped once
+	serving int           // requests nbhttp handed over, still in ServeHTTP
+	idle    chan struct{} // closed when serving falls to 0, for a stop waiting on it
+	stopped bool          // nbhttp was stopped: it is stopped once
 }
 
 // New returns a Handler that accepts upgrades through accept, configured
@@ -137,8 +137,10 @@ func (h *Handler) Serve(ln net.Listener) error {
 // 431 before the engine sees it: nbhttp bounds what it buffers of a
 // request (ReadLimit), not the headers it has parsed.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.serving.Add(1)
-	defer h.serving.Done()
+	h.mu.Lock()
+	h.serving++
+	h.mu.Unlock()
+	defer h.served()
 	if headerBytes(r.Header) > MaxHeaderBytes {
 		w.Header().Set("Connection", "close")
 		http.Error(w, "websocket: request headers over 1 MiB\n", http.StatusRequestHeaderFieldsTooLarge)
@@ -173,11 +175,20 @@ func (h *Handler) Live() int { return h.e.Live() }
 // done, and then stops nbhttp, once however many times it is called.
 func (h *Handler) stop(ctx context.Context, closeAll func(context.Context) error) error {
 	err := closeAll(ctx)
-	served := make(chan struct{})
-	go func() { h.serving.Wait(); close(served) }()
-	select {
-	case <-served:
-	case <-ctx.Done():
+	h.mu.Lock()
+	var idle chan struct{}
+	if h.serving > 0 {
+		if h.idle == nil {
+			h.idle = make(chan struct{})
+		}
+		idle = h.idle
+	}
+	h.mu.Unlock()
+	if idle != nil {
+		select {
+		case <-idle:
+		case <-ctx.Done():
+		}
 	}
 	h.mu.Lock()
 	stop := !h.stopped && h.nb != nil
@@ -187,6 +198,18 @@ func (h *Handler) stop(ctx context.Context, closeAll func(context.Context) error
 		h.nb.Stop() // once: a second Stop panics in nbio
 	}
 	return err
+}
+
+// served ends a request of ServeHTTP, and tells a stop waiting for the
+// requests under way when it was the last.
+func (h *Handler) served() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.serving--
+	if h.serving == 0 && h.idle != nil {
+		close(h.idle)
+		h.idle = nil
+	}
 }
 
 // written is nbio's OnWrittenSize: n bytes of c went out.
