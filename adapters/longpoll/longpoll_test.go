@@ -363,7 +363,7 @@ func TestSlowPoller(t *testing.T) {
 	rec := newRecorder(big, big)
 	_, srv := serve(t, rec, &longpoll.Options{Options: adapters.Options{WriteTimeout: 50 * time.Millisecond}})
 	open(t, srv.URL, nil)
-	wantReason(t, rec.reason(t), websock.KindError, websock.CloseAbnormal, websock.ErrWriteFailed)
+	wantReason(t, rec.reason(t), websock.KindTimeout, websock.CloseAbnormal, websock.ErrWriteTimeout)
 }
 
 func TestTokens(t *testing.T) {
