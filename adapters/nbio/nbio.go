@@ -97,7 +97,16 @@ type Handler struct {
 	serving int           // requests nbhttp handed over, still in ServeHTTP
 	idle    chan struct{} // closed when serving falls to 0, for a stop waiting on it
 	stopped bool          // nbhttp was stopped: it is stopped once
+	started time.Time     // when Serve started nbhttp
 }
+
+// pollerStartGrace is how long after Serve started nbhttp a stop waits
+// before it stops nbhttp. nbio v1.6.8's poller goroutine clears its
+// shutdown flag as its loop begins, so a Stop that comes before the loop
+// has begun is lost: the poller then spins on its wake-up descriptor and
+// Stop waits for it for ever. Giving the pollers this long to begin, which
+// they do in microseconds, closes that window.
+const pollerStartGrace = 250 * time.Millisecond
 
 // New returns a Handler that accepts upgrades through accept, configured
 // by opts. It serves nothing until [Handler.Serve].
@@ -129,6 +138,9 @@ func (h *Handler) Serve(ln net.Listener) error {
 	})
 	h.nb.OnWrittenSize(h.written)
 	annotateHandOff(h.nb)
+	h.mu.Lock()
+	h.started = time.Now()
+	h.mu.Unlock()
 	return h.nb.Start()
 }
 
@@ -193,8 +205,12 @@ func (h *Handler) stop(ctx context.Context, closeAll func(context.Context) error
 	h.mu.Lock()
 	stop := !h.stopped && h.nb != nil
 	h.stopped = true
+	wait := pollerStartGrace - time.Since(h.started)
 	h.mu.Unlock()
 	if stop {
+		if wait > 0 {
+			time.Sleep(wait) // see pollerStartGrace
+		}
 		h.nb.Stop() // once: a second Stop panics in nbio
 	}
 	return err
