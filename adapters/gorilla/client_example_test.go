@@ -2,6 +2,7 @@ package gorilla_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -47,4 +48,16 @@ func ExampleDial() {
 	// Output:
 	// hello
 	// normal
+}
+
+// A URL that is not a WebSocket URL fails at once, with an error that
+// matches adapters.ErrBadURL and says what to write instead.
+func ExampleDial_badURL() {
+	h := websock.HandlerFunc(func(f websock.Frame) websock.Result { return websock.OK() })
+	_, err := gorilla.Dial(context.Background(), "http://127.0.0.1:8080/feed", h, nil)
+	fmt.Println(errors.Is(err, adapters.ErrBadURL))
+	fmt.Println(err)
+	// Output:
+	// true
+	// websock: bad WebSocket URL: dial http://127.0.0.1:8080/feed: scheme "http" is an HTTP scheme; a WebSocket URL starts with ws://
 }
