@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/websock-go/websock/adapters/pubsub"
 	"github.com/websock-go/websock/websock"
 )
 
@@ -18,6 +19,16 @@ type tally struct {
 	delivered         atomic.Int64 // messages HandleInfo got
 	lost              atomic.Int64 // messages missing, or out of order, in what HandleInfo got
 	queuedAtEnd       atomic.Int64 // messages still in a mailbox when its connection ended
+
+	// The broker fault (broker.go): ps is this server's node, nil
+	// without the fault; every subscribeEvery-th connection subscribes
+	// to topic and watches the broker.
+	ps         *pubsub.PubSub
+	accepts    atomic.Int64
+	subscribed atomic.Int64 // connections that subscribed
+	published  atomic.Int64 // published messages HandleInfo got
+	disorder   atomic.Int64 // of which twice or out of their publisher's order
+	statuses   atomic.Int64 // broker status changes HandleInfo got
 
 	mu      sync.Mutex
 	reasons map[websock.Kind]int // Terminate reasons by kind
@@ -37,14 +48,23 @@ type peer struct {
 	ended    bool // Terminate ran
 	received int  // the number HandleInfo expects next; the handler's only
 	index    int  // in t.live
+
+	subscribe bool          // subscribes to the broker fault's topic
+	last      map[int]int64 // the last sequence number HandleInfo got from each node; the handler's only
 }
+
+// subscribeEvery: one connection in this many subscribes to the broker
+// fault's topic.
+const subscribeEvery = 4
 
 // handler is the soak's Handler: it echoes, panics when asked to, and
 // checks that HandleInfo gets every message the mailbox took, in order.
 type handler struct{ p *peer }
 
 func (t *tally) accept(*websock.Request) (websock.Handler, error) {
-	return handler{&peer{t: t}}, nil
+	p := &peer{t: t}
+	p.subscribe = t.ps != nil && t.accepts.Add(1)%subscribeEvery == 0
+	return handler{p}, nil
 }
 
 func (h handler) Init(c websock.Conn) websock.Result {
@@ -57,6 +77,14 @@ func (h handler) Init(c websock.Conn) websock.Result {
 	p.index = len(p.t.live)
 	p.t.live = append(p.t.live, p)
 	p.t.mu.Unlock()
+	if p.subscribe {
+		if err := p.t.ps.Subscribe(c, topic); err != nil {
+			return websock.StopCode(err, websock.CloseInternalError, "subscribing failed")
+		}
+		p.t.ps.WatchBroker(c)
+		p.t.subscribed.Add(1)
+		p.last = make(map[int]int64)
+	}
 	return websock.OK()
 }
 
@@ -73,6 +101,19 @@ func (h handler) HandleIn(f websock.Frame) websock.Result {
 
 func (h handler) HandleInfo(msg any) websock.Result {
 	p := h.p
+	switch m := msg.(type) {
+	case *pubsub.Message:
+		p.t.published.Add(1)
+		from, seq, ok := parseMessage(m.Data)
+		if last, seen := p.last[from]; !ok || (seen && seq <= last) {
+			p.t.disorder.Add(1)
+		}
+		p.last[from] = max(p.last[from], seq)
+		return websock.OK()
+	case *pubsub.BrokerStatus:
+		p.t.statuses.Add(1)
+		return websock.OK()
+	}
 	n := msg.(int)
 	p.t.delivered.Add(1)
 	if n != p.received {

@@ -57,16 +57,18 @@ func run(args []string, stdout io.Writer) error {
 	fs.IntVar(&cfg.conns, "conns", 2000, "client connections open at once")
 	fs.IntVar(&cfg.senders, "senders", 8, "goroutines Sending to live connections")
 	fs.DurationVar(&cfg.settle, "settle", 20*time.Second, "how long the process may take to give back goroutines and files after the shutdown")
+	fs.DurationVar(&cfg.brokerEvery, "broker-restart", 15*time.Second, "restart the NATS server the servers publish through this often, in the middle of their publishing (0: no broker fault)")
 	together := fs.Bool("together", false, "serve every adapter at once, one port each, sharing -conns, for -duration in all; sample the process and fail on an upward trend")
 	every := fs.Duration("sample", 5*time.Second, "with -together: how often to sample the process")
+	trend := fs.Bool("trend", true, "with -together: fail when a sampled metric trends up over the last half of the run (a run of a few seconds holds only the ramp up)")
 	csvPath := fs.String("csv", "", "with -together: write the samples to this CSV file")
 	svgPath := fs.String("svg", "", "with -together: draw the samples as an SVG timeline in this file")
 	only := fs.String("adapters", "", "comma-separated adapters to soak (default: all): "+strings.Join(builtin.WebSocketNames(), ", "))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if cfg.duration <= 0 || cfg.conns < 1 || cfg.senders < 0 {
-		return errors.New("-duration and -conns must be positive, -senders at least 0")
+	if cfg.duration <= 0 || cfg.conns < 1 || cfg.senders < 0 || cfg.brokerEvery < 0 {
+		return errors.New("-duration and -conns must be positive, -senders and -broker-restart at least 0")
 	}
 	list := builtin.WebSockets()
 	if *only != "" {
@@ -88,6 +90,7 @@ func run(args []string, stdout io.Writer) error {
 	if lim := procstat.FileLimit(); lim != 0 && uint64(2*cfg.conns)+256 > lim {
 		return fmt.Errorf("-conns %d needs %d open files (client and server ends), over the limit of %d", cfg.conns, 2*cfg.conns+256, lim)
 	}
+	cfg.noTrend = !*trend
 	if *together {
 		return runTogether(list, cfg, *every, *csvPath, *svgPath, stdout)
 	}

@@ -29,6 +29,16 @@ type config struct {
 	// reports each server's live count.
 	together bool
 	started  func(live func() int)
+	begin    <-chan struct{} // closed when the clients are to begin; nil: at once
+
+	// The broker fault (broker.go): the NATS server restarts every
+	// brokerEvery; 0 for none. node is the adapter's node when the
+	// adapters share one cluster (-together); without it soakOne makes
+	// its own.
+	brokerEvery time.Duration
+	node        *node
+
+	noTrend bool // with -together: report the trends, do not judge them
 }
 
 // snapshot is what the process holds at one moment.
@@ -66,6 +76,7 @@ type result struct {
 	liveAfter    int
 	problems     []string // broken invariants: the soak fails
 	together     bool     // ran beside the other adapters
+	broker       string   // what the nodes of the broker fault saw, when soakOne ran its own
 }
 
 func (r *result) failed() bool { return len(r.problems) > 0 }
@@ -99,12 +110,42 @@ func soakOne(a builtin.Adapter, cfg config) (*result, error) {
 	}
 	r := &result{adapter: a.Name, start: settle(snapshot{}, 0), together: cfg.together}
 	t := newTally()
+	var cl *cluster
+	endBroker := make(chan struct{})
+	var brokerRun sync.WaitGroup
+	switch {
+	case cfg.node != nil:
+		t.ps = cfg.node.ps
+	case cfg.brokerEvery > 0:
+		var err error
+		if cl, err = startCluster(cfg.brokerEvery); err != nil {
+			return nil, err
+		}
+		nd, err := cl.node(a.Name)
+		if err == nil {
+			_, err = cl.node("probe")
+		}
+		if err != nil {
+			cl.close()
+			return nil, fmt.Errorf("the broker fault: %w", err)
+		}
+		t.ps = nd.ps
+		brokerRun.Go(func() { cl.run(endBroker) })
+	}
 	srv, err := a.Start("127.0.0.1:0", t.accept, opts)
 	if err != nil {
+		if cl != nil {
+			close(endBroker)
+			brokerRun.Wait()
+			cl.close()
+		}
 		return nil, fmt.Errorf("starting %s: %w", a.Name, err)
 	}
 	if cfg.started != nil {
 		cfg.started(srv.Live)
+	}
+	if cfg.begin != nil {
+		<-cfg.begin
 	}
 	cs := &clients{addr: srv.Addr, deflate: deflate, maxMsg: int(opts.MaxMessageSize), stop: make(chan struct{}), errs: make(map[string]int)}
 	var work sync.WaitGroup
@@ -124,6 +165,8 @@ func soakOne(a builtin.Adapter, cfg config) (*result, error) {
 	}
 	// The end: no new connection, and the server shuts down with the
 	// live ones still going.
+	close(endBroker)
+	brokerRun.Wait()
 	cs.stopping.Store(true)
 	r.liveShutdown = srv.Live()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -133,6 +176,10 @@ func soakOne(a builtin.Adapter, cfg config) (*result, error) {
 	close(cs.stop)
 	work.Wait()
 	senders.Wait()
+	var brokerProblems []string
+	if cl != nil {
+		r.broker, brokerProblems = cl.close()
+	}
 
 	r.end = settle(r.start, cfg.settle)
 	for f := range numFaults {
@@ -140,6 +187,7 @@ func soakOne(a builtin.Adapter, cfg config) (*result, error) {
 	}
 	r.t, r.errs, r.sample = t, cs.errs, cs.sample
 	r.check()
+	r.problems = append(r.problems, brokerProblems...)
 	return r, nil
 }
 
@@ -212,6 +260,9 @@ func (r *result) check() {
 	if got, want := t.delivered.Load()+t.queuedAtEnd.Load(), t.accepted.Load(); got != want {
 		problem("%d messages delivered and %d queued at the end, but %d were accepted", t.delivered.Load(), t.queuedAtEnd.Load(), want)
 	}
+	if n := t.disorder.Load(); n != 0 {
+		problem("%d published messages reached a connection twice or out of their publisher's order", n)
+	}
 	if r.together {
 		return // judged for the process once every adapter ended
 	}
@@ -238,6 +289,13 @@ func (r *result) report(w io.Writer) {
 	fmt.Fprintf(w, "  handler panics: %d\n", t.panics.Load())
 	fmt.Fprintf(w, "  HandleInfo: %d accepted by Send (%d refused, mailbox full), %d received, %d queued when their connection ended, %d lost while it lived\n",
 		t.accepted.Load(), t.refused.Load(), t.delivered.Load(), t.queuedAtEnd.Load(), t.lost.Load())
+	if t.ps != nil {
+		fmt.Fprintf(w, "  broker fault: %d connections subscribed; HandleInfo got %d published messages (%d twice or out of order) and %d broker status changes\n",
+			t.subscribed.Load(), t.published.Load(), t.disorder.Load(), t.statuses.Load())
+	}
+	if r.broker != "" {
+		fmt.Fprintf(w, "  %s", strings.ReplaceAll(strings.TrimSuffix(r.broker, "\n"), "\n", "\n  ")+"\n")
+	}
 	fmt.Fprintf(w, "  start: %s\n  end:   %s\n", r.start, r.end)
 	fmt.Fprintf(w, "  client errors (outside the final shutdown): %v\n", r.errs)
 	for _, s := range r.sample {

@@ -42,6 +42,11 @@ func startTimeline(interval time.Duration, live func() int) *timeline {
 			select {
 			case <-tick.C:
 			case <-tl.stop:
+				// The run ends with a sample of its end, however long
+				// the last one took.
+				s := sample{snap: take(), live: live()}
+				s.at = time.Since(begin)
+				tl.samples = append(tl.samples, s)
 				return
 			}
 		}

@@ -36,7 +36,7 @@ func runTogether(list []builtin.Adapter, cfg config, interval time.Duration, csv
 	base := settle(snapshot{}, 0)
 	var mu sync.Mutex
 	var lives []func() int
-	cfg.started = func(live func() int) { mu.Lock(); lives = append(lives, live); mu.Unlock() }
+	started := func(live func() int) { mu.Lock(); lives = append(lives, live); mu.Unlock() }
 	live := func() int {
 		mu.Lock()
 		defer mu.Unlock()
@@ -46,16 +46,68 @@ func runTogether(list []builtin.Adapter, cfg config, interval time.Duration, csv
 		}
 		return total
 	}
-	tl := startTimeline(interval, live)
+	// One broker cluster for them all: a node per adapter and a probe.
+	var cl *cluster
+	nodes := make([]*node, n)
+	endBroker := make(chan struct{})
+	var brokerRun sync.WaitGroup
+	if cfg.brokerEvery > 0 {
+		var err error
+		if cl, err = startCluster(cfg.brokerEvery); err != nil {
+			return err
+		}
+		for i, a := range list {
+			if nodes[i], err = cl.node(a.Name); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			_, err = cl.node("probe")
+		}
+		if err != nil {
+			cl.close()
+			return fmt.Errorf("the broker fault: %w", err)
+		}
+		brokerRun.Go(func() { cl.run(endBroker) })
+	}
+	// Every server starts, and then their clients all begin at once, with
+	// the timeline: what starting a server allocates (gws's compressors)
+	// is not taken for a climb.
 	results := make([]*result, n)
 	errs := make([]error, n)
-	var wg sync.WaitGroup
+	begin := make(chan struct{})
+	var wg, starting sync.WaitGroup
 	for i, a := range list {
-		wg.Go(func() { results[i], errs[i] = soakOne(a, cfg) })
+		cfg := cfg
+		cfg.node = nodes[i]
+		cfg.begin = begin
+		var once sync.Once
+		starting.Add(1)
+		cfg.started = func(l func() int) {
+			started(l)
+			once.Do(starting.Done)
+		}
+		wg.Go(func() {
+			results[i], errs[i] = soakOne(a, cfg)
+			once.Do(starting.Done) // it failed to start
+		})
 	}
+	starting.Wait()
+	tl := startTimeline(interval, live)
+	close(begin)
 	time.Sleep(cfg.duration) // the adapters shut down from here on: the timeline ends before
+	close(endBroker)
+	brokerRun.Wait()
 	samples := tl.end()
+	mu.Lock()
+	lives = nil // nor hold the servers once they shut down
+	mu.Unlock()
 	wg.Wait()
+	var brokerReport string
+	var brokerProblems []string
+	if cl != nil {
+		brokerReport, brokerProblems = cl.close()
+	}
 	for _, err := range errs {
 		if err != nil {
 			return err
@@ -70,6 +122,13 @@ func runTogether(list []builtin.Adapter, cfg config, interval time.Duration, csv
 		failed = failed || r.failed()
 	}
 	writeTable(stdout, results)
+	if cl != nil {
+		fmt.Fprintf(stdout, "\n%s", brokerReport)
+		for _, p := range brokerProblems {
+			fmt.Fprintf(stdout, "FAIL: %s\n", p)
+			failed = true
+		}
+	}
 	fmt.Fprintf(stdout, "\nprocess: start %s\n         end   %s\n", base, end)
 	if end.goroutines > base.goroutines {
 		fmt.Fprintf(stdout, "FAIL: %d goroutines at the end, %d at the start: goroutines leaked\n", end.goroutines, base.goroutines)
@@ -83,7 +142,10 @@ func runTogether(list []builtin.Adapter, cfg config, interval time.Duration, csv
 	for _, m := range metrics {
 		rise, mean, up := trend(samples, m)
 		verdict := "flat"
-		if up {
+		switch {
+		case up && cfg.noTrend:
+			verdict = "trends up (not judged: -trend=false)"
+		case up:
 			verdict, failed = "TRENDS UP: FAIL", true
 		}
 		fmt.Fprintf(stdout, "  %-20s mean %10.1f %-3s rise %+9.1f (floor %g): %s\n", m.name, mean, m.unit, rise, m.floor, verdict)
