@@ -18,6 +18,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -40,6 +43,14 @@ type Options struct {
 	// several applications can share one NATS cluster. Default
 	// DefaultPrefix.
 	Prefix string
+
+	// Logger gets the NATS client's asynchronous errors that OnStatus
+	// does not report (a slow consumer that dropped messages, a denied
+	// subject), at level Warn. The failed reads and writes of a lost
+	// connection are not logged: OnStatus reports the loss. Default
+	// slog.Default(). Only Connect uses it: with New, the nats.Conn's own
+	// error handler stays.
+	Logger *slog.Logger
 }
 
 // Broker is a pubsub.Broker over one NATS connection.
@@ -112,7 +123,12 @@ func (b *Broker) status(up bool, err error) {
 // buffer publishes meanwhile (they fail, see the package doc); opts may
 // override both, and add credentials or TLS.
 func Connect(url string, o *Options, opts ...nats.Option) (*Broker, error) {
+	logger := slog.Default()
+	if o != nil && o.Logger != nil {
+		logger = o.Logger
+	}
 	all := append([]nats.Option{
+		nats.ErrorHandler(asyncError(logger)),
 		nats.Name("websock pubsub"),
 		nats.MaxReconnects(-1),
 		nats.ReconnectBufSize(-1),
@@ -125,6 +141,24 @@ func Connect(url string, o *Options, opts ...nats.Option) (*Broker, error) {
 	b := New(nc, o)
 	b.owned = true
 	return b, nil
+}
+
+// asyncError returns the NATS error handler that Connect installs in
+// place of the client's default one, which writes every error to the
+// process's standard error: a server that goes away mid-publish would
+// print each write that failed.
+func asyncError(logger *slog.Logger) nats.ErrHandler {
+	return func(nc *nats.Conn, sub *nats.Subscription, err error) {
+		var op *net.OpError
+		if errors.As(err, &op) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) {
+			return // the connection is lost: OnStatus says so
+		}
+		args := []any{"err", err}
+		if sub != nil {
+			args = append(args, "subject", sub.Subject)
+		}
+		logger.Warn("natsbroker: NATS error", args...)
+	}
 }
 
 func newNodeID() string {

@@ -3,8 +3,11 @@ package natsbroker_test
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"os"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -201,5 +204,53 @@ func TestOrderAcrossNATS(t *testing.T) {
 				t.Fatalf("subscriber %d got message %s at place %d", si, got, i)
 			}
 		}
+	}
+}
+
+// An outage in the middle of publishing writes nothing to the process's
+// standard error: the NATS client's default error handler would print
+// every write that failed as the server went away, which OnStatus reports
+// already.
+func TestOutageQuietOnStderr(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := os.Stderr
+	os.Stderr = w
+	defer func() { os.Stderr = stderr }()
+
+	_, url, stop := startNATS(t, 0)
+	port, _ := strconv.Atoi(url[len("nats://127.0.0.1:"):])
+	b1, ps1 := connect(t, url)
+	_, ps2 := connect(t, url)
+	ps2.Subscribe(make(sink, 1<<16), "news")
+	flush(t, b1)
+	done := make(chan struct{})
+	var publishing sync.WaitGroup
+	publishing.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			ps1.Publish("news", make([]byte, 4096))
+		}
+	})
+	time.Sleep(100 * time.Millisecond)
+	stop()
+	waitFor(t, "the node to see NATS gone", func() bool { return !b1.Conn().IsConnected() })
+	startNATS(t, port)
+	waitFor(t, "the node to reconnect", func() bool { return b1.Conn().IsConnected() })
+	time.Sleep(100 * time.Millisecond)
+	close(done)
+	publishing.Wait()
+
+	os.Stderr = stderr
+	w.Close()
+	out, _ := io.ReadAll(r)
+	if len(out) > 0 {
+		t.Errorf("the outage wrote to standard error:\n%s", out)
 	}
 }
