@@ -22,6 +22,12 @@
 //	websock.panics                       Int64Counter        adapter, callback
 //	websock.timeouts                     Int64Counter        adapter, timeout
 //	websock.drain.connections            Int64Gauge          adapter
+//
+// Every counter and gauge reports 0, for every attribute set it can know
+// in advance, from the moment an engine with this Observer is made
+// (Attach), so that an export before any event has them all: see Attach.
+// The histograms have no data point until a connection ends, since a
+// histogram's only measurement is a value recorded.
 package otelobs
 
 import (
@@ -61,6 +67,7 @@ type Observer struct {
 var (
 	_ adapters.Observer        = (*Observer)(nil)
 	_ adapters.MessageObserver = (*Observer)(nil)
+	_ adapters.Attacher        = (*Observer)(nil)
 )
 
 // adapterAttrs holds the attribute sets of one adapter that every message
@@ -114,21 +121,57 @@ func New(mp metric.MeterProvider) (*Observer, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	o.adapters.New = newAttrs
+	o.adapters.New = o.newAttrs
 	return o, nil
 }
 
-// newAttrs makes the attribute sets of adapter.
-func newAttrs(adapter string) *adapterAttrs {
+// newAttrs makes the attribute sets of adapter, and makes every counter
+// and gauge report 0 for each set the adapter can be known to have. It
+// runs once per adapter, when the Observer first hears of it, before any
+// measurement of that adapter: the drain gauge's 0 comes before any
+// value a Drain records.
+func (o *Observer) newAttrs(adapter string) *adapterAttrs {
 	a := &adapterAttrs{adapter: metric.WithAttributeSet(attribute.NewSet(attribute.String("adapter", adapter)))}
 	for d, dir := range labels.Directions {
 		for i, typ := range labels.Types {
 			a.messages[d][i] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("adapter", adapter),
 				attribute.String("direction", dir), attribute.String("type", typ)))}
+			o.messages.Add(ctx, 0, a.messages[d][i]...)
+			o.bytes.Add(ctx, 0, a.messages[d][i]...)
 		}
+	}
+	o.connections.Add(ctx, 0, a.adapter)
+	o.drain.Record(ctx, 0, a.adapter)
+	o.mailboxFull.Add(ctx, 0, a.adapter)
+	o.slowConsumers.Add(ctx, 0, a.adapter)
+	for _, out := range adapters.UpgradeOutcomes() {
+		o.upgrades.Add(ctx, 0, with(adapter, attribute.String("outcome", out.String())))
+	}
+	for _, c := range labels.Closes {
+		o.closes.Add(ctx, 0, with(adapter, attribute.String("kind", c.Kind), attribute.String("code", c.Code)))
+	}
+	for _, cb := range labels.Callbacks {
+		o.panics.Add(ctx, 0, with(adapter, attribute.String("callback", cb)))
+	}
+	for _, to := range labels.Timeouts {
+		o.timeouts.Add(ctx, 0, with(adapter, attribute.String("timeout", to)))
 	}
 	return a
 }
+
+// Attach makes every counter and gauge of adapter report 0, so that an
+// alert needs no "or vector(0)": connections and drain, the upgrades of
+// every outcome, the closes of every kind and code the engine chooses and
+// of a peer's 1000, 1001 and 1005 (a peer's other codes, and a handler's
+// StopCode, come when they happen), the messages and bytes of every
+// direction and type, the full mailboxes and slow consumers, the panics
+// of every callback and the timeouts of every kind. An engine calls it
+// when it is made (see adapters.Attacher); a program may call it for an
+// adapter it will serve later. An adapter first heard of in an event gets
+// the same zeros then. Attaching an adapter again changes nothing. With
+// delta temporality the zeros are in the first export only, as the SDK
+// exports a delta only for the attribute sets measured since the last.
+func (o *Observer) Attach(adapter string) { o.adapters.Get(adapter) }
 
 func with(adapter string, kv ...attribute.KeyValue) metric.MeasurementOption {
 	return metric.WithAttributes(append([]attribute.KeyValue{attribute.String("adapter", adapter)}, kv...)...)
@@ -138,6 +181,7 @@ var ctx = context.Background()
 
 // Upgrade counts an upgrade request by outcome.
 func (o *Observer) Upgrade(ev adapters.UpgradeEvent) {
+	o.adapters.Get(ev.Adapter)
 	o.upgrades.Add(ctx, 1, with(ev.Adapter, attribute.String("outcome", ev.Outcome.String())))
 }
 
@@ -177,11 +221,13 @@ func (o *Observer) MailboxFull(ev adapters.MailboxEvent) {
 
 // Panic counts a recovered panic by callback.
 func (o *Observer) Panic(ev adapters.PanicEvent) {
+	o.adapters.Get(ev.Adapter)
 	o.panics.Add(ctx, 1, with(ev.Adapter, attribute.String("callback", labels.Callback(ev.Callback))))
 }
 
 // Timeout counts a timeout.
 func (o *Observer) Timeout(ev adapters.TimeoutEvent) {
+	o.adapters.Get(ev.Adapter)
 	o.timeouts.Add(ctx, 1, with(ev.Adapter, attribute.String("timeout", labels.Timeout(ev.Err))))
 }
 

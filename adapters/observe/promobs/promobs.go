@@ -21,8 +21,9 @@
 //	websock_timeouts_total                    counter    adapter, timeout               idle and keepalive timeouts
 //	websock_drain_connections                 gauge      adapter                        connections left in a Shutdown or Restart
 //
-// Every series but websock_closes_total exists, at zero, from the moment
-// an engine with this Observer is made (Attach).
+// Every metric exists, at zero, from the moment an engine with this
+// Observer is made (Attach), for every label value it can know in
+// advance: see Attach.
 //
 // Label values: outcome as adapters.UpgradeOutcome.String ("accepted",
 // "origin", ...); kind as websock.Kind.String ("normal", "remote",
@@ -31,7 +32,8 @@
 // "3xxx" and "4xxx" for the registered and private ranges, and "other";
 // direction "in" or "out"; type "text", "binary", "ping", "pong",
 // "close"; callback "Init", "HandleIn", "HandleInfo", "HandleControl",
-// "Terminate"; timeout "idle" or "pong".
+// "Terminate"; timeout "idle", "pong" or "write" (a write past the write
+// timeout).
 package promobs
 
 import (
@@ -145,31 +147,17 @@ func (o *Observer) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// newStats resolves the per-message counters of adapter.
+// newStats makes the series of adapter exist, at zero, and resolves its
+// per-message counters. It runs once per adapter, when the Observer first
+// hears of it.
 func (o *Observer) newStats(adapter string) *adapterStats {
-	s := &adapterStats{}
-	for d, dir := range labels.Directions {
-		for i, typ := range labels.Types {
-			s.messages[d][i] = o.messages.WithLabelValues(adapter, dir, typ)
-			s.bytes[d][i] = o.bytes.WithLabelValues(adapter, dir, typ)
-		}
-	}
-	return s
-}
-
-// Attach makes the series of adapter exist, at zero: the connections and
-// drain gauges, the upgrades of every outcome, the panics of every
-// callback, the timeouts of every kind, the mailbox and slow-consumer
-// counters, the message counters and the histograms, so that an alert
-// needs no "or vector(0)". An engine calls it when it is made (see
-// adapters.Attacher); a program may call it for an adapter it will serve
-// later. websock_closes_total, labelled by kind and code, appears with
-// the first ending.
-func (o *Observer) Attach(adapter string) {
 	o.connections.WithLabelValues(adapter)
 	o.drain.WithLabelValues(adapter)
 	for _, out := range adapters.UpgradeOutcomes() {
 		o.upgrades.WithLabelValues(adapter, out.String())
+	}
+	for _, c := range labels.Closes {
+		o.closes.WithLabelValues(adapter, c.Kind, c.Code)
 	}
 	for _, cb := range labels.Callbacks {
 		o.panics.WithLabelValues(adapter, cb)
@@ -181,22 +169,44 @@ func (o *Observer) Attach(adapter string) {
 	o.slowConsumers.WithLabelValues(adapter)
 	o.duration.WithLabelValues(adapter)
 	o.mailboxPeak.WithLabelValues(adapter)
-	o.adapters.Get(adapter)
+	s := &adapterStats{}
+	for d, dir := range labels.Directions {
+		for i, typ := range labels.Types {
+			s.messages[d][i] = o.messages.WithLabelValues(adapter, dir, typ)
+			s.bytes[d][i] = o.bytes.WithLabelValues(adapter, dir, typ)
+		}
+	}
+	return s
 }
+
+// Attach makes the series of adapter exist, at zero, so that an alert
+// needs no "or vector(0)": the connections and drain gauges, the upgrades
+// of every outcome, the closes of every kind and code the engine chooses
+// and of a peer's 1000, 1001 and 1005 (a peer's other codes, and a
+// handler's StopCode, appear when they happen), the panics of every
+// callback, the timeouts of every kind, the mailbox and slow-consumer
+// counters, the message counters of every direction and type, and the
+// histograms. An engine calls it when it is made (see adapters.Attacher);
+// a program may call it for an adapter it will serve later. An adapter
+// first heard of in an event gets the same series then. Series that exist
+// already keep their values.
+func (o *Observer) Attach(adapter string) { o.adapters.Get(adapter) }
 
 // Upgrade counts an upgrade request by outcome.
 func (o *Observer) Upgrade(ev adapters.UpgradeEvent) {
+	o.adapters.Get(ev.Adapter)
 	o.upgrades.WithLabelValues(ev.Adapter, ev.Outcome.String()).Inc()
 }
 
-// Start counts a live connection, and makes its adapter's series exist.
+// Start counts a live connection.
 func (o *Observer) Start(ev adapters.StartEvent) {
-	o.connections.WithLabelValues(ev.Adapter).Inc()
 	o.adapters.Get(ev.Adapter)
+	o.connections.WithLabelValues(ev.Adapter).Inc()
 }
 
 // End counts a connection that ended.
 func (o *Observer) End(ev adapters.EndEvent) {
+	o.adapters.Get(ev.Adapter)
 	o.connections.WithLabelValues(ev.Adapter).Dec()
 	o.closes.WithLabelValues(ev.Adapter, ev.Reason.Kind.String(), CodeLabel(ev.Reason.Code)).Inc()
 	o.duration.WithLabelValues(ev.Adapter).Observe(ev.Duration.Seconds())
@@ -216,6 +226,7 @@ func (o *Observer) Message(ev adapters.MessageEvent) {
 
 // MailboxFull counts a full mailbox, and a slow consumer closed.
 func (o *Observer) MailboxFull(ev adapters.MailboxEvent) {
+	o.adapters.Get(ev.Adapter)
 	o.mailboxFull.WithLabelValues(ev.Adapter).Inc()
 	if ev.Disconnect {
 		o.slowConsumers.WithLabelValues(ev.Adapter).Inc()
@@ -224,16 +235,19 @@ func (o *Observer) MailboxFull(ev adapters.MailboxEvent) {
 
 // Panic counts a recovered panic by callback.
 func (o *Observer) Panic(ev adapters.PanicEvent) {
+	o.adapters.Get(ev.Adapter)
 	o.panics.WithLabelValues(ev.Adapter, labels.Callback(ev.Callback)).Inc()
 }
 
 // Timeout counts a timeout.
 func (o *Observer) Timeout(ev adapters.TimeoutEvent) {
+	o.adapters.Get(ev.Adapter)
 	o.timeouts.WithLabelValues(ev.Adapter, labels.Timeout(ev.Err)).Inc()
 }
 
 // Drain sets the connections left in a drain.
 func (o *Observer) Drain(ev adapters.DrainEvent) {
+	o.adapters.Get(ev.Adapter)
 	o.drain.WithLabelValues(ev.Adapter).Set(float64(ev.Left))
 }
 

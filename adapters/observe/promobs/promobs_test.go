@@ -45,8 +45,20 @@ websock_upgrades_total{adapter="gorilla",outcome="subprotocol"} 0
 websock_upgrades_total{adapter="gorilla",outcome="upgrade_failed"} 0
 # HELP websock_closes_total WebSocket connections ended, by kind of ending and close code (sent, or received for kind remote).
 # TYPE websock_closes_total counter
+websock_closes_total{adapter="gorilla",code="1000",kind="normal"} 0
 websock_closes_total{adapter="gorilla",code="1000",kind="remote"} 1
+websock_closes_total{adapter="gorilla",code="1001",kind="remote"} 0
+websock_closes_total{adapter="gorilla",code="1001",kind="shutdown"} 0
+websock_closes_total{adapter="gorilla",code="1001",kind="timeout"} 0
+websock_closes_total{adapter="gorilla",code="1002",kind="error"} 0
+websock_closes_total{adapter="gorilla",code="1005",kind="remote"} 0
+websock_closes_total{adapter="gorilla",code="1006",kind="error"} 0
+websock_closes_total{adapter="gorilla",code="1006",kind="timeout"} 0
+websock_closes_total{adapter="gorilla",code="1007",kind="error"} 0
+websock_closes_total{adapter="gorilla",code="1009",kind="error"} 0
 websock_closes_total{adapter="gorilla",code="1011",kind="error"} 1
+websock_closes_total{adapter="gorilla",code="1012",kind="shutdown"} 0
+websock_closes_total{adapter="gorilla",code="1013",kind="error"} 0
 # HELP websock_panics_total Handler panics recovered, by callback.
 # TYPE websock_panics_total counter
 websock_panics_total{adapter="gorilla",callback="HandleControl"} 0
@@ -165,9 +177,26 @@ func BenchmarkMessage(b *testing.B) {
 	}
 }
 
+// names maps the families of observetest to the metrics' names.
+var names = map[string]string{
+	"connections":               "websock_connections",
+	"upgrades":                  "websock_upgrades_total",
+	"closes":                    "websock_closes_total",
+	"messages":                  "websock_messages_total",
+	"message_bytes":             "websock_message_bytes_total",
+	"mailbox_full":              "websock_mailbox_full_total",
+	"slow_consumer_disconnects": "websock_slow_consumer_disconnects_total",
+	"panics":                    "websock_panics_total",
+	"timeouts":                  "websock_timeouts_total",
+	"drain_connections":         "websock_drain_connections",
+	"connection_duration":       "websock_connection_duration_seconds",
+	"mailbox_peak_depth":        "websock_mailbox_peak_depth",
+}
+
 // TestSeriesFromTheStart checks that an engine made with the Observer
-// makes its adapter's series exist at zero before any event, so that
-// alerts need no "or vector(0)".
+// makes every family exist, with every series its adapter can be known
+// to have at zero, before any event, so that alerts need no
+// "or vector(0)".
 func TestSeriesFromTheStart(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	obs, err := promobs.New(reg)
@@ -177,59 +206,80 @@ func TestSeriesFromTheStart(t *testing.T) {
 	if _, err := adapters.NewEngine(adapters.Adapter{Name: "fresh"}, nil, &adapters.Options{Observer: obs}); err != nil {
 		t.Fatal(err)
 	}
-	for _, series := range []string{
-		`websock_connections{adapter="fresh"}`,
-		`websock_drain_connections{adapter="fresh"}`,
-		`websock_upgrades_total{adapter="fresh",outcome="accepted"}`,
-		`websock_upgrades_total{adapter="fresh",outcome="accept_error"}`,
-		`websock_upgrades_total{adapter="fresh",outcome="connection_cap"}`,
-		`websock_panics_total{adapter="fresh",callback="HandleIn"}`,
-		`websock_timeouts_total{adapter="fresh",timeout="idle"}`,
-		`websock_mailbox_full_total{adapter="fresh"}`,
-		`websock_slow_consumer_disconnects_total{adapter="fresh"}`,
-		`websock_messages_total{adapter="fresh",direction="in",type="text"}`,
-		`websock_connection_duration_seconds_count{adapter="fresh"}`,
-	} {
-		name, labels, _ := strings.Cut(strings.TrimSuffix(series, "}"), "{")
-		if got := seriesValue(t, reg, name, labels); got != "0" {
-			t.Errorf("%s = %s before any event; want 0", series, got)
+	got := gather(t, reg)
+	for _, f := range append(observetest.Families, observetest.Histograms...) {
+		name := names[f]
+		series, ok := got[name]
+		if !ok {
+			t.Errorf("%s absent before any event; want it at zero", name)
+			continue
+		}
+		for labels, v := range series {
+			if v != "0" {
+				t.Errorf("%s{%s} = %s before any event; want 0", name, labels, v)
+			}
+		}
+	}
+	for _, s := range observetest.Known("fresh") {
+		if _, ok := got[names[s.Family]][s.Labels]; !ok {
+			t.Errorf("%s{%s} absent before any event; want 0", names[s.Family], s.Labels)
 		}
 	}
 }
 
-// seriesValue returns the value of the series of metric name with labels
-// (as `a="b",c="d"`, sorted), or "absent".
-func seriesValue(t *testing.T, reg *prometheus.Registry, name, labels string) string {
+// TestSeriesFromAnEvent checks that an adapter the Observer first hears
+// of in an event, with no Attach, gets every series too, and that a
+// second Attach leaves the values as they are.
+func TestSeriesFromAnEvent(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	obs, err := promobs.New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs.Drain(adapters.DrainEvent{Adapter: "late", Left: 3})
+	obs.Attach("late")
+	got := gather(t, reg)
+	for _, s := range observetest.Known("late") {
+		want := "0"
+		if s.Family == "drain_connections" {
+			want = "3"
+		}
+		if v, ok := got[names[s.Family]][s.Labels]; !ok || v != want {
+			t.Errorf("%s{%s} = %q after a Drain event; want %s", names[s.Family], s.Labels, v, want)
+		}
+	}
+}
+
+// gather returns every series of reg, by metric name and then labels (as
+// "k=v,..." sorted by name), with its value: a histogram's is its count.
+func gather(t *testing.T, reg *prometheus.Registry) map[string]map[string]string {
 	t.Helper()
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, suffix := name, ""
-	if b, ok := strings.CutSuffix(name, "_count"); ok {
-		base, suffix = b, "_count"
-	}
+	got := map[string]map[string]string{}
 	for _, f := range families {
-		if f.GetName() != base {
-			continue
-		}
+		series := map[string]string{}
 		for _, m := range f.GetMetric() {
 			var ls []string
 			for _, l := range m.GetLabel() {
-				ls = append(ls, l.GetName()+`="`+l.GetValue()+`"`)
+				ls = append(ls, l.GetName()+"="+l.GetValue())
 			}
-			if strings.Join(ls, ",") != labels {
-				continue
-			}
+			var v string
 			switch {
-			case suffix == "_count" && m.GetHistogram() != nil:
-				return fmt.Sprint(m.GetHistogram().GetSampleCount())
+			case m.GetHistogram() != nil:
+				v = fmt.Sprint(m.GetHistogram().GetSampleCount())
 			case m.GetCounter() != nil:
-				return fmt.Sprint(m.GetCounter().GetValue())
+				v = fmt.Sprint(m.GetCounter().GetValue())
 			case m.GetGauge() != nil:
-				return fmt.Sprint(m.GetGauge().GetValue())
+				v = fmt.Sprint(m.GetGauge().GetValue())
+			default:
+				t.Errorf("%s has a metric of type %v", f.GetName(), f.GetType())
 			}
+			series[strings.Join(ls, ",")] = v
 		}
+		got[f.GetName()] = series
 	}
-	return "absent"
+	return got
 }

@@ -50,6 +50,31 @@ func Code(c websock.CloseCode) string {
 	return "other"
 }
 
+// Close is a kind and code label pair of websock_closes_total.
+type Close struct{ Kind, Code string }
+
+// Closes are the pairs an Observer makes exist at zero for an adapter:
+// every ending whose close code the engine chooses (the table of
+// websock.Reason, without StopCode's codes of the handler's choosing),
+// and a peer that closes normally (1000), goes away (1001) or sends no
+// code (1005). A peer's other codes, and StopCode's, appear when they
+// happen.
+var Closes = func() []Close {
+	var cs []Close
+	add := func(k websock.Kind, codes ...websock.CloseCode) {
+		for _, c := range codes {
+			cs = append(cs, Close{k.String(), Code(c)})
+		}
+	}
+	add(websock.KindNormal, websock.CloseNormal)
+	add(websock.KindRemote, websock.CloseNormal, websock.CloseGoingAway, websock.CloseNoStatus)
+	add(websock.KindShutdown, websock.CloseGoingAway, websock.CloseServiceRestart)
+	add(websock.KindTimeout, websock.CloseGoingAway, websock.CloseAbnormal)
+	add(websock.KindError, websock.CloseProtocolError, websock.CloseAbnormal, websock.CloseInvalidPayload,
+		websock.CloseMessageTooBig, websock.CloseInternalError, websock.CloseTryAgainLater)
+	return cs
+}()
+
 // Callbacks are the values of Callback but "other".
 var Callbacks = []string{"Init", "HandleIn", "HandleInfo", "HandleControl", "Terminate"}
 

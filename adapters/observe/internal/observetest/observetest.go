@@ -113,3 +113,48 @@ func roundTrip(t *testing.T, c *gorillaws.Conn, typ int, msg string) {
 
 // quiet is a logger for the panic the scenario provokes on purpose.
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// Families are the metric families every metrics Observer exports, by a
+// name of its own that each package maps to its metric's name. The
+// histograms are apart: OpenTelemetry has no way to make a histogram's
+// series exist without recording a value.
+var (
+	Families   = []string{"connections", "upgrades", "closes", "messages", "message_bytes", "mailbox_full", "slow_consumer_disconnects", "panics", "timeouts", "drain_connections"}
+	Histograms = []string{"connection_duration", "mailbox_peak_depth"}
+)
+
+// Series is one series an Observer must make exist, at zero, for an
+// adapter before any event: its family (as in Families and Histograms)
+// and its labels, as "k=v,..." sorted by name.
+type Series struct{ Family, Labels string }
+
+// Known returns every series that an Observer must make exist for
+// adapter once it knows of the adapter, each label value written out
+// here rather than taken from the Observers' own lists.
+func Known(adapter string) []Series {
+	a := "adapter=" + adapter
+	ss := []Series{{"connections", a}, {"drain_connections", a}, {"mailbox_full", a}, {"slow_consumer_disconnects", a},
+		{"connection_duration", a}, {"mailbox_peak_depth", a}}
+	for _, out := range []string{"accepted", "handshake", "origin", "subprotocol", "refused", "accept_error",
+		"shutdown", "connection_cap", "rate_limit", "upgrade_failed"} {
+		ss = append(ss, Series{"upgrades", a + ",outcome=" + out})
+	}
+	for _, c := range []string{"1000,kind=normal", "1000,kind=remote", "1001,kind=remote", "1005,kind=remote",
+		"1001,kind=shutdown", "1012,kind=shutdown", "1001,kind=timeout", "1006,kind=timeout", "1002,kind=error",
+		"1006,kind=error", "1007,kind=error", "1009,kind=error", "1011,kind=error", "1013,kind=error"} {
+		ss = append(ss, Series{"closes", a + ",code=" + c})
+	}
+	for _, dir := range []string{"in", "out"} {
+		for _, typ := range []string{"text", "binary", "ping", "pong", "close"} {
+			ss = append(ss, Series{"messages", a + ",direction=" + dir + ",type=" + typ},
+				Series{"message_bytes", a + ",direction=" + dir + ",type=" + typ})
+		}
+	}
+	for _, cb := range []string{"Init", "HandleIn", "HandleInfo", "HandleControl", "Terminate"} {
+		ss = append(ss, Series{"panics", a + ",callback=" + cb})
+	}
+	for _, to := range []string{"idle", "pong", "write"} {
+		ss = append(ss, Series{"timeouts", a + ",timeout=" + to})
+	}
+	return ss
+}
