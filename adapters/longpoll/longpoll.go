@@ -67,6 +67,7 @@ const DefaultPollTimeout = 25 * time.Second
 type Handler struct {
 	e    *adapters.Engine
 	key  []byte
+	macs sync.Pool // of *macState, under key
 	node string
 	hold time.Duration // how long a poll is held
 	max  int64         // Options.MaxMessageSize, with its default

@@ -392,6 +392,13 @@ func TestTokens(t *testing.T) {
 		{"forged signature", a.URL, string(forged), http.StatusForbidden},
 		{"another session's signature", a.URL, "a.AAAAAAAAAAAAAAAAAAAAAA" + mac, http.StatusForbidden},
 		{"another node's name", a.URL, "b" + s.token[1:], http.StatusForbidden},
+		{"a signature cut short", a.URL, s.token[:len(s.token)-1], http.StatusForbidden},
+		{"a signature too long", a.URL, s.token + "AAAA", http.StatusForbidden},
+		{"no signature", a.URL, s.token[:dot+1], http.StatusForbidden},
+		{"a long node name", a.URL, strings.Repeat("n", 1000) + s.token[1:], http.StatusForbidden},
+		{"a signature not in base64url", a.URL, s.token[:dot+1] + "+" + s.token[dot+2:], http.StatusBadRequest},
+		{"a short id", a.URL, s.token[:3] + s.token[4:], http.StatusBadRequest},
+		{"four parts", a.URL, "x." + s.token, http.StatusBadRequest},
 		{"malformed", a.URL, "nonsense", http.StatusBadRequest},
 		{"held by another node", b.URL, s.token, http.StatusMisdirectedRequest},
 	} {
