@@ -121,6 +121,6 @@ func (lo *leftover) poll(h *Handler, id string, w http.ResponseWriter, r *http.R
 	}
 	body := batch(lo.acked, lo.out)
 	lo.mu.Unlock()
-	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header()["Content-Type"] = octetStream
 	w.Write(body)
 }

@@ -473,3 +473,30 @@ func TestShutdown(t *testing.T) {
 		t.Fatalf("an opening after Shutdown answered %s; want 503", resp.Status)
 	}
 }
+
+// Every answer forbids caching; a poll's batch is binary.
+func TestAnswerHeaders(t *testing.T) {
+	_, srv := serve(t, newRecorder(), nil)
+	s, resp := open(t, srv.URL, nil)
+	if s == nil {
+		t.Fatalf("open answered %s", resp.Status)
+	}
+	want := func(what string, resp *http.Response, status int, contentType string) {
+		t.Helper()
+		if resp.StatusCode != status || resp.Header.Get("Cache-Control") != "no-store" || (contentType != "" && resp.Header.Get("Content-Type") != contentType) {
+			t.Errorf("%s answered %s, Cache-Control %q, Content-Type %q; want %d, no-store, %q",
+				what, resp.Status, resp.Header.Get("Cache-Control"), resp.Header.Get("Content-Type"), status, contentType)
+		}
+	}
+	want("the opening", resp, http.StatusOK, "text/plain; charset=utf-8")
+	resp, _ = do(t, s.request(http.MethodPost, []byte{1, byte(websock.OpText), 1, 'a'}))
+	want("a POST", resp, http.StatusNoContent, "")
+	req := s.request(http.MethodGet, nil)
+	req.Header.Set(longpoll.HeaderAck, "0")
+	resp, _ = do(t, req)
+	want("a poll", resp, http.StatusOK, "application/octet-stream")
+	req = s.request(http.MethodGet, nil)
+	req.Header.Set(longpoll.HeaderAck, "x")
+	resp, _ = do(t, req)
+	want("a poll without an ack", resp, http.StatusBadRequest, "text/plain; charset=utf-8")
+}

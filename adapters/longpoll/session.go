@@ -262,7 +262,7 @@ func (s *session) poll(w http.ResponseWriter, r *http.Request) {
 		case len(s.out) > 0:
 			body := s.batchLocked()
 			s.mu.Unlock()
-			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Header()["Content-Type"] = octetStream
 			w.Write(body)
 			return
 		case s.closed:
