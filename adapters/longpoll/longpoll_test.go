@@ -500,3 +500,52 @@ func TestAnswerHeaders(t *testing.T) {
 	resp, _ = do(t, req)
 	want("a poll without an ack", resp, http.StatusBadRequest, "text/plain; charset=utf-8")
 }
+
+// Messages small and big, sent in batches and acknowledged a few at a
+// time, so that the session's queue is always partly taken: every echo
+// comes back whole and in order, again in every poll until acknowledged.
+func TestQueueOfManySizes(t *testing.T) {
+	_, srv := serve(t, newRecorder(), nil)
+	s, resp := open(t, srv.URL, nil)
+	if s == nil {
+		t.Fatalf("open answered %s", resp.Status)
+	}
+	var want []msg
+	for i := range 300 {
+		n := i % 50 // small ones, some empty, and a few over 4 KiB
+		if i%5 == 0 {
+			n = i * 97 % 9000
+		}
+		b := make([]byte, n)
+		for j := range b {
+			b[j] = byte(i + j)
+		}
+		want = append(want, msg{websock.OpBinary, string(b)})
+	}
+	var ack uint64
+	for round, sent := 0, 0; ack < uint64(len(want)); round++ {
+		if sent < len(want) {
+			batch := want[sent:min(sent+9, len(want))]
+			if st := s.send(batch...); st != http.StatusNoContent {
+				t.Fatalf("send answered %d", st)
+			}
+			sent += len(batch)
+		}
+		st, first, got := s.pollAt(ack)
+		if st != http.StatusOK {
+			t.Fatalf("poll acknowledging %d answered %d", ack, st)
+		}
+		if first != ack+1 || len(got) == 0 || int(ack)+len(got) > sent {
+			t.Fatalf("poll acknowledging %d answered %d messages from %d, of %d sent", ack, len(got), first, sent)
+		}
+		wantMsgs(t, got, want[ack:int(ack)+len(got)]...)
+		// Acknowledge one at a time for a few rounds, so that the queue
+		// grows, then all but one, so that it shrinks and what is left
+		// moves.
+		if round%8 < 4 || len(got) == 1 {
+			ack++
+		} else {
+			ack += uint64(len(got) - 1)
+		}
+	}
+}
