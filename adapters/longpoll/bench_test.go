@@ -19,7 +19,7 @@ import (
 // It measures the server. Its client is a lean HTTP/1.1 client of its own
 // over one kept-alive connection, which reuses its request and response
 // buffers and allocates nothing in the loop: net/http's client alone
-// costs about 115 allocations for these two requests (its Transport's
+// costs about 120 allocations for these two requests (its Transport's
 // request copies, contexts, header maps, body wrappers), more than the
 // server's whole round trip. The allocations reported are the server's:
 // net/http's server reading and answering the two requests, the handler,
