@@ -1,6 +1,7 @@
 package longpoll
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -46,7 +47,14 @@ func (h *Handler) linger() time.Duration {
 // same messages; later requests find the leftover.
 func (h *Handler) retire(s *session) {
 	s.mu.Lock()
+	// The small messages' bytes are copied out of the session's buffer,
+	// which the leftover would keep whole.
 	lo := &leftover{out: append([]outbound(nil), s.out...), acked: s.acked}
+	for i := range lo.out {
+		if m := &lo.out[i]; m.shared {
+			m.data, m.shared = bytes.Clone(m.data), false
+		}
+	}
 	s.live = nil
 	s.mu.Unlock()
 	h.mu.Lock()
@@ -119,8 +127,10 @@ func (lo *leftover) poll(h *Handler, id string, w http.ResponseWriter, r *http.R
 		httpError(w, http.StatusGone, "longpoll: the session has ended; open a new one")
 		return
 	}
-	body := batch(lo.acked, lo.out)
+	body := getBuf()
+	*body = appendBatch(*body, lo.acked, lo.out)
 	lo.mu.Unlock()
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Write(body)
+	w.Header()["Content-Type"] = octetStream
+	w.Write(*body)
+	putBuf(body)
 }

@@ -67,6 +67,7 @@ const DefaultPollTimeout = 25 * time.Second
 type Handler struct {
 	e    *adapters.Engine
 	key  []byte
+	macs sync.Pool // of *macState, under key
 	node string
 	hold time.Duration // how long a poll is held
 	max  int64         // Options.MaxMessageSize, with its default
@@ -132,11 +133,20 @@ const (
 	HeaderProtocol = "Websock-Protocol"
 )
 
+// The values of the headers set on every answer, and on every poll's
+// batch, shared rather than allocated by Header.Set for each request. The
+// server copies them when it writes the header, and a Set or an Add
+// replaces them rather than writing into them.
+var (
+	noStore     = []string{"no-store"}
+	octetStream = []string{"application/octet-stream"}
+)
+
 // ServeHTTP serves the requests of the protocol (see the package
 // documentation): POST without a token opens a session; with a token,
 // GET polls, POST sends and DELETE abandons.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header()["Cache-Control"] = noStore
 	token := r.Header.Get(HeaderSession)
 	if token == "" {
 		if r.Method != http.MethodPost {

@@ -392,6 +392,13 @@ func TestTokens(t *testing.T) {
 		{"forged signature", a.URL, string(forged), http.StatusForbidden},
 		{"another session's signature", a.URL, "a.AAAAAAAAAAAAAAAAAAAAAA" + mac, http.StatusForbidden},
 		{"another node's name", a.URL, "b" + s.token[1:], http.StatusForbidden},
+		{"a signature cut short", a.URL, s.token[:len(s.token)-1], http.StatusForbidden},
+		{"a signature too long", a.URL, s.token + "AAAA", http.StatusForbidden},
+		{"no signature", a.URL, s.token[:dot+1], http.StatusForbidden},
+		{"a long node name", a.URL, strings.Repeat("n", 1000) + s.token[1:], http.StatusForbidden},
+		{"a signature not in base64url", a.URL, s.token[:dot+1] + "+" + s.token[dot+2:], http.StatusBadRequest},
+		{"a short id", a.URL, s.token[:3] + s.token[4:], http.StatusBadRequest},
+		{"four parts", a.URL, "x." + s.token, http.StatusBadRequest},
 		{"malformed", a.URL, "nonsense", http.StatusBadRequest},
 		{"held by another node", b.URL, s.token, http.StatusMisdirectedRequest},
 	} {
@@ -464,5 +471,81 @@ func TestShutdown(t *testing.T) {
 	wantReason(t, rec.reason(t), websock.KindShutdown, websock.CloseGoingAway, websock.ErrShutdown)
 	if _, resp := open(t, srv.URL, nil); resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("an opening after Shutdown answered %s; want 503", resp.Status)
+	}
+}
+
+// Every answer forbids caching; a poll's batch is binary.
+func TestAnswerHeaders(t *testing.T) {
+	_, srv := serve(t, newRecorder(), nil)
+	s, resp := open(t, srv.URL, nil)
+	if s == nil {
+		t.Fatalf("open answered %s", resp.Status)
+	}
+	want := func(what string, resp *http.Response, status int, contentType string) {
+		t.Helper()
+		if resp.StatusCode != status || resp.Header.Get("Cache-Control") != "no-store" || (contentType != "" && resp.Header.Get("Content-Type") != contentType) {
+			t.Errorf("%s answered %s, Cache-Control %q, Content-Type %q; want %d, no-store, %q",
+				what, resp.Status, resp.Header.Get("Cache-Control"), resp.Header.Get("Content-Type"), status, contentType)
+		}
+	}
+	want("the opening", resp, http.StatusOK, "text/plain; charset=utf-8")
+	resp, _ = do(t, s.request(http.MethodPost, []byte{1, byte(websock.OpText), 1, 'a'}))
+	want("a POST", resp, http.StatusNoContent, "")
+	req := s.request(http.MethodGet, nil)
+	req.Header.Set(longpoll.HeaderAck, "0")
+	resp, _ = do(t, req)
+	want("a poll", resp, http.StatusOK, "application/octet-stream")
+	req = s.request(http.MethodGet, nil)
+	req.Header.Set(longpoll.HeaderAck, "x")
+	resp, _ = do(t, req)
+	want("a poll without an ack", resp, http.StatusBadRequest, "text/plain; charset=utf-8")
+}
+
+// Messages small and big, sent in batches and acknowledged a few at a
+// time, so that the session's queue is always partly taken: every echo
+// comes back whole and in order, again in every poll until acknowledged.
+func TestQueueOfManySizes(t *testing.T) {
+	_, srv := serve(t, newRecorder(), nil)
+	s, resp := open(t, srv.URL, nil)
+	if s == nil {
+		t.Fatalf("open answered %s", resp.Status)
+	}
+	var want []msg
+	for i := range 300 {
+		n := i % 50 // small ones, some empty, and a few over 4 KiB
+		if i%5 == 0 {
+			n = i * 97 % 9000
+		}
+		b := make([]byte, n)
+		for j := range b {
+			b[j] = byte(i + j)
+		}
+		want = append(want, msg{websock.OpBinary, string(b)})
+	}
+	var ack uint64
+	for round, sent := 0, 0; ack < uint64(len(want)); round++ {
+		if sent < len(want) {
+			batch := want[sent:min(sent+9, len(want))]
+			if st := s.send(batch...); st != http.StatusNoContent {
+				t.Fatalf("send answered %d", st)
+			}
+			sent += len(batch)
+		}
+		st, first, got := s.pollAt(ack)
+		if st != http.StatusOK {
+			t.Fatalf("poll acknowledging %d answered %d", ack, st)
+		}
+		if first != ack+1 || len(got) == 0 || int(ack)+len(got) > sent {
+			t.Fatalf("poll acknowledging %d answered %d messages from %d, of %d sent", ack, len(got), first, sent)
+		}
+		wantMsgs(t, got, want[ack:int(ack)+len(got)]...)
+		// Acknowledge one at a time for a few rounds, so that the queue
+		// grows, then all but one, so that it shrinks and what is left
+		// moves.
+		if round%8 < 4 || len(got) == 1 {
+			ack++
+		} else {
+			ack += uint64(len(got) - 1)
+		}
 	}
 }

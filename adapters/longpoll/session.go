@@ -48,23 +48,64 @@ type session struct {
 	live     adapters.Liveness // from Read's Events; nil until Read runs
 	out      []outbound        // written and not yet acknowledged, in order
 	outBytes int
-	acked    uint64        // the last sequence number the client acknowledged
-	changed  chan struct{} // closed and replaced when out, polls or closed change
-	deadline time.Time     // of writes
-	closed   bool
-	polls    uint64 // polls started; a poll gives way to a newer one
+	// outBuf holds the bytes of out's small messages, one after the
+	// other: they are its last outShared bytes. It is reused as polls
+	// take them.
+	outBuf    []byte
+	outShared int
+	acked     uint64        // the last sequence number the client acknowledged
+	changed   chan struct{} // closed and replaced when out, polls or closed change, if watched
+	watched   bool          // someone waits on changed
+	deadline  time.Time     // of writes
+	closed    bool
+	polls     uint64      // polls started; a poll gives way to a newer one
+	timer     *time.Timer // a poll's, kept for the next; nil while a poll holds it
 }
 
 type outbound struct {
-	op   websock.Opcode
-	data []byte
+	op     websock.Opcode
+	data   []byte
+	shared bool // data is in the session's outBuf
 }
+
+// maxShared is the size of the largest message whose bytes are kept in a
+// session's outBuf; a bigger one has a buffer of its own, so that outBuf
+// stays small.
+const maxShared = 4 << 10
 
 type inbound struct {
 	op   websock.Opcode
 	data []byte
-	err  error // the message is refused: Read returns err
+	buf  *[]byte // data's, which Read gives back to bufs once it is handled
+	err  error   // the message is refused: Read returns err
 }
+
+// bufs holds the buffers of messages read and of batches answered,
+// reused from one request to the next.
+var bufs sync.Pool // of *[]byte
+
+// maxPooled is the largest buffer kept in bufs.
+const maxPooled = 64 << 10
+
+// getBuf returns an empty buffer from bufs, or a new one.
+func getBuf() *[]byte {
+	if b, ok := bufs.Get().(*[]byte); ok {
+		return b
+	}
+	return new([]byte)
+}
+
+// putBuf gives b back to bufs, unless it is too big to keep.
+func putBuf(b *[]byte) {
+	if cap(*b) > maxPooled {
+		return
+	}
+	*b = (*b)[:0]
+	bufs.Put(b)
+}
+
+// readers are the bufio.Readers of POST bodies.
+var readers sync.Pool // of *bufio.Reader
 
 var _ adapters.Transport = (*session)(nil)
 
@@ -76,8 +117,18 @@ func newSession(h *Handler) *session {
 // changedLocked wakes polls and writes waiting on the session. Called with
 // mu held.
 func (s *session) changedLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
+	if s.watched {
+		close(s.changed)
+		s.changed = make(chan struct{})
+		s.watched = false
+	}
+}
+
+// watchLocked returns the channel that changedLocked closes at the next
+// change, for a poll or a write to wait on once it unlocks mu.
+func (s *session) watchLocked() <-chan struct{} {
+	s.watched = true
+	return s.changed
 }
 
 // alive tells the engine the client is there.
@@ -104,10 +155,16 @@ func (s *session) Read(ev adapters.Events) error {
 			if m.err != nil {
 				return m.err
 			}
+			var err error
 			if m.op == websock.OpClose {
-				return closeError(m.data)
+				err = closeError(m.data) // never nil: the session ends
+			} else {
+				err = ev.Message(m.op, m.data)
 			}
-			if err := ev.Message(m.op, m.data); err != nil {
+			if m.buf != nil {
+				putBuf(m.buf) // done with data
+			}
+			if err != nil {
 				return err
 			}
 		case <-s.done:
@@ -162,7 +219,7 @@ func (s *session) WriteFrame(op websock.Opcode, data []byte) error {
 			}
 			expired = timer.C
 		}
-		changed := s.changed
+		changed := s.watchLocked()
 		s.mu.Unlock()
 		select {
 		case <-changed:
@@ -170,29 +227,71 @@ func (s *session) WriteFrame(op websock.Opcode, data []byte) error {
 		}
 		s.mu.Lock()
 	}
-	return s.queueLocked(op, append([]byte(nil), data...))
+	return s.queueLocked(op, data, "")
 }
 
 // WriteClose queues a close message. See adapters.Transport.
 func (s *session) WriteClose(code websock.CloseCode, text string) error {
-	var p []byte
+	var c [2]byte
+	p := c[:0]
 	if code != websock.CloseNoStatus {
-		p = binary.BigEndian.AppendUint16(nil, uint16(code))
-		p = append(p, text...)
+		p = binary.BigEndian.AppendUint16(p, uint16(code))
+	} else {
+		text = ""
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.queueLocked(websock.OpClose, p)
+	return s.queueLocked(websock.OpClose, p, text)
 }
 
-func (s *session) queueLocked(op websock.Opcode, p []byte) error {
+// queueLocked queues a message of the bytes of p then text, copied: into
+// outBuf, for a small one.
+func (s *session) queueLocked(op websock.Opcode, p []byte, text string) error {
 	if s.closed {
 		return net.ErrClosed
 	}
-	s.out = append(s.out, outbound{op, p})
-	s.outBytes += len(p)
+	n := len(p) + len(text)
+	m := outbound{op: op, shared: n <= maxShared}
+	if m.shared {
+		if len(s.outBuf)+n > cap(s.outBuf) {
+			s.makeRoomLocked(n)
+		}
+		start := len(s.outBuf)
+		s.outBuf = append(append(s.outBuf, p...), text...)
+		m.data = s.outBuf[start:len(s.outBuf):len(s.outBuf)]
+		s.outShared += n
+	} else {
+		m.data = append(append(make([]byte, 0, n), p...), text...)
+	}
+	s.out = append(s.out, m)
+	s.outBytes += n
 	s.changedLocked()
 	return nil
+}
+
+// makeRoomLocked makes room for n more bytes at the end of outBuf: it
+// moves the messages there to its start if that leaves half of it free,
+// or else to a new buffer twice as big as they and n need. Every copy of a
+// message's bytes is made under mu (a poll's batch, a leftover), so they
+// can move.
+func (s *session) makeRoomLocked(n int) {
+	waiting := s.outBuf[len(s.outBuf)-s.outShared:]
+	var buf []byte
+	if s.outShared+n <= cap(s.outBuf)/2 {
+		buf = s.outBuf[:s.outShared]
+	} else {
+		buf = make([]byte, s.outShared, max(2*(s.outShared+n), 512))
+	}
+	copy(buf, waiting) // moves them, when they overlap
+	off := 0
+	for i := range s.out {
+		if m := &s.out[i]; m.shared {
+			k := len(m.data)
+			m.data = buf[off : off+k : off+k]
+			off += k
+		}
+	}
+	s.outBuf = buf
 }
 
 // SetWriteDeadline sets the deadline of the writes that wait for polls.
@@ -238,8 +337,12 @@ func (s *session) poll(w http.ResponseWriter, r *http.Request) {
 	}
 	s.alive()
 	defer s.alive()
-	timer := time.NewTimer(s.h.hold)
-	defer timer.Stop()
+	var timer *time.Timer // of the poll timeout, once the poll waits
+	defer func() {
+		if timer != nil {
+			s.putTimer(timer)
+		}
+	}()
 
 	s.mu.Lock()
 	if ack > s.acked+uint64(len(s.out)) {
@@ -248,10 +351,7 @@ func (s *session) poll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n := int(ack - min(ack, s.acked)); n > 0 {
-		for _, m := range s.out[:n] {
-			s.outBytes -= len(m.data)
-		}
-		s.out = append(s.out[:0:0], s.out[n:]...)
+		s.dropLocked(n)
 		s.acked = ack
 	}
 	s.polls++
@@ -260,10 +360,12 @@ func (s *session) poll(w http.ResponseWriter, r *http.Request) {
 	for {
 		switch {
 		case len(s.out) > 0:
-			body := s.batchLocked()
+			body := getBuf()
+			*body = appendBatch(*body, s.acked, s.out)
 			s.mu.Unlock()
-			w.Header().Set("Content-Type", "application/octet-stream")
-			w.Write(body)
+			w.Header()["Content-Type"] = octetStream
+			w.Write(*body)
+			putBuf(body)
 			return
 		case s.closed:
 			s.mu.Unlock()
@@ -275,7 +377,10 @@ func (s *session) poll(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusNoContent) // a newer poll took over
 			return
 		}
-		changed := s.changed
+		if timer == nil {
+			timer = s.takeTimerLocked()
+		}
+		changed := s.watchLocked()
 		s.mu.Unlock()
 		select {
 		case <-changed:
@@ -289,15 +394,60 @@ func (s *session) poll(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// batchLocked encodes the messages waiting, up to about maxBatch bytes.
-func (s *session) batchLocked() []byte { return batch(s.acked, s.out) }
+// dropLocked drops the first n messages waiting, which the client
+// acknowledged.
+func (s *session) dropLocked(n int) {
+	for _, m := range s.out[:n] {
+		s.outBytes -= len(m.data)
+		if m.shared {
+			s.outShared -= len(m.data)
+		}
+	}
+	k := copy(s.out, s.out[n:])
+	clear(s.out[k:])
+	s.out = s.out[:k]
+	if k == 0 {
+		// Nothing waits: the buffers are reused from their start, unless
+		// a burst made them big.
+		s.outBuf = s.outBuf[:0]
+		if cap(s.outBuf) > maxPooled {
+			s.outBuf = nil
+		}
+		if cap(s.out) > 1024 {
+			s.out = nil
+		}
+	}
+}
 
-// batch encodes the messages of out, the first of which follows acked,
-// up to about maxBatch bytes.
-func batch(acked uint64, out []outbound) []byte {
-	b := binary.AppendUvarint(nil, acked+1)
+// takeTimerLocked returns a timer of the poll timeout, started: the one a
+// poll left, or a new one when another poll holds it.
+func (s *session) takeTimerLocked() *time.Timer {
+	t := s.timer
+	if t == nil {
+		return time.NewTimer(s.h.hold)
+	}
+	s.timer = nil
+	t.Reset(s.h.hold)
+	return t
+}
+
+// putTimer stops t, a poll's, and keeps it for the next poll.
+func (s *session) putTimer(t *time.Timer) {
+	t.Stop()
+	s.mu.Lock()
+	if s.timer == nil {
+		s.timer = t
+	}
+	s.mu.Unlock()
+}
+
+// appendBatch appends to b the messages of out, the first of which
+// follows acked, up to about maxBatch bytes.
+func appendBatch(b []byte, acked uint64, out []outbound) []byte {
+	start := len(b)
+	b = binary.AppendUvarint(b, acked+1)
 	for i, m := range out {
-		if i > 0 && len(b)+len(m.data) > maxBatch {
+		if i > 0 && len(b)-start+len(m.data) > maxBatch {
 			break
 		}
 		b = appendMessage(b, m.op, m.data)
@@ -312,14 +462,27 @@ func (s *session) receive(w http.ResponseWriter, r *http.Request) {
 	s.alive()
 	select {
 	case s.post <- struct{}{}:
-		defer func() { <-s.post }()
-	case <-s.done:
-		httpError(w, http.StatusGone, "longpoll: the session has ended; open a new one")
-		return
-	case <-r.Context().Done():
-		return
+	default: // another POST is under way
+		select {
+		case s.post <- struct{}{}:
+		case <-s.done:
+			httpError(w, http.StatusGone, "longpoll: the session has ended; open a new one")
+			return
+		case <-r.Context().Done():
+			return
+		}
 	}
-	br := bufio.NewReader(r.Body)
+	br, _ := readers.Get().(*bufio.Reader)
+	if br == nil {
+		br = bufio.NewReader(r.Body)
+	} else {
+		br.Reset(r.Body)
+	}
+	defer func() {
+		br.Reset(nil)
+		readers.Put(br)
+		<-s.post
+	}()
 	seq, err := binary.ReadUvarint(br)
 	if err != nil {
 		httpError(w, http.StatusBadRequest, "longpoll: a POST body starts with the sequence number of its first message, as a uvarint")
@@ -330,8 +493,10 @@ func (s *session) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for ; ; seq++ {
-		op, data, err := readMessage(br, s.h.max)
+		buf := getBuf()
+		op, data, err := readMessage(br, s.h.max, *buf)
 		if errors.Is(err, io.EOF) {
+			putBuf(buf)
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
@@ -343,25 +508,48 @@ func (s *session) receive(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, websock.ErrProtocol):
 			m.err = err
 		case err != nil: // the body ended early: the client is gone
+			putBuf(buf)
 			return
 		case seq < s.next:
+			putBuf(buf)
 			continue // had it already
 		default:
-			m.op, m.data = op, data
+			*buf = data
+			m.op, m.data, m.buf = op, data, buf
 		}
-		select {
-		case s.in <- m:
-			s.next++
-		case <-s.done:
-			httpError(w, http.StatusGone, "longpoll: the session has ended; open a new one")
-			return
-		case <-r.Context().Done():
+		if m.buf == nil {
+			putBuf(buf)
+		}
+		if !s.hand(m, w, r) {
+			if m.buf != nil {
+				putBuf(m.buf)
+			}
 			return
 		}
+		s.next++
 		if m.err != nil {
 			httpError(w, status, "longpoll: "+m.err.Error())
 			return
 		}
+	}
+}
+
+// hand gives m to Read, and reports whether it took it; when the session
+// ends first, the POST is answered 410.
+func (s *session) hand(m inbound, w http.ResponseWriter, r *http.Request) bool {
+	select {
+	case s.in <- m: // Read waits for it, most often
+		return true
+	default:
+	}
+	select {
+	case s.in <- m:
+		return true
+	case <-s.done:
+		httpError(w, http.StatusGone, "longpoll: the session has ended; open a new one")
+		return false
+	case <-r.Context().Done():
+		return false
 	}
 }
 

@@ -23,11 +23,12 @@ func appendMessage(b []byte, op websock.Opcode, data []byte) []byte {
 	return append(b, data...)
 }
 
-// readMessage reads the next message of a batch: io.EOF when the batch
-// has ended, an error wrapping websock.ErrMessageTooBig for one longer
-// than max bytes (max 0: no limit), or websock.ErrProtocol for an unknown
-// type; any other error means the body was cut short.
-func readMessage(br *bufio.Reader, max int64) (websock.Opcode, []byte, error) {
+// readMessage reads the next message of a batch, into buf if it is big
+// enough: io.EOF when the batch has ended, an error wrapping
+// websock.ErrMessageTooBig for one longer than max bytes (max 0: no
+// limit), or websock.ErrProtocol for an unknown type; any other error
+// means the body was cut short.
+func readMessage(br *bufio.Reader, max int64, buf []byte) (websock.Opcode, []byte, error) {
 	t, err := br.ReadByte()
 	if err != nil {
 		return 0, nil, err
@@ -46,7 +47,11 @@ func readMessage(br *bufio.Reader, max int64) (websock.Opcode, []byte, error) {
 	if op == websock.OpClose && n > 125 {
 		return 0, nil, fmt.Errorf("%w: a close message of %d bytes; it holds at most 125, as a close frame", websock.ErrProtocol, n)
 	}
-	data := make([]byte, n)
+	data := buf[:0]
+	if uint64(cap(data)) < n {
+		data = make([]byte, n)
+	}
+	data = data[:n]
 	if _, err := io.ReadFull(br, data); err != nil {
 		return 0, nil, noEOF(err)
 	}
