@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
 	"github.com/websock-go/websock/adapters/pubsub"
@@ -97,21 +98,53 @@ func startCluster(every time.Duration) (*cluster, error) {
 	return c, nil
 }
 
+// start starts the server on c.addr, trying again for a while if it does
+// not come up: on a machine this busy, a server may take seconds to be
+// ready, and its port may take a moment to be free again.
 func (c *cluster) start() error {
-	b, stop, err := natsbroker.Embedded(&natsbroker.EmbeddedOptions{Addr: c.addr})
-	if err != nil {
-		return fmt.Errorf("the broker fault: %w", err)
+	var err error
+	for attempt := 0; attempt < 10; attempt++ {
+		if attempt > 0 {
+			time.Sleep(time.Second)
+		}
+		var stop func()
+		if stop, err = startNATS(c.addr); err == nil {
+			c.mu.Lock()
+			c.stop = stop
+			c.mu.Unlock()
+			return nil
+		}
 	}
-	b.Close() // the nodes connect on their own; the server is what matters
-	c.mu.Lock()
-	c.stop = stop
-	c.mu.Unlock()
-	return nil
+	return fmt.Errorf("the broker fault: %w", err)
+}
+
+// startNATS runs a NATS server on addr until stop is called.
+func startNATS(addr string) (stop func(), err error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return nil, err
+	}
+	s, err := natsserver.NewServer(&natsserver.Options{Host: host, Port: p, NoLog: true, NoSigs: true})
+	if err != nil {
+		return nil, err
+	}
+	go s.Start()
+	stop = func() { s.Shutdown(); s.WaitForShutdown() }
+	if !s.ReadyForConnections(30 * time.Second) {
+		stop()
+		return nil, fmt.Errorf("the NATS server did not start on %s within 30s", addr)
+	}
+	return stop, nil
 }
 
 // node adds a node named name to the cluster.
 func (c *cluster) node(name string) (*node, error) {
-	b, err := natsbroker.Connect("nats://"+c.addr, nil, nats.ReconnectWait(50*time.Millisecond), nats.ReconnectJitter(0, 0))
+	b, err := natsbroker.Connect("nats://"+c.addr, nil, nats.ReconnectWait(50*time.Millisecond), nats.ReconnectJitter(0, 0),
+		nats.Timeout(30*time.Second))
 	if err != nil {
 		return nil, err
 	}
