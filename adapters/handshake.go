@@ -215,7 +215,13 @@ func (e *Engine) open(hs Handshake, req *websock.Request) {
 			ended = make(chan struct{})
 			done = func(websock.Reason) { close(ended) }
 		}
-		if _, started := e.run(up.Transport, h, info, res, done); started && ended != nil {
+		// ServeHTTP runs this on a goroutine of its own, which may return
+		// at any time: a Transport's Read then runs on a fresh goroutine
+		// once Init has returned, as a library's own server would start
+		// it, so that an idle connection's stack holds the read loop only.
+		_, detach := hs.(*httpHandshake)
+		detach = detach && hs.Method() != http.MethodConnect
+		if _, started := e.run(up.Transport, h, info, res, done, detach); started && ended != nil {
 			<-ended
 		}
 	})

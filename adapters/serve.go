@@ -22,6 +22,28 @@ func (c *conn) serve() websock.Reason {
 	return c.finish()
 }
 
+// read is serve's reading and end, on a goroutine of its own once begin
+// has run on another (Engine.run with detach). Its stack holds only the
+// Transport's read loop while the peer is silent: no frame of the upgrade
+// or of Init grew it, and its own frame is kept small (the end is in
+// readEnd).
+func (c *conn) read(done func(websock.Reason)) {
+	c.readEnd(c.tr.(Transport).Read(c), done)
+}
+
+// readEnd ends a connection read reads, with the error that ended Read,
+// and calls Release and done, as endEvents does.
+func (c *conn) readEnd(err error, done func(websock.Reason)) {
+	c.readFailed(err)
+	r := c.finish()
+	if rel, ok := c.tr.(Releaser); ok {
+		rel.Release()
+	}
+	if done != nil {
+		done(r)
+	}
+}
+
 // begin starts the connection's timers and runs Init.
 func (c *conn) begin() {
 	c.mu.Lock()
