@@ -19,11 +19,14 @@ const (
 // a websock.Handler over a Transport. It is the websock.Conn the handler
 // gets, and the Events its Transport reports to.
 type conn struct {
-	e    *Engine
-	tr   Writer
-	h    websock.Handler
-	ctl  websock.ControlHandler // nil when h does not observe control frames
-	info *websock.ConnInfo
+	e   *Engine
+	tr  Writer
+	h   websock.Handler
+	ctl websock.ControlHandler // nil when h does not observe control frames
+	// info is the connection's ConnInfo, nil while packed holds it
+	// instead (Info, packInfo in info.go; packed is guarded by mu).
+	info   atomic.Pointer[websock.ConnInfo]
+	packed *packedInfo
 
 	// onInit, when set, runs once Init's Result is applied, before any
 	// other callback (a client hands its queued messages over).
@@ -83,7 +86,8 @@ var (
 )
 
 func newConn(e *Engine, tr Writer, h websock.Handler, info *websock.ConnInfo) *conn {
-	c := &conn{e: e, tr: tr, h: h, info: info, start: e.opts.Clock.Now()}
+	c := &conn{e: e, tr: tr, h: h, start: e.opts.Clock.Now()}
+	c.info.Store(info)
 	c.ctl, _ = h.(websock.ControlHandler)
 	c.checkUTF8 = !e.opts.SkipUTF8Validation
 	if v, ok := tr.(UTF8Validator); ok && v.ValidatesUTF8() {
@@ -92,9 +96,6 @@ func newConn(e *Engine, tr Writer, h websock.Handler, info *websock.ConnInfo) *c
 	c.lastRead.Store(c.now())
 	return c
 }
-
-// Info returns the connection's info.
-func (c *conn) Info() *websock.ConnInfo { return c.info }
 
 // Context returns a context that is done once the connection's end is
 // decided, before Terminate. See websock.ContextConn. It is made on first
@@ -128,7 +129,7 @@ func (c *conn) Send(msg any) error {
 		c.full = true
 		c.mu.Unlock()
 		if report {
-			c.e.obs.MailboxFull(MailboxEvent{Adapter: c.e.ad.Name, Info: c.info, Size: c.e.opts.MailboxSize, Disconnect: disconnect})
+			c.e.obs.MailboxFull(MailboxEvent{Adapter: c.e.ad.Name, Info: c.Info(), Size: c.e.opts.MailboxSize, Disconnect: disconnect})
 		}
 		return websock.ErrMailboxFull
 	}

@@ -54,7 +54,7 @@ func (c *conn) observeEnd(reason websock.Reason) {
 	if o == nil {
 		return
 	}
-	ev := EndEvent{Adapter: c.e.ad.Name, Info: c.info, Reason: reason, Duration: c.e.opts.Clock.Now().Sub(c.start),
+	ev := EndEvent{Adapter: c.e.ad.Name, Info: c.Info(), Reason: reason, Duration: c.e.opts.Clock.Now().Sub(c.start),
 		Sent: c.sent, Received: c.received, In: c.in, Out: c.out}
 	ev.Out.Pong.Frames += c.libPongs.Frames
 	ev.Out.Pong.Bytes += c.libPongs.Bytes
@@ -71,7 +71,7 @@ func (c *conn) timeout(r websock.Reason) {
 		return
 	}
 	if o := c.e.obs; o != nil {
-		o.Timeout(TimeoutEvent{Adapter: c.e.ad.Name, Info: c.info, Err: r.Err})
+		o.Timeout(TimeoutEvent{Adapter: c.e.ad.Name, Info: c.Info(), Err: r.Err})
 	}
 	c.sendClose(r, noLimit)
 }
@@ -79,7 +79,7 @@ func (c *conn) timeout(r websock.Reason) {
 // observePanic reports a recovered panic.
 func (c *conn) observePanic(pe *websock.PanicError) {
 	if o := c.e.obs; o != nil {
-		o.Panic(PanicEvent{Adapter: c.e.ad.Name, Info: c.info, Callback: pe.Callback, Value: pe.Value, Stack: pe.Stack})
+		o.Panic(PanicEvent{Adapter: c.e.ad.Name, Info: c.Info(), Callback: pe.Callback, Value: pe.Value, Stack: pe.Stack})
 	}
 }
 

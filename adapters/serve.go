@@ -61,6 +61,7 @@ func (c *conn) begin() {
 		c.onInit(c)
 	}
 	c.amu.Unlock()
+	c.packInfo()
 }
 
 // Message hands a message the Transport read to HandleIn. See Events.

@@ -135,7 +135,7 @@ func (c *conn) writeFailed(err error) {
 			Err: fmt.Errorf("%w: %w: %w", websock.ErrWriteTimeout, websock.ErrWriteFailed, err)}
 		if c.decide(r) {
 			if o := c.e.obs; o != nil {
-				o.Timeout(TimeoutEvent{Adapter: c.e.ad.Name, Info: c.info, Err: r.Err})
+				o.Timeout(TimeoutEvent{Adapter: c.e.ad.Name, Info: c.Info(), Err: r.Err})
 			}
 		}
 	} else {
