@@ -42,17 +42,15 @@ type conn struct {
 	// its Result is applied.
 	amu sync.Mutex
 
-	// in counts what was received, and libPongs the pongs the library
-	// answered pings with; only Read's goroutine touches them.
-	in       Traffic
-	libPongs Tally
+	// stats counts what the Observer's End reports; nil without an
+	// Observer, which is the only reader of the counts.
+	stats    *connStats
 	received websock.CloseCode // the peer's close code; 0 for none
 
 	// wmu serialises writes; closeSent says a close frame went out, after
 	// which nothing else may be written.
 	wmu       sync.Mutex
 	closeSent bool
-	out       Traffic           // what was written
 	sent      websock.CloseCode // the close code written; 0 for none
 
 	// mu guards what follows. It is never held while blocking.
@@ -63,11 +61,9 @@ type conn struct {
 	mailbox  mailbox
 	draining bool // a goroutine is delivering the mailbox
 	timers   []Timer
-	idle     Timer          // also in timers
-	alive    Timer          // the keepalive timer, also in timers
+	idle     Timer          // the idle timer; not in timers
+	alive    Timer          // the keepalive timer; not in timers
 	wg       sync.WaitGroup // the mailbox goroutine, timer callbacks and close writers
-	peak     int            // the most messages queued at once
-	refused  int64          // Sends refused with ErrMailboxFull
 	full     bool           // the last Send was refused: MailboxFull was reported
 
 	ctx    context.Context    // made by the first Context call
@@ -80,6 +76,17 @@ type conn struct {
 	done      func(websock.Reason)
 }
 
+// connStats are the counts of a connection whose engine has an Observer.
+type connStats struct {
+	// in counts what was received, and libPongs the pongs the library
+	// answered pings with; only Read's goroutine touches them.
+	in       Traffic
+	libPongs Tally
+	out      Traffic // what was written; guarded by wmu
+	peak     int     // the most messages queued at once; guarded by mu
+	refused  int64   // Sends refused with ErrMailboxFull; guarded by mu
+}
+
 var (
 	_ websock.ContextConn = (*conn)(nil)
 	_ Events              = (*conn)(nil)
@@ -88,6 +95,9 @@ var (
 func newConn(e *Engine, tr Writer, h websock.Handler, info *websock.ConnInfo) *conn {
 	c := &conn{e: e, tr: tr, h: h, start: e.opts.Clock.Now()}
 	c.info.Store(info)
+	if e.obs != nil {
+		c.stats = new(connStats)
+	}
 	c.ctl, _ = h.(websock.ControlHandler)
 	c.checkUTF8 = !e.opts.SkipUTF8Validation
 	if v, ok := tr.(UTF8Validator); ok && v.ValidatesUTF8() {
@@ -124,7 +134,9 @@ func (c *conn) Send(msg any) error {
 		if disconnect {
 			c.shedLocked(errorReason(websock.ErrMailboxFull, websock.CloseTryAgainLater, "mailbox full"))
 		}
-		c.refused++
+		if c.stats != nil {
+			c.stats.refused++
+		}
 		report := !c.full && c.e.obs != nil
 		c.full = true
 		c.mu.Unlock()
@@ -135,7 +147,9 @@ func (c *conn) Send(msg any) error {
 	}
 	c.mailbox.push(msg)
 	c.full = false
-	c.peak = max(c.peak, c.mailbox.len())
+	if c.stats != nil {
+		c.stats.peak = max(c.stats.peak, c.mailbox.len())
+	}
 	if !c.draining {
 		c.draining = true
 		c.wg.Add(1)
