@@ -48,10 +48,10 @@ func (c *conn) readEnd(err error, done func(websock.Reason)) {
 func (c *conn) begin() {
 	c.mu.Lock()
 	if d := c.e.opts.IdleTimeout; d > 0 {
-		c.idle = c.afterFuncLocked(d, c.checkIdle)
+		c.idle = c.timerLocked(d, c.checkIdle)
 	}
 	if d := c.e.opts.PingInterval; d > 0 {
-		c.alive = c.afterFuncLocked(d, c.keepalive)
+		c.alive = c.timerLocked(d, c.keepalive)
 	}
 	c.mu.Unlock()
 
@@ -163,8 +163,10 @@ func (c *conn) finish() websock.Reason {
 	c.decide(errorReason(websock.ErrConnectionLost, websock.CloseAbnormal, "")) // if nothing else did
 	c.mu.Lock()
 	c.ended = true
-	for _, t := range c.timers {
-		t.Stop()
+	for _, t := range append(c.timers, c.idle, c.alive) {
+		if t != nil {
+			t.Stop()
+		}
 	}
 	c.timers = nil
 	c.mailbox.reset()
