@@ -145,10 +145,10 @@ func cutString(s string) (string, string) {
 	return r[:n], r[n:]
 }
 
-// Info returns the connection's info. Once Init has returned, the engine
-// keeps it packed (see packedInfo), and the first call after that makes
-// it again, equal to what Init left, and keeps it for the calls that
-// follow.
+// Info returns the connection's info. Once Init has returned, an engine
+// without an Observer keeps it packed (see packedInfo), and the first
+// call after that makes it again, equal to what Init left, and keeps it
+// for the calls that follow.
 func (c *conn) Info() *websock.ConnInfo {
 	if info := c.info.Load(); info != nil {
 		return info
@@ -164,8 +164,13 @@ func (c *conn) Info() *websock.ConnInfo {
 	return info
 }
 
-// packInfo packs the connection's info, once Init has returned.
+// packInfo packs the connection's info, once Init has returned, unless
+// the engine has an Observer: its events carry the same ConnInfo from
+// Start to End, which an Observer may key its own state by.
 func (c *conn) packInfo() {
+	if c.e.obs != nil {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if info := c.info.Load(); info != nil {

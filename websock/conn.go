@@ -17,11 +17,11 @@ type Conn interface {
 	Send(msg any) error
 
 	// Info returns what is known of the connection. The engine's
-	// connections keep it compactly once Init has returned and make it
-	// again on the first call after that: it is then equal to what it
-	// was when Init returned (with any change Init made to it), and the
-	// same pointer from one call to the next, but not the pointer Init
-	// saw.
+	// connections, unless it has an Observer, keep it compactly once Init
+	// has returned and make it again on the first call after that: it is
+	// then equal to what it was when Init returned (with any change Init
+	// made to it), and the same pointer from one call to the next, but
+	// not the pointer Init saw.
 	Info() *ConnInfo
 }
 
