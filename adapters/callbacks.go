@@ -35,7 +35,7 @@ func (c *conn) callTerminate(reason websock.Reason) {
 			pe := &websock.PanicError{Callback: "Terminate", Value: v, Stack: debug.Stack()}
 			if !c.e.observerLogs {
 				c.e.opts.Logger.Error("websock: handler panicked in Terminate", "adapter", c.e.ad.Name,
-					"remote", c.info.RemoteAddr, "panic", v, "stack", string(pe.Stack))
+					"remote", c.remoteAddr(), "panic", v, "stack", string(pe.Stack))
 			}
 			c.observePanic(pe)
 		}
@@ -51,7 +51,7 @@ func (c *conn) recoverInto(callback string, r *websock.Result) {
 	pe := &websock.PanicError{Callback: callback, Value: v, Stack: debug.Stack()}
 	if !c.e.observerLogs {
 		c.e.opts.Logger.Error("websock: handler panicked", "adapter", c.e.ad.Name, "callback", callback,
-			"remote", c.info.RemoteAddr, "panic", v, "stack", string(pe.Stack))
+			"remote", c.remoteAddr(), "panic", v, "stack", string(pe.Stack))
 	}
 	c.observePanic(pe)
 	*r = websock.Stop(pe)

@@ -19,11 +19,14 @@ const (
 // a websock.Handler over a Transport. It is the websock.Conn the handler
 // gets, and the Events its Transport reports to.
 type conn struct {
-	e    *Engine
-	tr   Writer
-	h    websock.Handler
-	ctl  websock.ControlHandler // nil when h does not observe control frames
-	info *websock.ConnInfo
+	e   *Engine
+	tr  Writer
+	h   websock.Handler
+	ctl websock.ControlHandler // nil when h does not observe control frames
+	// info is the connection's ConnInfo, nil while packed holds it
+	// instead (Info, packInfo in info.go; packed is guarded by mu).
+	info   atomic.Pointer[websock.ConnInfo]
+	packed *packedInfo
 
 	// onInit, when set, runs once Init's Result is applied, before any
 	// other callback (a client hands its queued messages over).
@@ -39,17 +42,15 @@ type conn struct {
 	// its Result is applied.
 	amu sync.Mutex
 
-	// in counts what was received, and libPongs the pongs the library
-	// answered pings with; only Read's goroutine touches them.
-	in       Traffic
-	libPongs Tally
+	// stats counts what the Observer's End reports; nil without an
+	// Observer, which is the only reader of the counts.
+	stats    *connStats
 	received websock.CloseCode // the peer's close code; 0 for none
 
 	// wmu serialises writes; closeSent says a close frame went out, after
 	// which nothing else may be written.
 	wmu       sync.Mutex
 	closeSent bool
-	out       Traffic           // what was written
 	sent      websock.CloseCode // the close code written; 0 for none
 
 	// mu guards what follows. It is never held while blocking.
@@ -60,11 +61,9 @@ type conn struct {
 	mailbox  mailbox
 	draining bool // a goroutine is delivering the mailbox
 	timers   []Timer
-	idle     Timer          // also in timers
-	alive    Timer          // the keepalive timer, also in timers
+	idle     Timer          // the idle timer; not in timers
+	alive    Timer          // the keepalive timer; not in timers
 	wg       sync.WaitGroup // the mailbox goroutine, timer callbacks and close writers
-	peak     int            // the most messages queued at once
-	refused  int64          // Sends refused with ErrMailboxFull
 	full     bool           // the last Send was refused: MailboxFull was reported
 
 	ctx    context.Context    // made by the first Context call
@@ -77,13 +76,28 @@ type conn struct {
 	done      func(websock.Reason)
 }
 
+// connStats are the counts of a connection whose engine has an Observer.
+type connStats struct {
+	// in counts what was received, and libPongs the pongs the library
+	// answered pings with; only Read's goroutine touches them.
+	in       Traffic
+	libPongs Tally
+	out      Traffic // what was written; guarded by wmu
+	peak     int     // the most messages queued at once; guarded by mu
+	refused  int64   // Sends refused with ErrMailboxFull; guarded by mu
+}
+
 var (
 	_ websock.ContextConn = (*conn)(nil)
 	_ Events              = (*conn)(nil)
 )
 
 func newConn(e *Engine, tr Writer, h websock.Handler, info *websock.ConnInfo) *conn {
-	c := &conn{e: e, tr: tr, h: h, info: info, start: e.opts.Clock.Now()}
+	c := &conn{e: e, tr: tr, h: h, start: e.opts.Clock.Now()}
+	c.info.Store(info)
+	if e.obs != nil {
+		c.stats = new(connStats)
+	}
 	c.ctl, _ = h.(websock.ControlHandler)
 	c.checkUTF8 = !e.opts.SkipUTF8Validation
 	if v, ok := tr.(UTF8Validator); ok && v.ValidatesUTF8() {
@@ -92,9 +106,6 @@ func newConn(e *Engine, tr Writer, h websock.Handler, info *websock.ConnInfo) *c
 	c.lastRead.Store(c.now())
 	return c
 }
-
-// Info returns the connection's info.
-func (c *conn) Info() *websock.ConnInfo { return c.info }
 
 // Context returns a context that is done once the connection's end is
 // decided, before Terminate. See websock.ContextConn. It is made on first
@@ -123,18 +134,22 @@ func (c *conn) Send(msg any) error {
 		if disconnect {
 			c.shedLocked(errorReason(websock.ErrMailboxFull, websock.CloseTryAgainLater, "mailbox full"))
 		}
-		c.refused++
+		if c.stats != nil {
+			c.stats.refused++
+		}
 		report := !c.full && c.e.obs != nil
 		c.full = true
 		c.mu.Unlock()
 		if report {
-			c.e.obs.MailboxFull(MailboxEvent{Adapter: c.e.ad.Name, Info: c.info, Size: c.e.opts.MailboxSize, Disconnect: disconnect})
+			c.e.obs.MailboxFull(MailboxEvent{Adapter: c.e.ad.Name, Info: c.Info(), Size: c.e.opts.MailboxSize, Disconnect: disconnect})
 		}
 		return websock.ErrMailboxFull
 	}
 	c.mailbox.push(msg)
 	c.full = false
-	c.peak = max(c.peak, c.mailbox.len())
+	if c.stats != nil {
+		c.stats.peak = max(c.stats.peak, c.mailbox.len())
+	}
 	if !c.draining {
 		c.draining = true
 		c.wg.Add(1)

@@ -55,7 +55,11 @@
 // that runs the connection; it may call it on a goroutine of its own
 // ([Engine.ServeHTTP] does, so that the request's goroutine is freed; an
 // HTTP/2 stream runs on the request's goroutine, which net/http keeps
-// until the stream ends).
+// until the stream ends). Over [Engine.ServeHTTP], Init runs on that
+// goroutine and a [Transport]'s Read on a fresh one, started once Init
+// has returned, which then runs the other callbacks: an idle
+// connection's stack then holds its read loop only, not what the upgrade
+// and Init grew it to.
 //
 // [Engine.Run] runs one connection on the calling goroutine and returns
 // its Reason once Terminate has run. It calls [Transport.Read] once, with

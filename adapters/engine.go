@@ -107,11 +107,11 @@ func runsOnEvents(tr Writer) bool {
 // [Engine.Start] does not wait.
 func (e *Engine) Run(tr Writer, h websock.Handler, info *websock.ConnInfo) websock.Reason {
 	if !runsOnEvents(tr) {
-		r, _ := e.run(tr, h, info, nil, nil)
+		r, _ := e.run(tr, h, info, nil, nil, false)
 		return r
 	}
 	ch := make(chan websock.Reason, 1)
-	if r, started := e.run(tr, h, info, nil, func(r websock.Reason) { ch <- r }); !started {
+	if r, started := e.run(tr, h, info, nil, func(r websock.Reason) { ch <- r }, false); !started {
 		return r
 	}
 	return <-ch
@@ -122,7 +122,11 @@ func (e *Engine) Run(tr Writer, h websock.Handler, info *websock.ConnInfo) webso
 // stop's reason, instead of refusing it. When tr is an EventTransport, run
 // returns once the connection waits for its first event, reporting
 // started, and the connection's Reason goes to done once it has ended.
-func (e *Engine) run(tr Writer, h websock.Handler, info *websock.ConnInfo, res *reservation, done func(websock.Reason)) (r websock.Reason, started bool) {
+// With detach, a Transport's Read runs on a goroutine of its own, started
+// once Init has returned, and run returns then, reporting started, as for
+// an EventTransport: the caller's goroutine, whose stack Init and the
+// upgrade grew, is not kept for the life of the connection.
+func (e *Engine) run(tr Writer, h websock.Handler, info *websock.ConnInfo, res *reservation, done func(websock.Reason), detach bool) (r websock.Reason, started bool) {
 	if info.Adapter == "" {
 		info.Adapter = e.ad.Name
 	}
@@ -167,6 +171,10 @@ func (e *Engine) run(tr Writer, h websock.Handler, info *websock.ConnInfo, res *
 		return websock.Reason{}, true
 	case events:
 		c.serveEvents(et, done)
+		return websock.Reason{}, true
+	case detach:
+		c.begin()
+		go c.read(done)
 		return websock.Reason{}, true
 	}
 	return c.serve(), false

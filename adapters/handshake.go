@@ -84,7 +84,7 @@ type HTTPUpgradeFunc func(w http.ResponseWriter, r *http.Request, u Upgrade) (Up
 // runs on a goroutine of its own until it ends, so that the request's
 // goroutine and buffers are freed. [Engine.Shutdown] waits for it.
 func (e *Engine) ServeHTTP(w http.ResponseWriter, r *http.Request, up HTTPUpgradeFunc) {
-	e.Serve(&httpHandshake{w: w, r: r, up: up})
+	e.Serve(&httpHandshake{w: w, r: r, up: up, detach: true})
 }
 
 // httpHandshake is the Handshake of a net/http request.
@@ -93,6 +93,7 @@ type httpHandshake struct {
 	r      *http.Request
 	up     HTTPUpgradeFunc
 	stream StreamUpgradeFunc // nil when the library cannot run over an HTTP/2 stream
+	detach bool              // a WebSocket upgrade: Read may run apart from Init (see Engine.run)
 }
 
 func (h *httpHandshake) Method() string { return h.r.Method }
@@ -215,7 +216,13 @@ func (e *Engine) open(hs Handshake, req *websock.Request) {
 			ended = make(chan struct{})
 			done = func(websock.Reason) { close(ended) }
 		}
-		if _, started := e.run(up.Transport, h, info, res, done); started && ended != nil {
+		// ServeHTTP runs this on a goroutine of its own, which may return
+		// at any time: a Transport's Read then runs on a fresh goroutine
+		// once Init has returned, as a library's own server would start
+		// it, so that an idle connection's stack holds the read loop only.
+		hh, detach := hs.(*httpHandshake)
+		detach = detach && hh.detach && hs.Method() != http.MethodConnect
+		if _, started := e.run(up.Transport, h, info, res, done, detach); started && ended != nil {
 			<-ended
 		}
 	})

@@ -260,3 +260,68 @@ func TestAbandonWhenUpgradeFails(t *testing.T) {
 		t.Errorf("callbacks %q; want %q: a Handler that never starts gets Abandon only", got, want)
 	}
 }
+
+// infoHandler changes its connection's info in Init, then reports the
+// info HandleIn sees.
+type infoHandler struct {
+	conn  websock.Conn
+	infos chan [2]*websock.ConnInfo
+}
+
+func (h *infoHandler) Init(c websock.Conn) websock.Result {
+	h.conn = c
+	info := c.Info()
+	info.Header.Set("X-Set-In-Init", "kept")
+	info.URL.RawQuery = "changed=1"
+	info.Subprotocol = "set-in-init"
+	return websock.OK()
+}
+
+func (h *infoHandler) HandleIn(f websock.Frame) websock.Result {
+	h.infos <- [2]*websock.ConnInfo{h.conn.Info(), h.conn.Info()}
+	return websock.Push(f)
+}
+
+func (h *infoHandler) HandleInfo(any) websock.Result { return websock.OK() }
+func (h *infoHandler) Terminate(websock.Reason)      {}
+
+// TestInfoAfterInit: once Init has returned, Info gives the upgrade
+// request's headers and URL, with the changes Init made, and the same
+// pointer on each call.
+func TestInfoAfterInit(t *testing.T) {
+	h := &infoHandler{infos: make(chan [2]*websock.ConnInfo, 1)}
+	ws := start(t, func(*websock.Request) (websock.Handler, error) { return h, nil })
+	nc, err := ws.Dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := upgrade(t, nc)
+	c.send(t, 0x1, []byte("hi"))
+	c.read(t)
+	infos := <-h.infos
+	info := infos[0]
+	if infos[1] != info {
+		t.Errorf("two calls of Info after Init gave %p and %p; want the same ConnInfo", info, infos[1])
+	}
+	want := http.Header{
+		"Upgrade": {"websocket"}, "Connection": {"Upgrade"},
+		"Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="}, "Sec-Websocket-Version": {"13"},
+		"X-Set-In-Init": {"kept"},
+	}
+	for k, vs := range want {
+		if got := info.Header[k]; !slices.Equal(got, vs) {
+			t.Errorf("Info().Header[%q] = %q after Init; want %q", k, got, vs)
+		}
+	}
+	if len(info.Header) != len(want) {
+		t.Errorf("Info().Header after Init = %v; want %v", info.Header, want)
+	}
+	if info.URL == nil || info.URL.Path != "/" || info.URL.RawQuery != "changed=1" {
+		t.Errorf("Info().URL after Init = %v; want / with the query Init set", info.URL)
+	}
+	if info.Subprotocol != "set-in-init" || info.Adapter == "" {
+		t.Errorf("Info() after Init = %+v; want the subprotocol Init set and the adapter's name", info)
+	}
+	c.send(t, 0x8, binary.BigEndian.AppendUint16(nil, 1000))
+	c.wantClose(t, 1000)
+}

@@ -11,7 +11,10 @@ import (
 
 // countIn counts a frame received; called on Read's goroutine.
 func (c *conn) countIn(op websock.Opcode, n int) {
-	c.in.Add(op, n)
+	if c.stats == nil {
+		return
+	}
+	c.stats.in.Add(op, n)
 	if m := c.e.mobs; m != nil {
 		m.Message(MessageEvent{Adapter: c.e.ad.Name, Direction: In, Op: op, Bytes: n})
 	}
@@ -22,11 +25,11 @@ func (c *conn) countIn(op websock.Opcode, n int) {
 // payload, which counts as sent.
 func (c *conn) countControl(op websock.Opcode, n int) {
 	c.countIn(op, n)
-	if op != websock.OpPing {
+	if op != websock.OpPing || c.stats == nil {
 		return
 	}
-	c.libPongs.Frames++
-	c.libPongs.Bytes += int64(n)
+	c.stats.libPongs.Frames++
+	c.stats.libPongs.Bytes += int64(n)
 	if m := c.e.mobs; m != nil {
 		m.Message(MessageEvent{Adapter: c.e.ad.Name, Direction: Out, Op: websock.OpPong, Bytes: n})
 	}
@@ -50,16 +53,16 @@ func closePayloadLen(code websock.CloseCode, text string) int {
 // observeEnd reports the connection's end. Called by serve's goroutine
 // once Terminate returned: nothing else touches the counts by then.
 func (c *conn) observeEnd(reason websock.Reason) {
-	o := c.e.obs
-	if o == nil {
+	o, s := c.e.obs, c.stats
+	if o == nil || s == nil {
 		return
 	}
-	ev := EndEvent{Adapter: c.e.ad.Name, Info: c.info, Reason: reason, Duration: c.e.opts.Clock.Now().Sub(c.start),
-		Sent: c.sent, Received: c.received, In: c.in, Out: c.out}
-	ev.Out.Pong.Frames += c.libPongs.Frames
-	ev.Out.Pong.Bytes += c.libPongs.Bytes
+	ev := EndEvent{Adapter: c.e.ad.Name, Info: c.Info(), Reason: reason, Duration: c.e.opts.Clock.Now().Sub(c.start),
+		Sent: c.sent, Received: c.received, In: s.in, Out: s.out}
+	ev.Out.Pong.Frames += s.libPongs.Frames
+	ev.Out.Pong.Bytes += s.libPongs.Bytes
 	c.mu.Lock()
-	ev.MailboxPeak, ev.MailboxRefused = c.peak, c.refused
+	ev.MailboxPeak, ev.MailboxRefused = s.peak, s.refused
 	c.mu.Unlock()
 	o.End(ev)
 }
@@ -71,7 +74,7 @@ func (c *conn) timeout(r websock.Reason) {
 		return
 	}
 	if o := c.e.obs; o != nil {
-		o.Timeout(TimeoutEvent{Adapter: c.e.ad.Name, Info: c.info, Err: r.Err})
+		o.Timeout(TimeoutEvent{Adapter: c.e.ad.Name, Info: c.Info(), Err: r.Err})
 	}
 	c.sendClose(r, noLimit)
 }
@@ -79,7 +82,7 @@ func (c *conn) timeout(r websock.Reason) {
 // observePanic reports a recovered panic.
 func (c *conn) observePanic(pe *websock.PanicError) {
 	if o := c.e.obs; o != nil {
-		o.Panic(PanicEvent{Adapter: c.e.ad.Name, Info: c.info, Callback: pe.Callback, Value: pe.Value, Stack: pe.Stack})
+		o.Panic(PanicEvent{Adapter: c.e.ad.Name, Info: c.Info(), Callback: pe.Callback, Value: pe.Value, Stack: pe.Stack})
 	}
 }
 

@@ -270,7 +270,7 @@ func (e *Engine) Start(tr Writer, h websock.Handler, info *websock.ConnInfo, don
 		go func() { done(e.Run(tr, h, info)) }()
 		return
 	}
-	if r, started := e.run(tr, h, info, nil, done); !started {
+	if r, started := e.run(tr, h, info, nil, done, false); !started {
 		done(r)
 	}
 }

@@ -22,14 +22,36 @@ func (c *conn) serve() websock.Reason {
 	return c.finish()
 }
 
+// read is serve's reading and end, on a goroutine of its own once begin
+// has run on another (Engine.run with detach). Its stack holds only the
+// Transport's read loop while the peer is silent: no frame of the upgrade
+// or of Init grew it, and its own frame is kept small (the end is in
+// readEnd).
+func (c *conn) read(done func(websock.Reason)) {
+	c.readEnd(c.tr.(Transport).Read(c), done)
+}
+
+// readEnd ends a connection read reads, with the error that ended Read,
+// and calls Release and done, as endEvents does.
+func (c *conn) readEnd(err error, done func(websock.Reason)) {
+	c.readFailed(err)
+	r := c.finish()
+	if rel, ok := c.tr.(Releaser); ok {
+		rel.Release()
+	}
+	if done != nil {
+		done(r)
+	}
+}
+
 // begin starts the connection's timers and runs Init.
 func (c *conn) begin() {
 	c.mu.Lock()
 	if d := c.e.opts.IdleTimeout; d > 0 {
-		c.idle = c.afterFuncLocked(d, c.checkIdle)
+		c.idle = c.timerLocked(d, c.checkIdle)
 	}
 	if d := c.e.opts.PingInterval; d > 0 {
-		c.alive = c.afterFuncLocked(d, c.keepalive)
+		c.alive = c.timerLocked(d, c.keepalive)
 	}
 	c.mu.Unlock()
 
@@ -39,6 +61,7 @@ func (c *conn) begin() {
 		c.onInit(c)
 	}
 	c.amu.Unlock()
+	c.packInfo()
 }
 
 // Message hands a message the Transport read to HandleIn. See Events.
@@ -140,8 +163,10 @@ func (c *conn) finish() websock.Reason {
 	c.decide(errorReason(websock.ErrConnectionLost, websock.CloseAbnormal, "")) // if nothing else did
 	c.mu.Lock()
 	c.ended = true
-	for _, t := range c.timers {
-		t.Stop()
+	for _, t := range append(c.timers, c.idle, c.alive) {
+		if t != nil {
+			t.Stop()
+		}
 	}
 	c.timers = nil
 	c.mailbox.reset()

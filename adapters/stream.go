@@ -40,7 +40,7 @@ type StreamUpgradeFunc func(s *Stream, u Upgrade) (Upgraded, error)
 // every connection; call it before the http.Server's own Shutdown, which
 // waits for them.
 func (e *Engine) ServeHTTPStreams(w http.ResponseWriter, r *http.Request, up HTTPUpgradeFunc, stream StreamUpgradeFunc) {
-	e.Serve(&httpHandshake{w: w, r: r, up: up, stream: stream})
+	e.Serve(&httpHandshake{w: w, r: r, up: up, stream: stream, detach: true})
 }
 
 // checkStream refuses an extended CONNECT request (RFC 8441, section 5)

@@ -115,10 +115,19 @@ func (c *conn) afterFunc(d time.Duration, f func()) {
 
 // afterFuncLocked is afterFunc, called with mu held.
 func (c *conn) afterFuncLocked(d time.Duration, f func()) Timer {
+	t := c.timerLocked(d, f)
+	if t != nil {
+		c.timers = append(c.timers, t)
+	}
+	return t
+}
+
+// timerLocked is afterFuncLocked for the idle and keepalive timers, which
+// finish stops from their own fields: they are not added to timers, so
+// that an idle connection holds no slice of them.
+func (c *conn) timerLocked(d time.Duration, f func()) Timer {
 	if c.ended {
 		return nil
 	}
-	t := c.e.opts.Clock.AfterFunc(d, func() { c.tracked(f) })
-	c.timers = append(c.timers, t)
-	return t
+	return c.e.opts.Clock.AfterFunc(d, func() { c.tracked(f) })
 }

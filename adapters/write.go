@@ -70,8 +70,8 @@ func (c *conn) writeFrame(f websock.Frame) error {
 	} else {
 		err = c.tr.WriteFrame(op, data)
 	}
-	if err == nil {
-		c.out.Add(op, len(data))
+	if err == nil && c.stats != nil {
+		c.stats.out.Add(op, len(data))
 	}
 	c.wmu.Unlock()
 	if err != nil {
@@ -113,7 +113,9 @@ func (c *conn) writeCloseBy(code websock.CloseCode, text string, deadline time.T
 	n := closePayloadLen(code, text)
 	if err == nil {
 		c.sent = code
-		c.out.Add(websock.OpClose, n)
+		if c.stats != nil {
+			c.stats.out.Add(websock.OpClose, n)
+		}
 	}
 	c.wmu.Unlock()
 	if err != nil {
@@ -135,7 +137,7 @@ func (c *conn) writeFailed(err error) {
 			Err: fmt.Errorf("%w: %w: %w", websock.ErrWriteTimeout, websock.ErrWriteFailed, err)}
 		if c.decide(r) {
 			if o := c.e.obs; o != nil {
-				o.Timeout(TimeoutEvent{Adapter: c.e.ad.Name, Info: c.info, Err: r.Err})
+				o.Timeout(TimeoutEvent{Adapter: c.e.ad.Name, Info: c.Info(), Err: r.Err})
 			}
 		}
 	} else {

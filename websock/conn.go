@@ -16,7 +16,12 @@ type Conn interface {
 	// the connection is closing or has ended; the message is then dropped.
 	Send(msg any) error
 
-	// Info returns what is known of the connection.
+	// Info returns what is known of the connection. The engine's
+	// connections, unless it has an Observer, keep it compactly once Init
+	// has returned and make it again on the first call after that: it is
+	// then equal to what it was when Init returned (with any change Init
+	// made to it), and the same pointer from one call to the next, but
+	// not the pointer Init saw.
 	Info() *ConnInfo
 }
 
@@ -34,7 +39,9 @@ type ContextConn interface {
 
 // ConnInfo is what is known of a connection. Adapters copy it out of the
 // upgrade request, so it stays valid for the connection's whole life. Do
-// not modify it.
+// not modify it. After Init has returned, a connection may hand out an
+// equal copy rather than the ConnInfo Init saw (see [Conn.Info]): a
+// change made to it during Init is kept, one made later is not.
 type ConnInfo struct {
 	RemoteAddr  string      // the peer's address, as host:port
 	URL         *url.URL    // the request URL: path and query

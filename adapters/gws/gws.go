@@ -174,10 +174,11 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, u adapters.Upg
 	}
 	// gws reads through t.in, after what the client sent right after the
 	// request, which brw.Reader may hold.
-	t.in = frames{r: nc, deflate: compressed}
+	t.in = frames{r: nc, deflate: compressed, wait: true}
 	if n := brw.Reader.Buffered(); n > 0 {
 		p, _ := brw.Reader.Peek(n)
 		t.in.r = io.MultiReader(bytes.NewReader(bytes.Clone(p)), nc)
+		t.in.wait = false
 	}
 	t.in.validate = !h.e.Options().SkipUTF8Validation
 	brw.Reader.Reset(&t.in)
@@ -288,6 +289,13 @@ type frames struct {
 	text     bool   // the data message being read is text to validate
 	utf8     utf8stream.Validator
 	err      error
+
+	// wait: nothing came with the handshake, so Read first waits for the
+	// connection's first byte in waitFirst, and keeps it here for gws.
+	wait     bool
+	first    [1]byte
+	nfirst   int
+	firstErr error
 }
 
 var (
@@ -295,20 +303,49 @@ var (
 	errText  = fmt.Errorf("%w: text message", websock.ErrInvalidUTF8)
 )
 
+// Read reads from the connection and checks what it read. It waits in
+// the connection's Read with a small frame of its own, as the idle
+// connection's goroutine does: the checks are in scan.
 func (f *frames) Read(p []byte) (int, error) {
 	if f.err != nil {
 		return 0, f.err
 	}
-	n, err := f.r.Read(p)
-	for b := p[:n]; len(b) > 0; {
+	var n int
+	var err error
+	if f.nfirst > 0 || f.firstErr != nil {
+		n, err = copy(p, f.first[:f.nfirst]), f.firstErr
+		f.nfirst, f.firstErr = f.nfirst-n, nil
+	} else {
+		n, err = f.r.Read(p)
+	}
+	if n > 0 && !f.scan(p[:n]) {
+		return 0, f.err
+	}
+	return n, err
+}
+
+// waitFirst waits for the connection's first byte and keeps it, with the
+// error that came with it, for Read. gws's read loop waits for input 16
+// frames deep, on a stack that has grown past its first 2 KiB by then: a
+// connection whose peer has said nothing yet waits here instead, with a
+// few frames on its stack, which then stays at 2 KiB.
+func (f *frames) waitFirst() {
+	f.wait = false
+	f.nfirst, f.firstErr = f.r.Read(f.first[:])
+}
+
+// scan checks b, bytes just read, and reports false, with f.err set, when
+// they fail the connection.
+func (f *frames) scan(b []byte) bool {
+	for len(b) > 0 {
 		if f.left > 0 {
 			k := min(f.left, uint64(len(b)))
 			if f.text && f.b0&0x0f <= 1 && !f.checkText(b[:k], f.size-f.left) {
-				return 0, f.err
+				return false
 			}
 			f.left, b = f.left-k, b[k:]
 			if f.left == 0 && !f.endText() {
-				return 0, f.err
+				return false
 			}
 			continue
 		}
@@ -325,7 +362,7 @@ func (f *frames) Read(p []byte) (int, error) {
 		}
 		if op := h[0] & 0x0f; l>>63 != 0 || f.deflate && (h[0]&0x30 != 0 || h[0]&0x40 != 0 && (op == 0 || op >= 8)) {
 			f.err = errFrame
-			return 0, f.err
+			return false
 		}
 		f.b0, f.masked, f.size, f.left, f.n = h[0], h[1]&0x80 != 0, l, l, 0
 		if f.masked {
@@ -340,10 +377,10 @@ func (f *frames) Read(p []byte) (int, error) {
 			f.text = false
 		}
 		if f.left == 0 && !f.endText() {
-			return 0, f.err
+			return false
 		}
 	}
-	return n, err
+	return true
 }
 
 // checkText validates p, payload bytes of the current frame of a text
@@ -385,6 +422,9 @@ type stop struct{ err error }
 
 func (t *transport) Read(ev adapters.Events) (err error) {
 	t.ev = ev
+	if t.in.wait {
+		t.in.waitFirst()
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			s, ok := v.(stop)

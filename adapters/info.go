@@ -1,0 +1,190 @@
+package adapters
+
+import (
+	"encoding/binary"
+	"net/http"
+	"net/url"
+
+	"github.com/websock-go/websock/websock"
+)
+
+// packedInfo is a connection's ConnInfo as the engine keeps it once Init
+// has returned: the URL as its string and every header key and value in
+// one string, rather than a url.URL, a map and a slice per key, which
+// cost an idle connection more than the rest of its state. Conn.Info and
+// the Observer's events make the ConnInfo again from it when first asked
+// (see conn.Info).
+type packedInfo struct {
+	remoteAddr  string
+	url         string   // u.String(), when it parses back to the same URL
+	u           *url.URL // the URL itself, when it would not; nil for none
+	header      string   // see packHeader
+	subprotocol string
+	adapter     string
+	compressed  bool
+	hasURL      bool // url holds one
+	hasHeader   bool // the Header was not nil
+}
+
+// pack returns info kept compactly.
+func pack(info *websock.ConnInfo) *packedInfo {
+	p := &packedInfo{remoteAddr: info.RemoteAddr, subprotocol: info.Subprotocol,
+		adapter: info.Adapter, compressed: info.Compressed}
+	if u := info.URL; u != nil {
+		s := u.String()
+		if back, err := url.Parse(s); err == nil && *back == *u {
+			p.url, p.hasURL = s, true
+		} else {
+			p.u = u
+		}
+	}
+	if info.Header != nil {
+		p.header, p.hasHeader = packHeader(info.Header), true
+	}
+	return p
+}
+
+// unpack returns the ConnInfo p holds, made again: equal to the one it
+// was packed from, in new memory.
+func (p *packedInfo) unpack() *websock.ConnInfo {
+	info := &websock.ConnInfo{RemoteAddr: p.remoteAddr, URL: p.u, Subprotocol: p.subprotocol,
+		Adapter: p.adapter, Compressed: p.compressed}
+	if p.hasURL {
+		info.URL, _ = url.Parse(p.url) // it parsed when packed
+	}
+	if p.hasHeader {
+		info.Header = unpackHeader(p.header)
+	}
+	return info
+}
+
+// packHeader returns h in one string: for each key, its length and its
+// bytes, the number of its values plus one (0 for a nil slice), and each
+// value as its length and its bytes; lengths are uvarints. Every key and
+// value, whatever bytes it holds, comes back as it was.
+func packHeader(h http.Header) string {
+	n := 0
+	for k, vs := range h {
+		n += len(k) + 2*binary.MaxVarintLen64
+		for _, v := range vs {
+			n += len(v) + binary.MaxVarintLen64
+		}
+	}
+	b := make([]byte, 0, n)
+	for k, vs := range h {
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+		if vs == nil {
+			b = binary.AppendUvarint(b, 0)
+			continue
+		}
+		b = binary.AppendUvarint(b, uint64(len(vs))+1)
+		for _, v := range vs {
+			b = binary.AppendUvarint(b, uint64(len(v)))
+			b = append(b, v...)
+		}
+	}
+	return string(b)
+}
+
+// unpackHeader returns the header packHeader packed into s. Its keys and
+// values are substrings of s, and the values of all keys share one slice,
+// as net/http's own header parsing does.
+func unpackHeader(s string) http.Header {
+	keys, values := 0, 0
+	for r := s; r != ""; keys++ {
+		_, r = cutString(r)
+		var nv uint64
+		nv, r = cutUvarint(r)
+		if nv > 0 {
+			values += int(nv - 1)
+			for range nv - 1 {
+				_, r = cutString(r)
+			}
+		}
+	}
+	h := make(http.Header, keys)
+	all := make([]string, 0, values)
+	for s != "" {
+		var k string
+		k, s = cutString(s)
+		var nv uint64
+		nv, s = cutUvarint(s)
+		if nv == 0 {
+			h[k] = nil
+			continue
+		}
+		start := len(all)
+		for range nv - 1 {
+			var v string
+			v, s = cutString(s)
+			all = append(all, v)
+		}
+		h[k] = all[start:len(all):len(all)]
+	}
+	return h
+}
+
+// cutUvarint returns the uvarint s begins with and what follows it.
+func cutUvarint(s string) (uint64, string) {
+	var x uint64
+	for i, shift := 0, uint(0); i < len(s); i, shift = i+1, shift+7 {
+		c := s[i]
+		x |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			return x, s[i+1:]
+		}
+	}
+	return x, ""
+}
+
+// cutString returns the length-prefixed string s begins with and what
+// follows it.
+func cutString(s string) (string, string) {
+	n, r := cutUvarint(s)
+	return r[:n], r[n:]
+}
+
+// Info returns the connection's info. Once Init has returned, an engine
+// without an Observer keeps it packed (see packedInfo), and the first
+// call after that makes it again, equal to what Init left, and keeps it
+// for the calls that follow.
+func (c *conn) Info() *websock.ConnInfo {
+	if info := c.info.Load(); info != nil {
+		return info
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	info := c.info.Load()
+	if info == nil {
+		info = c.packed.unpack()
+		c.info.Store(info)
+		c.packed = nil
+	}
+	return info
+}
+
+// packInfo packs the connection's info, once Init has returned, unless
+// the engine has an Observer: its events carry the same ConnInfo from
+// Start to End, which an Observer may key its own state by.
+func (c *conn) packInfo() {
+	if c.e.obs != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if info := c.info.Load(); info != nil {
+		c.packed = pack(info)
+		c.info.Store(nil)
+	}
+}
+
+// remoteAddr returns the peer's address, without making the info again.
+func (c *conn) remoteAddr() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.packed != nil {
+		return c.packed.remoteAddr
+	}
+	return c.info.Load().RemoteAddr
+}
