@@ -89,6 +89,11 @@ type HTTPHandler interface {
 // HTTP2, see [MainHTTP2]), and its Shutdown shuts down the handler, then
 // the server.
 func ServeHTTP[H HTTPHandler](newHandler func(websock.AcceptFunc, *adapters.Options) (H, error)) ServeFunc {
+	return serveHTTP(newHandler, true)
+}
+
+// serveHTTP is ServeHTTP, speaking HTTP/2 without TLS only with h2c.
+func serveHTTP[H HTTPHandler](newHandler func(websock.AcceptFunc, *adapters.Options) (H, error), h2c bool) ServeFunc {
 	return func(accept websock.AcceptFunc, opts *adapters.Options) (*Server, error) {
 		h, err := newHandler(accept, opts)
 		if err != nil {
@@ -102,7 +107,7 @@ func ServeHTTP[H HTTPHandler](newHandler func(websock.AcceptFunc, *adapters.Opti
 		// HTTP/2 without TLS too, for the cases of feature HTTP2: the
 		// suite's client speaks it with prior knowledge.
 		srv.Protocols.SetHTTP1(true)
-		srv.Protocols.SetUnencryptedHTTP2(true)
+		srv.Protocols.SetUnencryptedHTTP2(h2c)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)

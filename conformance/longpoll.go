@@ -92,9 +92,14 @@ func LongPollDial(rawURL string) func(ctx context.Context) (net.Conn, error) {
 
 // ServeLongPoll returns the ServeFunc of a long-poll adapter on net/http
 // whose constructor is newHandler: ServeHTTP's, with the suite's
-// long-poll client as the Server's Dial.
+// long-poll client as the Server's Dial, over HTTP/1.1 only. (To tell
+// HTTP/2 without TLS apart, net/http reads a new connection's first 14
+// bytes on their own; a server starved of CPU past its read-header
+// timeout between that read and the next then answers 400 to a request
+// it never read whole, where it would otherwise close the connection
+// unanswered, which the long-poll client makes again.)
 func ServeLongPoll[H HTTPHandler](newHandler func(websock.AcceptFunc, *adapters.Options) (H, error)) ServeFunc {
-	serve := ServeHTTP(newHandler)
+	serve := serveHTTP(newHandler, false)
 	return func(accept websock.AcceptFunc, opts *adapters.Options) (*Server, error) {
 		srv, err := serve(accept, opts)
 		if err != nil {
