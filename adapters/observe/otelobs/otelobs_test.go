@@ -21,15 +21,23 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// TestScenario checks the measurements the scenario must leave.
-func TestScenario(t *testing.T) {
+// newObserver returns an Observer on a real MeterProvider, shut down when
+// the test ends, and the reader that collects from it.
+func newObserver(t *testing.T) (*otelobs.Observer, *sdkmetric.ManualReader) {
+	t.Helper()
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	defer mp.Shutdown(context.Background())
+	t.Cleanup(func() { mp.Shutdown(context.Background()) })
 	obs, err := otelobs.New(mp)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return obs, reader
+}
+
+// TestScenario checks the measurements the scenario must leave.
+func TestScenario(t *testing.T) {
+	obs, reader := newObserver(t)
 	observetest.Run(t, obs)
 
 	got := collect(t, reader)
@@ -139,13 +147,7 @@ var names = map[string]string{
 // that alerts need no "or vector(0)". The histograms have no series until
 // a connection ends.
 func TestSeriesFromTheStart(t *testing.T) {
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	defer mp.Shutdown(context.Background())
-	obs, err := otelobs.New(mp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	obs, reader := newObserver(t)
 	if _, err := adapters.NewEngine(adapters.Adapter{Name: "fresh"}, nil, &adapters.Options{Observer: obs}); err != nil {
 		t.Fatal(err)
 	}
@@ -183,13 +185,7 @@ func TestSeriesFromTheStart(t *testing.T) {
 // second Attach leaves the values as they are (the drain gauge is not set
 // back to 0).
 func TestSeriesFromAnEvent(t *testing.T) {
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	defer mp.Shutdown(context.Background())
-	obs, err := otelobs.New(mp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	obs, reader := newObserver(t)
 	obs.Drain(adapters.DrainEvent{Adapter: "late", Left: 3})
 	obs.Attach("late")
 	got := collect(t, reader)
