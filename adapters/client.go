@@ -76,6 +76,7 @@ func Dial(ctx context.Context, a Adapter, newTransport NewClientTransport, rawUR
 	}
 	o.DialTimeout = pick(o.DialTimeout, DefaultDialTimeout)
 	e := &Engine{ad: a, opts: o.Options.withDefaults(a.Lacks), conns: make(map[*conn]struct{}), changed: make(chan struct{})}
+	e.start = e.opts.Clock.Now()
 	c := &Client{e: e, h: h, newTr: newTransport, opts: &o, url: rawURL, header: o.Header, done: make(chan struct{})}
 	c.rc, _ = h.(websock.Reconnector)
 	c.ctx, c.cancel = context.WithCancel(context.Background())

@@ -27,8 +27,8 @@ func (c *conn) decideLocked(r websock.Reason) bool {
 	c.decided = true
 	c.reason = r
 	c.state.Store(stateClosing)
-	if c.cancel != nil {
-		c.cancel()
+	if c.cx != nil {
+		c.cx.cancel()
 	}
 	return true
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/websock-go/websock/websock"
 )
@@ -32,11 +31,15 @@ type conn struct {
 	// other callback (a client hands its queued messages over).
 	onInit func(*conn)
 
-	checkUTF8 bool
-	start     time.Time
-	lastRead  atomic.Int64 // time of the last frame received, as a duration since start
-	pingSent  atomic.Int64 // time the unanswered keepalive ping was sent; 0 when none is
+	// The times below are durations since the engine was made, plus one
+	// (now), so that 0 can mean none.
+	begun    int64        // when the connection was made
+	lastRead atomic.Int64 // the last frame received
+	pingSent atomic.Int64 // the unanswered keepalive ping was sent; 0 when none is
+
 	state     atomic.Uint32
+	checkUTF8 bool
+	received  websock.CloseCode // the peer's close code; 0 for none
 
 	// amu makes the callbacks serial: it is held while one runs and while
 	// its Result is applied.
@@ -44,8 +47,7 @@ type conn struct {
 
 	// stats counts what the Observer's End reports; nil without an
 	// Observer, which is the only reader of the counts.
-	stats    *connStats
-	received websock.CloseCode // the peer's close code; 0 for none
+	stats *connStats
 
 	// wmu serialises writes; closeSent says a close frame went out, after
 	// which nothing else may be written.
@@ -58,22 +60,25 @@ type conn struct {
 	reason   websock.Reason // decided once, by the first ending
 	decided  bool
 	ended    bool // serve is finishing: no new goroutine may start
-	mailbox  mailbox
 	draining bool // a goroutine is delivering the mailbox
+	full     bool // the last Send was refused: MailboxFull was reported
+	mailbox  mailbox
 	timers   []Timer
-	idle     Timer          // the idle timer; not in timers
-	alive    Timer          // the keepalive timer; not in timers
+	watch    Timer          // the idle and keepalive timer, one for both; not in timers
 	wg       sync.WaitGroup // the mailbox goroutine, timer callbacks and close writers
-	full     bool           // the last Send was refused: MailboxFull was reported
-
-	ctx    context.Context    // made by the first Context call
-	cancel context.CancelFunc // ends ctx; nil until then
+	cx       *connContext   // made by the first Context call
 
 	// For an EventTransport (event.go): the Transport, the function its
 	// Wait calls, made once, and what to call with the Reason at the end.
 	et        EventTransport
 	readyFunc func()
 	done      func(websock.Reason)
+}
+
+// connContext is the context Conn.Context returns, made on first use.
+type connContext struct {
+	ctx    context.Context
+	cancel context.CancelFunc // ends ctx
 }
 
 // connStats are the counts of a connection whose engine has an Observer.
@@ -93,7 +98,8 @@ var (
 )
 
 func newConn(e *Engine, tr Writer, h websock.Handler, info *websock.ConnInfo) *conn {
-	c := &conn{e: e, tr: tr, h: h, start: e.opts.Clock.Now()}
+	c := &conn{e: e, tr: tr, h: h}
+	c.begun = c.now()
 	c.info.Store(info)
 	if e.obs != nil {
 		c.stats = new(connStats)
@@ -113,13 +119,14 @@ func newConn(e *Engine, tr Writer, h websock.Handler, info *websock.ConnInfo) *c
 func (c *conn) Context() context.Context {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.ctx == nil {
-		c.ctx, c.cancel = context.WithCancel(context.Background())
+	if c.cx == nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		c.cx = &connContext{ctx: ctx, cancel: cancel}
 		if c.decided {
-			c.cancel()
+			cancel()
 		}
 	}
-	return c.ctx
+	return c.cx.ctx
 }
 
 // Send queues msg for HandleInfo. See websock.Conn.
@@ -181,8 +188,8 @@ func (c *conn) drain() {
 	}
 }
 
-// now returns the time since the connection started; never 0.
-func (c *conn) now() int64 { return int64(c.e.opts.Clock.Now().Sub(c.start)) + 1 }
+// now returns the time since the engine was made, plus one: never 0.
+func (c *conn) now() int64 { return int64(c.e.opts.Clock.Now().Sub(c.e.start)) + 1 }
 
 // touchRead records that a frame arrived from the peer.
 func (c *conn) touchRead() { c.lastRead.Store(c.now()) }

@@ -25,6 +25,7 @@ type Engine struct {
 	// observerLogs: obs logs failures and panics to the Logger's handler,
 	// so the engine does not log them again (observer.go).
 	observerLogs bool
+	start        time.Time // when the engine was made: connections count their times from it
 
 	mu        sync.Mutex
 	conns     map[*conn]struct{}
@@ -54,6 +55,7 @@ func NewEngine(a Adapter, accept websock.AcceptFunc, opts *Options) (*Engine, er
 	if o.MaxConnections >= 0 {
 		e.fdCap = descriptorCap()
 	}
+	e.start = e.opts.Clock.Now()
 	e.obs = e.opts.Observer
 	e.mobs, _ = e.obs.(MessageObserver)
 	if at, ok := e.obs.(Attacher); ok {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/websock-go/websock/websock"
 )
@@ -15,76 +16,115 @@ import (
 // the Observer's events make the ConnInfo again from it when first asked
 // (see conn.Info).
 type packedInfo struct {
-	remoteAddr  string
-	url         string   // u.String(), when it parses back to the same URL
-	u           *url.URL // the URL itself, when it would not; nil for none
-	header      string   // see packHeader
-	subprotocol string
-	adapter     string
-	compressed  bool
-	hasURL      bool // url holds one
-	hasHeader   bool // the Header was not nil
+	// s holds the remote address, the URL's string (when it parses back
+	// to the same URL), the subprotocol and the packed header (see
+	// packHeader), back to back, in one allocation; the ends say where
+	// each of the first three stops.
+	s                       string
+	addrEnd, urlEnd, subEnd uint32
+	u                       *url.URL // the URL itself, when its string would not parse back to it; nil for none
+	adapter                 string
+	compressed              bool
+	hasURL                  bool // s holds the URL's string
+	hasHeader               bool // the Header was not nil
 }
 
 // pack returns info kept compactly.
 func pack(info *websock.ConnInfo) *packedInfo {
-	p := &packedInfo{remoteAddr: info.RemoteAddr, subprotocol: info.Subprotocol,
-		adapter: info.Adapter, compressed: info.Compressed}
+	p := &packedInfo{adapter: info.Adapter, compressed: info.Compressed}
+	var us string
 	if u := info.URL; u != nil {
-		s := u.String()
-		if back, err := url.Parse(s); err == nil && *back == *u {
-			p.url, p.hasURL = s, true
+		us = u.String()
+		if back, err := url.Parse(us); err == nil && *back == *u {
+			p.hasURL = true
 		} else {
-			p.u = u
+			p.u, us = u, ""
 		}
 	}
+	n := len(info.RemoteAddr) + len(us) + len(info.Subprotocol)
 	if info.Header != nil {
-		p.header, p.hasHeader = packHeader(info.Header), true
+		p.hasHeader = true
+		n += packedHeaderLen(info.Header)
 	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(info.RemoteAddr)
+	p.addrEnd = uint32(b.Len())
+	b.WriteString(us)
+	p.urlEnd = uint32(b.Len())
+	b.WriteString(info.Subprotocol)
+	p.subEnd = uint32(b.Len())
+	if info.Header != nil {
+		packHeader(&b, info.Header)
+	}
+	p.s = b.String()
 	return p
 }
+
+// remoteAddr returns the remote address p holds.
+func (p *packedInfo) remoteAddr() string { return p.s[:p.addrEnd] }
 
 // unpack returns the ConnInfo p holds, made again: equal to the one it
 // was packed from, in new memory.
 func (p *packedInfo) unpack() *websock.ConnInfo {
-	info := &websock.ConnInfo{RemoteAddr: p.remoteAddr, URL: p.u, Subprotocol: p.subprotocol,
+	info := &websock.ConnInfo{RemoteAddr: p.remoteAddr(), URL: p.u, Subprotocol: p.s[p.urlEnd:p.subEnd],
 		Adapter: p.adapter, Compressed: p.compressed}
 	if p.hasURL {
-		info.URL, _ = url.Parse(p.url) // it parsed when packed
+		info.URL, _ = url.Parse(p.s[p.addrEnd:p.urlEnd]) // it parsed when packed
 	}
 	if p.hasHeader {
-		info.Header = unpackHeader(p.header)
+		info.Header = unpackHeader(p.s[p.subEnd:])
 	}
 	return info
 }
 
-// packHeader returns h in one string: for each key, its length and its
-// bytes, the number of its values plus one (0 for a nil slice), and each
-// value as its length and its bytes; lengths are uvarints. Every key and
-// value, whatever bytes it holds, comes back as it was.
-func packHeader(h http.Header) string {
-	n := 0
+// packHeader writes h to b as one string: for each key, its length and
+// its bytes, the number of its values plus one (0 for a nil slice), and
+// each value as its length and its bytes; lengths are uvarints. Every key
+// and value, whatever bytes it holds, comes back as it was. It writes
+// packedHeaderLen(h) bytes.
+func packHeader(b *strings.Builder, h http.Header) {
+	var n [binary.MaxVarintLen64]byte
+	uvarint := func(x int) { b.Write(binary.AppendUvarint(n[:0], uint64(x))) }
 	for k, vs := range h {
-		n += len(k) + 2*binary.MaxVarintLen64
-		for _, v := range vs {
-			n += len(v) + binary.MaxVarintLen64
-		}
-	}
-	b := make([]byte, 0, n)
-	for k, vs := range h {
-		b = binary.AppendUvarint(b, uint64(len(k)))
-		b = append(b, k...)
+		uvarint(len(k))
+		b.WriteString(k)
 		if vs == nil {
-			b = binary.AppendUvarint(b, 0)
+			uvarint(0)
 			continue
 		}
-		b = binary.AppendUvarint(b, uint64(len(vs))+1)
+		uvarint(len(vs) + 1)
 		for _, v := range vs {
-			b = binary.AppendUvarint(b, uint64(len(v)))
-			b = append(b, v...)
+			uvarint(len(v))
+			b.WriteString(v)
 		}
 	}
-	return string(b)
+}
+
+// packedHeaderLen is how many bytes packHeader writes for h.
+func packedHeaderLen(h http.Header) int {
+	n := 0
+	for k, vs := range h {
+		n += uvarintLen(len(k)) + len(k)
+		if vs == nil {
+			n++
+			continue
+		}
+		n += uvarintLen(len(vs) + 1)
+		for _, v := range vs {
+			n += uvarintLen(len(v)) + len(v)
+		}
+	}
+	return n
+}
+
+// uvarintLen is the length of x as a uvarint.
+func uvarintLen(x int) int {
+	n := 1
+	for ux := uint64(x); ux >= 0x80; ux >>= 7 {
+		n++
+	}
+	return n
 }
 
 // unpackHeader returns the header packHeader packed into s. Its keys and
@@ -184,7 +224,7 @@ func (c *conn) remoteAddr() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.packed != nil {
-		return c.packed.remoteAddr
+		return c.packed.remoteAddr()
 	}
 	return c.info.Load().RemoteAddr
 }

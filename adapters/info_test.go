@@ -33,8 +33,14 @@ func TestPackInfo(t *testing.T) {
 		{URL: mustURL("/p%2Fq/r"), Header: http.Header{}},
 		{URL: withUser},
 		{URL: opaque},
+		{RemoteAddr: "[::1]:80", URL: mustURL("/a?b=c"), Subprotocol: "v2", Adapter: "nbio",
+			Header: http.Header{"Sec-Websocket-Protocol": {"v2"}, "X-Long": {long}}},
+		{RemoteAddr: "r", URL: opaque, Subprotocol: "s", Header: http.Header{"K": {"v"}}},
 	} {
 		p := pack(info)
+		if n := len(info.RemoteAddr) + len(info.Subprotocol) + packedHeaderLen(info.Header); p.hasURL && len(p.s) != n+len(info.URL.String()) || !p.hasURL && len(p.s) != n {
+			t.Errorf("%+v packed into %d bytes, want %d and the URL's", info, len(p.s), n)
+		}
 		got := p.unpack()
 		if !reflect.DeepEqual(got, info) {
 			t.Errorf("pack then unpack of %+v gave %+v", info, got)
@@ -54,7 +60,8 @@ func TestPackInfo(t *testing.T) {
 // TestUnpackedValuesAreOwn: appending to one key's values does not touch
 // another's, though they share one slice.
 func TestUnpackedValuesAreOwn(t *testing.T) {
-	h := unpackHeader(packHeader(http.Header{"A": {"1"}, "B": {"2"}}))
+	p := pack(&websock.ConnInfo{Header: http.Header{"A": {"1"}, "B": {"2"}}})
+	h := p.unpack().Header
 	h["A"] = append(h["A"], "3")
 	if got := h["B"]; len(got) != 1 || got[0] != "2" {
 		t.Errorf("B = %q after appending to A; want [2]", got)

@@ -57,7 +57,7 @@ func (c *conn) observeEnd(reason websock.Reason) {
 	if o == nil || s == nil {
 		return
 	}
-	ev := EndEvent{Adapter: c.e.ad.Name, Info: c.Info(), Reason: reason, Duration: c.e.opts.Clock.Now().Sub(c.start),
+	ev := EndEvent{Adapter: c.e.ad.Name, Info: c.Info(), Reason: reason, Duration: time.Duration(c.now() - c.begun),
 		Sent: c.sent, Received: c.received, In: s.in, Out: s.out}
 	ev.Out.Pong.Frames += s.libPongs.Frames
 	ev.Out.Pong.Bytes += s.libPongs.Bytes

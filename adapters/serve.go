@@ -46,14 +46,13 @@ func (c *conn) readEnd(err error, done func(websock.Reason)) {
 
 // begin starts the connection's timers and runs Init.
 func (c *conn) begin() {
-	c.mu.Lock()
-	if d := c.e.opts.IdleTimeout; d > 0 {
-		c.idle = c.timerLocked(d, c.checkIdle)
+	if d := c.e.opts.watchEvery(); d > 0 {
+		c.mu.Lock()
+		if !c.ended {
+			c.watch = c.e.opts.Clock.AfterFunc(d, c.watched)
+		}
+		c.mu.Unlock()
 	}
-	if d := c.e.opts.PingInterval; d > 0 {
-		c.alive = c.timerLocked(d, c.keepalive)
-	}
-	c.mu.Unlock()
 
 	c.amu.Lock()
 	c.apply(c.callInit())
@@ -163,7 +162,7 @@ func (c *conn) finish() websock.Reason {
 	c.decide(errorReason(websock.ErrConnectionLost, websock.CloseAbnormal, "")) // if nothing else did
 	c.mu.Lock()
 	c.ended = true
-	for _, t := range append(c.timers, c.idle, c.alive) {
+	for _, t := range append(c.timers, c.watch) {
 		if t != nil {
 			t.Stop()
 		}

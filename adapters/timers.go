@@ -7,63 +7,88 @@ import (
 	"github.com/websock-go/websock/websock"
 )
 
-// checkIdle runs when the idle timer fires: it ends the connection if
-// nothing has arrived from the peer for the idle timeout, or sets the
-// timer again for when that will be.
-func (c *conn) checkIdle() {
-	d := c.e.opts.IdleTimeout
-	idle := time.Duration(c.now() - c.lastRead.Load())
-	if idle < d {
-		c.mu.Lock()
-		if !c.ended {
-			c.idle.Reset(d - idle)
-		}
-		c.mu.Unlock()
-		return
+// watchEvery is when a connection's watch timer first fires: the shorter
+// of IdleTimeout and PingInterval, of those set; 0 when neither is.
+func (o *Options) watchEvery() time.Duration {
+	d := o.IdleTimeout
+	if p := o.PingInterval; p > 0 && (d <= 0 || p < d) {
+		d = p
 	}
-	c.timeout(websock.Reason{Kind: websock.KindTimeout, Code: websock.CloseGoingAway,
-		Text: "idle timeout", Err: websock.ErrIdleTimeout})
+	return max(d, 0)
 }
 
-// keepalive runs when the keepalive timer fires: it ends a connection
-// whose ping went unanswered for the pong timeout, pings one that has been
-// silent for the ping interval, and sets the timer again.
-func (c *conn) keepalive() {
+// watched is the watch timer's function: one timer serves the idle
+// timeout and the keepalive, so that a connection holds one.
+func (c *conn) watched() { c.tracked(c.checkWatch) }
+
+// checkWatch runs when the watch timer fires. It ends the connection if
+// nothing has arrived from the peer for the idle timeout, or if a
+// keepalive ping went unanswered for the pong timeout; it pings a peer
+// that has been silent for the ping interval; and it sets the timer again
+// for the first of these that can come next.
+func (c *conn) checkWatch() {
 	o := &c.e.opts
 	now := c.now()
 	var next time.Duration
+	if d := o.IdleTimeout; d > 0 {
+		idle := time.Duration(now - c.lastRead.Load())
+		if idle >= d {
+			c.timeout(websock.Reason{Kind: websock.KindTimeout, Code: websock.CloseGoingAway,
+				Text: "idle timeout", Err: websock.ErrIdleTimeout})
+			return
+		}
+		next = d - idle
+	}
+	if o.PingInterval > 0 {
+		k, ok := c.keepalive(now)
+		if !ok {
+			return
+		}
+		if next == 0 || k < next {
+			next = k
+		}
+	}
+	c.mu.Lock()
+	if !c.ended {
+		c.watch.Reset(next)
+	}
+	c.mu.Unlock()
+}
+
+// keepalive is the keepalive's part of checkWatch: it ends a connection
+// whose ping went unanswered for the pong timeout, pings one that has
+// been silent for the ping interval, and returns when it needs to run
+// again; false when the connection is ending.
+func (c *conn) keepalive(now int64) (time.Duration, bool) {
+	o := &c.e.opts
 	if sent := c.pingSent.Load(); sent != 0 {
 		waited := time.Duration(now - sent)
 		if waited >= o.PongTimeout {
 			c.noPong()
-			return
+			return 0, false
 		}
-		next = o.PongTimeout - waited
-	} else if silent := time.Duration(now - c.lastRead.Load()); silent < o.PingInterval {
-		next = o.PingInterval - silent
-	} else if p, ok := c.tr.(Pinger); ok {
+		return o.PongTimeout - waited, true
+	}
+	if silent := time.Duration(now - c.lastRead.Load()); silent < o.PingInterval {
+		return o.PingInterval - silent, true
+	}
+	if p, ok := c.tr.(Pinger); ok {
 		// The library waits for the pong itself.
 		ctx, cancel := context.WithTimeout(context.Background(), o.PongTimeout)
 		err := p.Ping(ctx)
 		cancel()
 		if err != nil {
 			c.noPong()
-			return
+			return 0, false
 		}
 		c.touchRead()
-		next = o.PingInterval
-	} else {
-		c.pingSent.Store(now)
-		if c.write(websock.OpPing, nil) != nil {
-			return
-		}
-		next = o.PongTimeout
+		return o.PingInterval, true
 	}
-	c.mu.Lock()
-	if !c.ended {
-		c.alive.Reset(next)
+	c.pingSent.Store(now)
+	if c.write(websock.OpPing, nil) != nil {
+		return 0, false
 	}
-	c.mu.Unlock()
+	return o.PongTimeout, true
 }
 
 func (c *conn) noPong() {
@@ -115,19 +140,10 @@ func (c *conn) afterFunc(d time.Duration, f func()) {
 
 // afterFuncLocked is afterFunc, called with mu held.
 func (c *conn) afterFuncLocked(d time.Duration, f func()) Timer {
-	t := c.timerLocked(d, f)
-	if t != nil {
-		c.timers = append(c.timers, t)
-	}
-	return t
-}
-
-// timerLocked is afterFuncLocked for the idle and keepalive timers, which
-// finish stops from their own fields: they are not added to timers, so
-// that an idle connection holds no slice of them.
-func (c *conn) timerLocked(d time.Duration, f func()) Timer {
 	if c.ended {
 		return nil
 	}
-	return c.e.opts.Clock.AfterFunc(d, func() { c.tracked(f) })
+	t := c.e.opts.Clock.AfterFunc(d, func() { c.tracked(f) })
+	c.timers = append(c.timers, t)
+	return t
 }

@@ -79,6 +79,24 @@ func TestKeepalive(t *testing.T) {
 	}
 }
 
+// TestIdleTimeoutWithKeepalive: one timer serves both; each fires at its
+// own time: the idle timeout can come before the pong timeout.
+func TestIdleTimeoutWithKeepalive(t *testing.T) {
+	c := websocktest.New(t, echo, &websocktest.Options{IdleTimeout: 10 * time.Second,
+		PingInterval: 8 * time.Second, PongTimeout: 6 * time.Second})
+	c.Advance(8 * time.Second)
+	c.Pong(c.ExpectPing(t))
+	c.SendText("after the pong") // read once the echo arrives
+	c.ExpectText(t, "after the pong")
+	c.Advance(8 * time.Second) // 16 s in, 8 s silent
+	c.ExpectPing(t)
+	c.Advance(2 * time.Second) // 10 s silent, 4 s before the pong timeout
+	c.ExpectClose(t, websock.CloseGoingAway)
+	if r := c.Reason(t); !errors.Is(r.Err, websock.ErrIdleTimeout) {
+		t.Errorf("Reason = %v; want ErrIdleTimeout", r)
+	}
+}
+
 type greeter struct{ conn websock.Conn }
 
 func (g *greeter) Init(c websock.Conn) websock.Result {

@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/websock-go/websock/adapters"
@@ -177,6 +178,22 @@ func runServer(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		st.Conns = live()
 		json.NewEncoder(w).Encode(st)
+	})
+	// GET /memory: every runtime/metrics memory class, in bytes, for
+	// finding where an idle connection's resident memory goes.
+	mux.HandleFunc("GET /memory", func(w http.ResponseWriter, r *http.Request) {
+		var s []metrics.Sample
+		for _, d := range metrics.All() {
+			if strings.HasPrefix(d.Name, "/memory/classes/") {
+				s = append(s, metrics.Sample{Name: d.Name})
+			}
+		}
+		metrics.Read(s)
+		out := map[string]uint64{}
+		for _, m := range s {
+			out[m.Name] = m.Value.Uint64()
+		}
+		json.NewEncoder(w).Encode(out)
 	})
 	mux.HandleFunc("POST /fanout", func(w http.ResponseWriter, r *http.Request) {
 		if fan == nil {
