@@ -95,9 +95,7 @@ func (tr *Tracker) Feed(p []byte) (n int, err error) {
 			k := int(min(uint64(len(p)-i), t.left))
 			seg := p[i : i+k]
 			if tr.unmask && t.masked {
-				for j := range seg {
-					seg[j] ^= t.key[(off+uint64(j))&3]
-				}
+				unmask(t.key, off, seg)
 			}
 			if tr.text && t.op <= opText && !tr.checkText(seg, off) {
 				return i, tr.err
