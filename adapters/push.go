@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"errors"
+	"math/bits"
 	"sync"
 
 	"github.com/websock-go/websock/websock"
@@ -43,7 +44,10 @@ type PushTransport interface {
 // Bytes and whole messages may be mixed. A slice handed over as owned
 // becomes the Inbox's: the library must not touch it again, and it is
 // not copied. Anything else is copied before the call returns, so the
-// library may reuse its buffer.
+// library may reuse its buffer; the copies Bytes makes (up to 64 KiB
+// each) come from buffers shared by every connection, each given back
+// once parsed, so neither a stream of reads nor an idle connection holds
+// one of its own.
 type Inbox struct {
 	parse func(ev Events, p []byte) error
 
@@ -61,10 +65,11 @@ type Inbox struct {
 
 // An inItem is one thing pushed into an Inbox.
 type inItem struct {
-	kind uint8
-	op   websock.Opcode
-	data []byte
-	err  error
+	kind   uint8
+	pooled bool // data came from getChunk: it goes back once parsed
+	op     websock.Opcode
+	data   []byte
+	err    error
 }
 
 const (
@@ -105,10 +110,46 @@ func (in *Inbox) Bytes(p []byte, owned bool) {
 	if len(p) == 0 {
 		return
 	}
-	if !owned {
-		p = append([]byte(nil), p...)
+	if owned {
+		in.push(inItem{kind: inBytes, data: p})
+		return
 	}
-	in.push(inItem{kind: inBytes, data: p})
+	b := getChunk(len(p))
+	in.push(inItem{kind: inBytes, data: append(b[:0], p...), pooled: b != nil})
+}
+
+// chunkPools hold the copies Bytes makes, by size class: 2^9 to 2^16
+// bytes. A parse function keeps nothing of the bytes it is given, so each
+// copy goes back once parsed, and a stream of reads allocates nothing.
+var chunkPools [8]sync.Pool
+
+// chunkClass returns the pool for n bytes, or -1 above the largest class.
+func chunkClass(n int) int {
+	c := max(bits.Len(uint(n-1))-9, 0)
+	if c >= len(chunkPools) {
+		return -1
+	}
+	return c
+}
+
+// getChunk returns an empty buffer from the pools with room for n bytes;
+// nil for more than the largest class holds.
+func getChunk(n int) []byte {
+	c := chunkClass(n)
+	if c < 0 {
+		return nil
+	}
+	if b, ok := chunkPools[c].Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, 512<<c)
+}
+
+// putChunk gives b, from getChunk, back to its pool.
+func putChunk(b []byte) {
+	if c := chunkClass(cap(b)); c >= 0 && cap(b) == 512<<c {
+		chunkPools[c].Put(&b)
+	}
 }
 
 // Message queues a complete text or binary message, fragments
@@ -231,6 +272,9 @@ func (in *Inbox) handle(c *conn, it inItem) (err error, end bool) {
 			return errNoParse, true
 		}
 		err = in.parse(c, it.data)
+		if it.pooled {
+			putChunk(it.data)
+		}
 	case inMessage:
 		err = c.Message(it.op, it.data)
 	case inPing:

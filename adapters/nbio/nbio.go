@@ -24,7 +24,9 @@
 // 1002 and only once the message is whole, drops empty messages, and
 // parses a read that holds many frames in quadratic time. The adapter
 // negotiates permessage-deflate itself (adapters.DeflateResponse), so
-// server_max_window_bits is honoured rather than ignored, and it stops
+// server_max_window_bits is honoured rather than ignored (the adapter
+// inflates what the client compresses and sends its own messages
+// uncompressed, as RFC 7692 allows a sender to), and it stops
 // nbhttp at most once, which nbio's Engine.Stop needs (a second Stop
 // panics).
 //
@@ -293,7 +295,6 @@ type transport struct {
 	popts  wire.ParserOptions
 	parser *wire.Parser // made when the first bytes arrive: an idle connection holds none
 	gate   *adapters.WriteGate
-	buf    []byte // the frame being written; writes are serial
 }
 
 var (
@@ -365,10 +366,20 @@ func (t *transport) WriteClose(code websock.CloseCode, text string) error {
 	return t.write(byte(websock.OpClose), b)
 }
 
-// write writes a frame through the gate: nbio copies what the socket
-// does not take at once, so t.buf is reused.
+// write writes a frame through the gate. nbio copies what the socket
+// does not take at once, so the frame is built in a pooled buffer that
+// goes back as soon as Write returns: a connection holds none between
+// writes.
 func (t *transport) write(op byte, payload []byte) error {
-	b := append(t.buf[:0], 0x80|op)
+	var bp *[]byte
+	if len(payload) <= maxPooledFrame-14 {
+		bp = framePool.Get().(*[]byte)
+	}
+	var b []byte
+	if bp != nil {
+		b = (*bp)[:0]
+	}
+	b = append(b, 0x80|op)
 	switch n := len(payload); {
 	case n <= 125:
 		b = append(b, byte(n))
@@ -378,15 +389,23 @@ func (t *transport) write(op byte, payload []byte) error {
 		b = binary.BigEndian.AppendUint64(append(b, 127), uint64(n))
 	}
 	b = append(b, payload...)
-	if cap(b) <= 64<<10 {
-		t.buf = b
+	err := t.gate.Admit(len(b))
+	if err == nil {
+		_, err = t.nc.Write(b)
 	}
-	if err := t.gate.Admit(len(b)); err != nil {
-		return err
+	if bp != nil && cap(b) <= maxPooledFrame {
+		*bp = b
+		framePool.Put(bp)
 	}
-	_, err := t.nc.Write(b)
 	return err
 }
+
+// maxPooledFrame is the largest frame written from framePool: a 64 KiB
+// message with its header.
+const maxPooledFrame = 64<<10 + 14
+
+// framePool holds the buffers frames are built in.
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // SetWriteDeadline bounds the gate's waits; nbio's own write timeout
 // closes a connection whose queue does not drain in time.

@@ -153,13 +153,19 @@ func (p *Parser) payload(seg []byte, end bool) error {
 		}
 	}
 	err := p.ev.Message(websock.Opcode(op), data)
-	if cap(p.msg) > 64<<10 {
-		p.msg = nil // hold no big buffer while idle
+	if len(p.msg) > keepMsg || cap(p.msg) > 2*keepMsg {
+		p.msg = nil // the message was big: hold no big buffer while idle
 	} else {
 		p.msg = p.msg[:0]
 	}
 	return err
 }
+
+// keepMsg is the largest message whose buffer the Parser keeps for the
+// next one, as adapters.MessageBuffer does: gathering a message of exactly
+// keepMsg bytes grows the buffer a little past it, hence the 2*keepMsg
+// bound on its capacity.
+const keepMsg = 64 << 10
 
 // controlFrame reports a control frame whose payload was read whole.
 func (p *Parser) controlFrame(op byte, payload []byte) error {
