@@ -38,7 +38,7 @@ var NetpollAdapter = adapters.Adapter{
 // the whole buffer), and hands every complete message to the handler.
 //
 // It then lingers, while fewer than netpoll.MaxLingering goroutines do
-// (as many as the pool's workers, whose count it does not take from): it
+// (1,024, counted apart from the pool's workers): it
 // gives the buffer back and waits for the next message in the runtime's
 // poller, as a goroutine of its own would, so that a connection that
 // keeps talking does not pay a trip through the epoll instance and the
