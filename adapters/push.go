@@ -65,11 +65,11 @@ type Inbox struct {
 
 // An inItem is one thing pushed into an Inbox.
 type inItem struct {
-	kind   uint8
-	pooled bool // data came from getChunk: it goes back once parsed
-	op     websock.Opcode
-	data   []byte
-	err    error
+	kind  uint8
+	op    websock.Opcode
+	data  []byte
+	chunk *[]byte // the pooled buffer data is in, from getChunk; it goes back once parsed
+	err   error
 }
 
 const (
@@ -115,7 +115,12 @@ func (in *Inbox) Bytes(p []byte, owned bool) {
 		return
 	}
 	b := getChunk(len(p))
-	in.push(inItem{kind: inBytes, data: append(b[:0], p...), pooled: b != nil})
+	if b == nil {
+		in.push(inItem{kind: inBytes, data: append([]byte(nil), p...)})
+		return
+	}
+	*b = append(*b, p...)
+	in.push(inItem{kind: inBytes, data: *b, chunk: b})
 }
 
 // chunkPools hold the copies Bytes makes, by size class: 2^9 to 2^16
@@ -134,21 +139,24 @@ func chunkClass(n int) int {
 
 // getChunk returns an empty buffer from the pools with room for n bytes;
 // nil for more than the largest class holds.
-func getChunk(n int) []byte {
+func getChunk(n int) *[]byte {
 	c := chunkClass(n)
 	if c < 0 {
 		return nil
 	}
 	if b, ok := chunkPools[c].Get().(*[]byte); ok {
-		return (*b)[:0]
+		*b = (*b)[:0]
+		return b
 	}
-	return make([]byte, 0, 512<<c)
+	b := make([]byte, 0, 512<<c)
+	return &b
 }
 
-// putChunk gives b, from getChunk, back to its pool.
-func putChunk(b []byte) {
-	if c := chunkClass(cap(b)); c >= 0 && cap(b) == 512<<c {
-		chunkPools[c].Put(&b)
+// putChunk gives b, from getChunk, back to its pool. It keeps the pointer
+// it got, so that giving back allocates nothing.
+func putChunk(b *[]byte) {
+	if c := chunkClass(cap(*b)); c >= 0 && cap(*b) == 512<<c {
+		chunkPools[c].Put(b)
 	}
 }
 
@@ -272,8 +280,8 @@ func (in *Inbox) handle(c *conn, it inItem) (err error, end bool) {
 			return errNoParse, true
 		}
 		err = in.parse(c, it.data)
-		if it.pooled {
-			putChunk(it.data)
+		if it.chunk != nil {
+			putChunk(it.chunk)
 		}
 	case inMessage:
 		err = c.Message(it.op, it.data)

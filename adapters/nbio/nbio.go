@@ -372,11 +372,9 @@ func (t *transport) WriteClose(code websock.CloseCode, text string) error {
 // writes.
 func (t *transport) write(op byte, payload []byte) error {
 	var bp *[]byte
+	var b []byte
 	if len(payload) <= maxPooledFrame-14 {
 		bp = framePool.Get().(*[]byte)
-	}
-	var b []byte
-	if bp != nil {
 		b = (*bp)[:0]
 	}
 	b = append(b, 0x80|op)

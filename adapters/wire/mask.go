@@ -11,12 +11,6 @@ import (
 func unmask(key [4]byte, off uint64, b []byte) {
 	k := binary.LittleEndian.Uint32(key[:])
 	k = bits.RotateLeft32(k, -8*int(off&3)) // the key as it lines up with b[0]
-	if len(b) < 8 {
-		for i := range b {
-			b[i] ^= byte(k >> (8 * (i & 3)))
-		}
-		return
-	}
 	k8 := uint64(k) | uint64(k)<<32
 	i := 0
 	for ; i+32 <= len(b); i += 32 {
